@@ -1,0 +1,175 @@
+// Package probe drives a PEC provider from the outside, only through its public
+// protocols: SMTP submission as a user, IMAP as a user, SMTP to its MX, and for
+// the reference its admin HTTP API. It keeps every message it sees as evidence.
+// It never imports reference code (DESIGN.md "the probe never calls reference
+// code in-process").
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Target describes one provider as a YAML file a provider can fill in by hand
+// (DESIGN.md "The target file"). The lab writes one for each reference
+// instance, and reference.yaml: alpha as target with beta as its counterpart.
+type Target struct {
+	Name           string   `yaml:"name"`            // label in reports
+	ProviderName   string   `yaml:"provider_name"`   // providerName in the index, O/CN of its certificate
+	Domains        []string `yaml:"domains"`         // managedDomains
+	ServiceAddress string   `yaml:"service_address"` // From of its system messages
+	// ReceiptsMailbox is its mailReceipt: where presa in carico and
+	// rilevazione virus land (RFC 6109 §2.2.5, §4.5.4).
+	ReceiptsMailbox Account   `yaml:"receipts_mailbox"`
+	Submission      Endpoint  `yaml:"submission"`
+	IMAP            Endpoint  `yaml:"imap"`
+	MX              Endpoint  `yaml:"mx"`
+	Accounts        []Account `yaml:"accounts"`
+	Trust           string    `yaml:"trust"`       // PEM CA bundle for its signing and TLS certificates
+	Certificate     string    `yaml:"certificate"` // its signing certificate, PEM
+	Admin           *Admin    `yaml:"admin,omitempty"`
+	LDAPURL         string    `yaml:"ldap_url,omitempty"` // the index it uses, when known
+	Capabilities    []string  `yaml:"capabilities,omitempty"`
+	// Counterpart is the honest provider the suite pairs with the target for
+	// flows that need a second provider (the reference beta in the lab).
+	Counterpart *Target `yaml:"counterpart,omitempty"`
+
+	dir string // directory of the file, for relative paths
+}
+
+// Account is a mailbox the suite may use. Name is the handle scenarios use in
+// step text ("alice"); when empty it is the local part of Address.
+type Account struct {
+	Name     string `yaml:"name,omitempty"`
+	Address  string `yaml:"address"`
+	Password string `yaml:"password"`
+}
+
+// Handle returns the account's name in step text.
+func (a Account) Handle() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	local, _, _ := strings.Cut(a.Address, "@")
+	return local
+}
+
+// Endpoint is a host:port with its TLS mode: implicit, starttls or none.
+type Endpoint struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	TLS  string `yaml:"tls,omitempty"`
+}
+
+// Addr returns host:port.
+func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// Admin is the reference's admin API (clock, withholding, health).
+type Admin struct {
+	URL   string `yaml:"url"`
+	Token string `yaml:"token,omitempty"`
+}
+
+// TLS modes of an Endpoint.
+const (
+	TLSImplicit = "implicit"
+	TLSStartTLS = "starttls"
+	TLSNone     = "none"
+)
+
+// ErrTarget wraps every target-file problem.
+var ErrTarget = errors.New("probe: target")
+
+// LoadTarget reads and validates a target file; relative paths in it are
+// relative to the file.
+func LoadTarget(path string) (*Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
+	}
+	var t Target
+	if err := yaml.Unmarshal(data, &t); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrTarget, path, err)
+	}
+	t.setDir(filepath.Dir(path))
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &t, nil
+}
+
+func (t *Target) setDir(dir string) {
+	t.dir = dir
+	if t.Counterpart != nil {
+		t.Counterpart.setDir(dir)
+	}
+}
+
+// Path resolves p (Trust, Certificate) against the target file's directory.
+func (t *Target) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(t.dir, p)
+}
+
+// Save writes t as YAML to path.
+func (t *Target) Save(path string) error {
+	data, err := yaml.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrTarget, err)
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// Validate returns every problem of the file at once.
+func (t *Target) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrTarget}, a...)...)) }
+	if t.Name == "" {
+		bad("name is empty")
+	}
+	if len(t.Domains) == 0 {
+		bad("%s: domains is empty", t.Name)
+	}
+	if !strings.Contains(t.ServiceAddress, "@") {
+		bad("%s: service_address %q is not an address", t.Name, t.ServiceAddress)
+	}
+	for field, e := range map[string]Endpoint{"submission": t.Submission, "imap": t.IMAP, "mx": t.MX} {
+		if e.Host == "" || e.Port <= 0 || e.Port > 65535 {
+			bad("%s: %s endpoint %q is incomplete", t.Name, field, e.Addr())
+		}
+		if e.TLS != "" && e.TLS != TLSImplicit && e.TLS != TLSStartTLS && e.TLS != TLSNone {
+			bad("%s: %s tls %q is not implicit, starttls or none", t.Name, field, e.TLS)
+		}
+	}
+	if len(t.Accounts) == 0 {
+		bad("%s: no accounts", t.Name)
+	}
+	if t.Counterpart != nil {
+		if err := t.Counterpart.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Account returns the account whose handle or address is name.
+func (t *Target) Account(name string) (Account, bool) {
+	for _, a := range t.Accounts {
+		if a.Handle() == name || strings.EqualFold(a.Address, name) {
+			return a, true
+		}
+	}
+	if t.ReceiptsMailbox.Address != "" && (t.ReceiptsMailbox.Handle() == name || strings.EqualFold(t.ReceiptsMailbox.Address, name)) {
+		return t.ReceiptsMailbox, true
+	}
+	return Account{}, false
+}
