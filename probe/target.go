@@ -132,7 +132,9 @@ func (t *Target) Save(path string) error {
 // Validate returns every problem of the file at once.
 func (t *Target) Validate() error {
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrTarget}, a...)...)) }
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrTarget}, a...)...))
+	}
 	if t.Name == "" {
 		bad("name is empty")
 	}
