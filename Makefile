@@ -1,0 +1,49 @@
+# pecspec — the two promised commands are `make run` and `make test` (README).
+GO      ?= go
+BIN     := bin
+OUT     ?= out
+DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates
+FUZZTIME ?= 3s
+export CGO_ENABLED := 1
+
+.PHONY: all setup build run test test-short lint bench fuzz clean
+
+all: build
+
+# setup installs the Debian packages the lab needs, only the missing ones, and
+# downloads the Go modules.
+setup:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	$(GO) mod download
+
+build: setup
+	$(GO) build -o $(BIN)/ ./cmd/pecspec ./cmd/pecref
+
+# run: the full suite against the reference pair; reports in $(OUT)/.
+run: build
+	$(BIN)/pecspec run --target reference --out $(OUT)
+
+# test: unit tests, integration tests on the real lab, short fuzzing.
+test: build lint
+	$(GO) test -count=1 -timeout 8m ./...
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+fuzz: setup
+	@for target in $$($(GO) test -list '^Fuzz' ./... 2>/dev/null | grep '^Fuzz'); do :; done
+	$(GO) test -run '^$$' -fuzz FuzzGrade -fuzztime $(FUZZTIME) ./report/
+
+clean:
+	rm -rf $(BIN) $(OUT) .lab

@@ -1,0 +1,55 @@
+// Command pecref runs one reference PEC provider instance from a config file
+// (the lab starts two: alpha and beta).
+//
+//	pecref -config FILE        run the instance until SIGINT/SIGTERM
+//	pecref config describe     print an annotated sample configuration
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pecspec/pecspec/reference/provider"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "config" && os.Args[2] == "describe" {
+		fmt.Print(provider.Sample)
+		return
+	}
+	cfgPath := flag.String("config", "", "instance configuration (YAML); see `pecref config describe`")
+	verbose := flag.Bool("v", false, "debug logging")
+	flag.Parse()
+	if *cfgPath == "" {
+		fmt.Fprintln(os.Stderr, "pecref: -config is required (see `pecref config describe`)")
+		os.Exit(2)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := run(*cfgPath, log); err != nil {
+		log.Error("pecref stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(path string, log *slog.Logger) error {
+	cfg, err := provider.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p, err := provider.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx)
+}

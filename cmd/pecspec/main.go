@@ -1,0 +1,63 @@
+// Command pecspec is the PEC conformance harness: it starts the reference lab,
+// runs the Gherkin suite against a target provider, and grades messages
+// against the rule catalogue of pec-rules §9.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// command is one subcommand: flags → packages (STYLE 1).
+type command struct {
+	name string
+	run  func(args []string) int
+	help string
+}
+
+var commands = []command{
+	{"lab", cmdLab, "lab up [--dir DIR]: start the reference lab and print its endpoints"},
+	{"run", cmdRun, "run [--target reference|FILE.yaml] [--tags EXPR] [--out DIR] [--timeout D]: run the suite"},
+	{"grade", cmdGrade, "grade [--trust PEM] [--format text|json] PATH...: grade .eml files offline"},
+	{"rules", cmdRules, "rules [--format text|json]: list the rule catalogue"},
+}
+
+// Exit codes of every subcommand.
+const (
+	exitOK      = 0 // everything passed
+	exitFail    = 1 // a conformance failure (a MUST rule failed, a scenario failed)
+	exitHarness = 2 // usage, configuration, I/O: the harness could not decide
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(exitHarness)
+	}
+	for _, c := range commands {
+		if c.name == os.Args[1] {
+			os.Exit(c.run(os.Args[2:]))
+		}
+	}
+	if os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		usage()
+		os.Exit(exitOK)
+	}
+	fmt.Fprintf(os.Stderr, "pecspec: unknown command %q\n", os.Args[1])
+	usage()
+	os.Exit(exitHarness)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: pecspec COMMAND [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %s\n", c.help)
+	}
+	fmt.Fprintln(os.Stderr, "\nexit codes: 0 pass, 1 conformance failure, 2 harness error")
+}
+
+// fail prints a one-line reason and returns the harness exit code.
+func fail(format string, a ...any) int {
+	fmt.Fprintf(os.Stderr, "pecspec: "+format+"\n", a...)
+	return exitHarness
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/reference/lab"
+	"github.com/pecspec/pecspec/scenarios"
+)
+
+// cmdRun runs `pecspec run`: against the reference it starts the lab in
+// <out>/lab first and stops it at the end.
+func cmdRun(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	targetArg := fs.String("target", "reference", `"reference" (start the lab) or a target file`)
+	tags := fs.String("tags", "", "godog tag expression, e.g. @flow-delivery")
+	out := fs.String("out", "out", "reports directory")
+	timeout := fs.Duration("timeout", 60*time.Second, "deadline of each waiting step")
+	concurrency := fs.Int("concurrency", 2, "scenarios run at once")
+	seed := fs.Int64("seed", 0, "scenario order seed (0: random, printed)")
+	pecref := fs.String("pecref", "", "pecref binary for the reference lab")
+	verbose := fs.Bool("v", false, "log lab start-up")
+	if err := fs.Parse(args); err != nil {
+		return exitHarness
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, sub := range []string{"evidence", "lab"} {
+		if err := os.RemoveAll(filepath.Join(*out, sub)); err != nil {
+			return fail("clean %s: %v", *out, err)
+		}
+	}
+	targetFile := *targetArg
+	if *targetArg == "reference" {
+		start := time.Now()
+		l, err := lab.Up(ctx, lab.Options{Dir: filepath.Join(*out, "lab"), Pecref: *pecref, Log: logger(*verbose)})
+		if err != nil {
+			return fail("lab: %v", err)
+		}
+		defer l.Down()
+		fmt.Printf("lab up in %v (%s)\n", time.Since(start).Round(time.Millisecond), l.Dir)
+		targetFile = l.TargetFile()
+	}
+	target, err := probe.LoadTarget(targetFile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: *out, Tags: *tags,
+		Concurrency: *concurrency, Seed: *seed, StepTimeout: *timeout, Console: os.Stdout})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if res.Failed > 0 || res.Undefined > 0 || res.MustFailures > 0 || res.Scenarios == 0 {
+		return exitFail
+	}
+	return exitOK
+}

@@ -1,0 +1,61 @@
+package accesspoint
+
+import (
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/pec/smime"
+	"github.com/pecspec/pecspec/reference/compose"
+)
+
+// copied are the fields the busta di trasporto inherits unmodified from the
+// original (RFC 6109 §2.1.1.2, §3.1.5; TRN-05).
+var copied = []string{"Return-Path", "Received"}
+
+// envelope composes the busta di trasporto (RFC 6109 §3.1.5): inherited
+// routing fields, From "Per conto di: <sender>" <service address>, the PEC
+// msgid as Message-ID, the client's as X-Riferimento-Message-ID, and the
+// original (with the PEC msgid) as postacert.eml.
+func (p *Point) envelope(a *accepted) ([]byte, error) {
+	var outer []smime.Field
+	for _, name := range copied {
+		for _, f := range a.header.All(name) {
+			outer = append(outer, smime.Field{Name: f.Name, Value: f.FoldedValue()})
+		}
+	}
+	outer = append(outer,
+		smime.Field{Name: "Date", Value: pec.DateHeader(a.facts.Instant)},
+		smime.Field{Name: "Subject", Value: compose.EncodeWord(pec.SubjectTrasporto + a.facts.Subject)},
+		smime.Field{Name: "From", Value: `"` + pec.PerContoDi + a.sub.From + `" <` + p.Sealer.ServiceAddress + ">"},
+	)
+	if rt := a.header.All("Reply-To"); len(rt) > 0 {
+		outer = append(outer, smime.Field{Name: rt[0].Name, Value: rt[0].FoldedValue()})
+	} else {
+		outer = append(outer, smime.Field{Name: "Reply-To", Value: a.sub.From})
+	}
+	for _, name := range []string{"To", "Cc"} {
+		for _, f := range a.header.All(name) {
+			outer = append(outer, smime.Field{Name: f.Name, Value: f.FoldedValue()})
+		}
+	}
+	outer = append(outer, smime.Field{Name: "Message-ID", Value: "<" + a.facts.ID + ">"})
+	if a.msgid != "" {
+		outer = append(outer, smime.Field{Name: pec.HeaderRiferimentoMsgID, Value: a.msgid})
+	}
+	outer = append(outer, smime.Field{Name: pec.HeaderTrasporto, Value: string(pec.TrasportoPostaCertificata)})
+	tipo := pec.TipoRicevuta(a.tipo)
+	if tipo.Valid() {
+		outer = append(outer, smime.Field{Name: pec.HeaderTipoRicevuta, Value: a.tipo})
+	} else {
+		tipo = pec.TipoCompleta // absent or unknown: completa (RFC 6109 §3.3.2.1)
+	}
+	d := p.Sealer.Postacert(pec.TipoPostaCertificata, pec.ErroreNessuno, a.facts, a.replyTo, a.msgid)
+	d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: tipo}
+	dati, err := d.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return p.Sealer.Sign(outer, compose.Mixed{
+		Text:     compose.TextTrasporto(a.facts),
+		Daticert: dati,
+		Original: a.original,
+	})
+}

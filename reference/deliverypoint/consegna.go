@@ -1,0 +1,103 @@
+package deliverypoint
+
+import (
+	"strings"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/compose"
+)
+
+// receiptType chooses the receipt a recipient gets (RFC 6109 §3.3.2.1–3,
+// CON-04…07): the type the original asked for (daticert ricevuta, which
+// mirrors X-TipoRicevuta; completa when absent) for a To recipient, sintetica for
+// a Cc-only recipient; a recipient in both To and Cc is primary (CON-07).
+func receiptType(env Envelope, rcpt string) pec.TipoRicevuta {
+	tipo := pec.TipoCompleta
+	if r := env.Message.Postacert.Dati.Ricevuta; r != nil && r.Tipo.Valid() {
+		tipo = r.Tipo
+	}
+	h, _ := compose.SplitMessage(env.Raw)
+	in := func(field string) bool {
+		for _, a := range h.Addresses(field) {
+			if strings.EqualFold(a, rcpt) {
+				return true
+			}
+		}
+		return false
+	}
+	if !in("To") && in("Cc") {
+		return pec.TipoSintetica
+	}
+	return tipo
+}
+
+// consegna composes the ricevuta di avvenuta consegna for one recipient (RFC
+// 6109 §3.3.2; CON-01, CON-03): completa carries the original as delivered
+// (postacert.eml of the envelope, CON-04), sintetica carries none (CON-06).
+// todo: BRV-01…06 breve receipts with .hash parts (issue "every PEC flow");
+// until then breve is answered with completa.
+func (p *Point) consegna(env Envelope, rcpt string) ([]byte, error) {
+	tipo := receiptType(env, rcpt)
+	f := compose.FactsFrom(env.Message.Postacert)
+	f.Instant = p.Clock.Now()
+	f.Recipient = rcpt
+	d := p.Sealer.Postacert(pec.TipoAvvenutaConsegna, pec.ErroreNessuno, f,
+		strings.TrimSpace(env.Message.Postacert.Intestazione.Risposte), msgid(env))
+	d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: tipo}
+	d.Dati.Consegna = pec.Str(rcpt)
+	var original []byte
+	if tipo != pec.TipoSintetica && env.Message.Original != nil {
+		original = env.Message.Original.Body
+	}
+	return p.Sealer.Seal(compose.Notice{
+		Ricevuta: pec.RicevutaAvvenutaConsegna,
+		Prefix:   pec.SubjectAvvenutaConsegna,
+		To:       senderOf(env),
+		Text:     compose.TextConsegna(f, tipo),
+		Daticert: d,
+		Original: original,
+		RefMsgID: env.Message.Header(pec.HeaderRiferimentoMsgID),
+		Subject:  f.Subject,
+		Instant:  f.Instant,
+	})
+}
+
+// erroreConsegna composes the avviso di mancata consegna for one recipient
+// (RFC 6109 §3.3.3; ERR-01, ERR-02).
+func (p *Point) erroreConsegna(env Envelope, rcpt string, errore pec.Errore, esteso string) ([]byte, error) {
+	f := compose.FactsFrom(env.Message.Postacert)
+	f.Instant = p.Clock.Now()
+	f.Recipient = rcpt
+	f.Error = esteso
+	d := p.Sealer.Postacert(pec.TipoErroreConsegna, errore, f,
+		strings.TrimSpace(env.Message.Postacert.Intestazione.Risposte), msgid(env))
+	d.Dati.Consegna = pec.Str(rcpt)
+	d.Dati.ErroreEsteso = pec.Str(esteso)
+	return p.Sealer.Seal(compose.Notice{
+		Ricevuta: pec.RicevutaErroreConsegna,
+		Prefix:   pec.SubjectErroreConsegna,
+		To:       senderOf(env),
+		Text:     compose.TextErroreConsegna(f),
+		Daticert: d,
+		RefMsgID: env.Message.Header(pec.HeaderRiferimentoMsgID),
+		Subject:  f.Subject,
+		Instant:  f.Instant,
+	})
+}
+
+func msgid(env Envelope) string {
+	if m := env.Message.Postacert.Dati.Msgid; m != nil {
+		return strings.TrimSpace(*m)
+	}
+	return ""
+}
+
+// senderOf is the original sender: the reverse-path of the envelope, which the
+// sender's access point keeps (TRN-15; RFC 6109 §2.1 notices go to the
+// reverse-path), else the daticert mittente.
+func senderOf(env Envelope) string {
+	if env.ReturnPath != "" {
+		return env.ReturnPath
+	}
+	return strings.TrimSpace(env.Message.Postacert.Intestazione.Mittente)
+}

@@ -1,0 +1,101 @@
+// Package deliverypoint implements the punto di consegna of the reference
+// provider (RFC 6109 §2.2.3, §3.3): it stores messages unmodified in the
+// recipients' mailboxes and, for a correct busta di trasporto only, returns a
+// ricevuta di avvenuta consegna per recipient (RFC 6109 §3.3.2) or an avviso di
+// mancata consegna when the mailbox cannot take it (RFC 6109 §3.3.3).
+package deliverypoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/clock"
+	"github.com/pecspec/pecspec/reference/compose"
+)
+
+// Store is the mailbox store (Maildir).
+type Store interface {
+	Deliver(address string, msg io.Reader) (string, error)
+	Exists(address string) bool
+}
+
+// Sender queues a receipt for SMTP delivery (durable when it returns).
+type Sender interface {
+	Send(ctx context.Context, from string, to []string, msg []byte) error
+}
+
+// Point is one delivery point.
+type Point struct {
+	Sealer *compose.Sealer
+	Store  Store
+	Out    Sender
+	Clock  clock.Clock
+	Log    *slog.Logger
+}
+
+// Envelope is a verified busta di trasporto for this provider's recipients.
+type Envelope struct {
+	Raw        []byte
+	Message    *pec.Message
+	ReturnPath string
+	Recipients []string
+}
+
+// ErrTemporary marks a failure of the store or the queue.
+var ErrTemporary = errors.New("deliverypoint: temporary failure")
+
+// Plain stores msg unmodified in each recipient's mailbox (RFC 6109 §2.2.3):
+// notices and anomaly envelopes, which get no receipt (CON-08, ANO-08).
+// Unknown mailboxes are skipped and logged: no notice is due for them.
+func (p *Point) Plain(ctx context.Context, recipients []string, msg []byte) error {
+	for _, r := range recipients {
+		if !p.Store.Exists(r) {
+			p.log().Warn("no such mailbox", "role", "deliverypoint", "rcpt", r)
+			continue
+		}
+		if _, err := p.Store.Deliver(r, bytes.NewReader(msg)); err != nil {
+			return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
+		}
+	}
+	return nil
+}
+
+// Envelope delivers a correct busta di trasporto to each recipient and sends
+// one receipt per recipient to the original sender (RFC 6109 §3.3.2.1, DM
+// art.6 c.7).
+func (p *Point) Envelope(ctx context.Context, env Envelope) error {
+	to := senderOf(env)
+	for _, r := range env.Recipients {
+		var receipt []byte
+		var err error
+		if !p.Store.Exists(r) {
+			receipt, err = p.erroreConsegna(env, r, pec.ErroreNoDest,
+				"5.1.1 - "+p.Sealer.ProviderName+" - casella di posta inesistente")
+		} else {
+			if _, err := p.Store.Deliver(r, bytes.NewReader(env.Raw)); err != nil {
+				return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
+			}
+			receipt, err = p.consegna(env, r)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrTemporary, err)
+		}
+		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, receipt); err != nil {
+			return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+		}
+		p.log().Info("delivered", "role", "deliverypoint", "pec_id", env.Message.Postacert.Dati.Identificativo, "rcpt", r)
+	}
+	return nil
+}
+
+func (p *Point) log() *slog.Logger {
+	if p.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Log
+}

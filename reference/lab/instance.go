@@ -1,0 +1,156 @@
+package lab
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/pecspec/pecspec/pec/hsm"
+	"github.com/pecspec/pecspec/reference/index"
+)
+
+// Instance is one reference provider of the lab.
+type Instance struct {
+	Name         string // alpha
+	ProviderName string // Reference Alpha
+	Domain       string // pec.alpha.test
+	Service      string // posta-certificata@pec.alpha.test
+	Receipts     Account
+	Accounts     []Account
+	Dir          string
+	Cert         *x509.Certificate
+	Ports        Ports
+	AdminToken   string
+	TokenLabel   string
+	PIN          string
+	SoftHSMConf  string
+	proc         *Proc
+}
+
+// Account is a mailbox of an instance with its password.
+type Account struct {
+	Name     string `yaml:"name,omitempty"`
+	Address  string `yaml:"address"`
+	Password string `yaml:"password"`
+}
+
+// Ports are an instance's listening ports on 127.0.0.1.
+type Ports struct{ Submission, MX, IMAP, Admin int }
+
+// KeyLabel labels the signing key pair and its certificate in every token.
+const KeyLabel = "pec-signing"
+
+var specs = []struct{ name, provider string }{
+	{"alpha", "Reference Alpha"},
+	{"beta", "Reference Beta"},
+}
+
+// makePKI creates the lab CA and writes ca.pem.
+func (l *Lab) makePKI() error {
+	ca, err := NewCA("pecspec lab CA", nowFunc())
+	if err != nil {
+		return fmt.Errorf("%w: CA: %v", ErrLab, err)
+	}
+	l.CA = ca
+	if err := os.WriteFile(l.CAFile(), ca.CertPEM, 0o644); err != nil {
+		return fmt.Errorf("%w: %v", ErrLab, err)
+	}
+	return nil
+}
+
+// makeProviders creates, per provider, its SoftHSM2 token, the RSA-2048 key
+// generated inside it (non-extractable), its RFC 6109 §5.5 certificate stored
+// in the token, and its TLS certificate.
+func (l *Lab) makeProviders() error {
+	for _, s := range specs {
+		in := &Instance{Name: s.name, ProviderName: s.provider, Domain: "pec." + s.name + ".test",
+			Dir: filepath.Join(l.Dir, s.name), AdminToken: secret(), TokenLabel: s.name, PIN: secret()[:8]}
+		in.Service = "posta-certificata@" + in.Domain
+		in.Receipts = Account{Name: "receipts", Address: "ricevute@" + in.Domain, Password: secret()}
+		for _, u := range []string{"alice", "bob"} {
+			in.Accounts = append(in.Accounts, Account{Name: u, Address: u + "@" + in.Domain, Password: secret()})
+		}
+		if err := os.MkdirAll(in.Dir, 0o700); err != nil {
+			return fmt.Errorf("%w: %v", ErrLab, err)
+		}
+		if err := l.makeToken(in); err != nil {
+			return fmt.Errorf("%w: %s token: %v", ErrLab, in.Name, err)
+		}
+		certPEM, keyPEM, err := l.CA.IssueTLS([]string{"127.0.0.1", "localhost", in.Domain}, nowFunc())
+		if err != nil {
+			return fmt.Errorf("%w: %s TLS: %v", ErrLab, in.Name, err)
+		}
+		if err := writeFiles(in.Dir, map[string][]byte{"tls.pem": certPEM, "tls.key": keyPEM,
+			"signer.pem": CertPEM(in.Cert)}); err != nil {
+			return err
+		}
+		l.Providers = append(l.Providers, in)
+	}
+	return nil
+}
+
+func (l *Lab) makeToken(in *Instance) error {
+	conf, err := hsm.WriteSoftHSMConf(filepath.Join(in.Dir, "softhsm"))
+	if err != nil {
+		return err
+	}
+	in.SoftHSMConf = conf
+	if err := hsm.InitSoftHSMToken(conf, in.TokenLabel, secret()[:8], in.PIN); err != nil {
+		return err
+	}
+	tok, err := hsm.Open(hsm.Config{SoftHSMConf: conf, TokenLabel: in.TokenLabel, PIN: in.PIN, Sessions: 1})
+	if err != nil {
+		return err
+	}
+	defer tok.Close()
+	key, err := tok.GenerateRSAKey(KeyLabel, 2048)
+	if err != nil {
+		return err
+	}
+	cert, err := l.CA.IssueSigning(in.ProviderName, in.Service, key.Public(), nowFunc())
+	if err != nil {
+		return err
+	}
+	in.Cert = cert
+	return tok.StoreCertificate(KeyLabel, cert)
+}
+
+// entry is the instance's record in the index (RFC 6109 §4.5.9).
+func (in *Instance) entry() index.Provider {
+	return index.Provider{Name: in.ProviderName, MailReceipt: in.Receipts.Address, Domains: []string{in.Domain},
+		Certificates: []*x509.Certificate{in.Cert}, Hashes: []string{index.CertHash(in.Cert)}}
+}
+
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return fmt.Errorf("%w: %v", ErrLab, err)
+		}
+	}
+	return nil
+}
+
+// findPecref locates the pecref binary: the given path, the directory of the
+// running executable, then $PATH.
+func findPecref(given string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("%w: pecref binary: %v", ErrLab, err)
+		}
+		return given, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "pecref")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("pecref"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: pecref binary not found next to %s nor in $PATH (run `make build`)", ErrLab,
+		strings.TrimSpace(os.Args[0]))
+}

@@ -1,0 +1,126 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/provider"
+)
+
+// nowFunc is the lab's time for certificates; the instances have their own clocks.
+var nowFunc = time.Now
+
+// loadIndex puts o=postacert and one provider entry per instance in slapd.
+func (l *Lab) loadIndex(ctx context.Context) error {
+	var entries []index.Provider
+	for _, p := range l.Providers {
+		entries = append(entries, p.entry())
+	}
+	if err := index.Load(ctx, l.slapd.URL, l.slapd.BindDN, l.slapd.Password, entries...); err != nil {
+		return fmt.Errorf("%w: index: %v", ErrLab, err)
+	}
+	return nil
+}
+
+// startInstances allocates ports, writes each pecref config and starts the
+// processes, then waits until each answers /health.
+func (l *Lab) startInstances(ctx context.Context, pecref string) error {
+	for _, p := range l.Providers {
+		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.IMAP, &p.Ports.Admin} {
+			n, err := FreePort()
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrLab, err)
+			}
+			*port = n
+		}
+	}
+	routes := map[string]string{}
+	for _, p := range l.Providers {
+		routes[p.Domain] = "127.0.0.1:" + strconv.Itoa(p.Ports.MX)
+	}
+	for _, p := range l.Providers {
+		path := filepath.Join(p.Dir, "pecref.yaml")
+		if err := saveYAML(path, l.config(p, routes)); err != nil {
+			return err
+		}
+		proc, err := StartProc(ctx, "pecref-"+p.Name, filepath.Join(p.Dir, "pecref.log"), nil, pecref, "-config", path)
+		if err != nil {
+			return fmt.Errorf("%w: start %s: %v", ErrLab, p.Name, err)
+		}
+		p.proc = proc
+	}
+	for _, p := range l.Providers {
+		if err := waitHealthy(ctx, p, 20*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
+	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+	users := []provider.User{{Address: p.Receipts.Address, Password: p.Receipts.Password}}
+	for _, a := range p.Accounts {
+		users = append(users, provider.User{Address: a.Address, Password: a.Password})
+	}
+	return &provider.Config{
+		Name: p.Name, ProviderName: p.ProviderName, Domains: []string{p.Domain},
+		ServiceAddress: p.Service, ReceiptsMailbox: p.Receipts.Address,
+		DataDir: filepath.Join(p.Dir, "data"),
+		Listen: provider.Listen{Submission: addr(p.Ports.Submission), MX: addr(p.Ports.MX),
+			IMAP: addr(p.Ports.IMAP), Admin: addr(p.Ports.Admin)},
+		TLS:   provider.TLSFiles{Cert: filepath.Join(p.Dir, "tls.pem"), Key: filepath.Join(p.Dir, "tls.key")},
+		Trust: l.CAFile(),
+		HSM: provider.HSM{SoftHSMConf: p.SoftHSMConf, Token: p.TokenLabel, PIN: p.PIN, KeyLabel: KeyLabel,
+			Sessions: 2},
+		Index:             provider.Index{URL: l.LDAPURL},
+		Clamd:             provider.Clamd{Socket: l.clamd.Socket},
+		Routes:            routes,
+		Users:             users,
+		AdminToken:        p.AdminToken,
+		ControllableClock: true,
+	}
+}
+
+// waitHealthy polls the admin /health until it answers, the process exits or
+// the deadline passes.
+func waitHealthy(ctx context.Context, p *Instance, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	url := "http://127.0.0.1:" + strconv.Itoa(p.Ports.Admin) + "/health"
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.proc.Exited():
+			return fmt.Errorf("%w: %s exited during start-up: %v (see %s)", ErrLab, p.Name, p.proc.Err(),
+				filepath.Join(p.Dir, "pecref.log"))
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s not healthy after %v (see %s)", ErrLab, p.Name, limit,
+				filepath.Join(p.Dir, "pecref.log"))
+		case <-tick.C:
+		}
+	}
+}
+
+func saveYAML(path string, v any) error {
+	data, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrLab, err)
+	}
+	return writeFiles(filepath.Dir(path), map[string][]byte{filepath.Base(path): data})
+}

@@ -1,0 +1,91 @@
+package lab
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+)
+
+// target mirrors the target file format of probe.Target (DESIGN.md "The target
+// file"). reference/ may not import probe (STYLE 4), so the lab writes the
+// same YAML shape; the integration test loads what it writes with probe.LoadTarget.
+type target struct {
+	Name            string    `yaml:"name"`
+	ProviderName    string    `yaml:"provider_name"`
+	Domains         []string  `yaml:"domains"`
+	ServiceAddress  string    `yaml:"service_address"`
+	ReceiptsMailbox Account   `yaml:"receipts_mailbox"`
+	Submission      endpoint  `yaml:"submission"`
+	IMAP            endpoint  `yaml:"imap"`
+	MX              endpoint  `yaml:"mx"`
+	Accounts        []Account `yaml:"accounts"`
+	Trust           string    `yaml:"trust"`
+	Certificate     string    `yaml:"certificate"`
+	Admin           admin     `yaml:"admin"`
+	LDAPURL         string    `yaml:"ldap_url"`
+	Capabilities    []string  `yaml:"capabilities"`
+	Counterpart     *target   `yaml:"counterpart,omitempty"`
+}
+
+type endpoint struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	TLS  string `yaml:"tls"`
+}
+
+type admin struct {
+	URL   string `yaml:"url"`
+	Token string `yaml:"token"`
+}
+
+func (l *Lab) target(p *Instance) *target {
+	return &target{
+		Name: p.Name, ProviderName: p.ProviderName, Domains: []string{p.Domain}, ServiceAddress: p.Service,
+		ReceiptsMailbox: p.Receipts,
+		Submission:      endpoint{"127.0.0.1", p.Ports.Submission, "implicit"},
+		IMAP:            endpoint{"127.0.0.1", p.Ports.IMAP, "implicit"},
+		MX:              endpoint{"127.0.0.1", p.Ports.MX, "starttls"},
+		Accounts:        p.Accounts,
+		Trust:           "ca.pem",
+		Certificate:     filepath.Join(p.Name, "signer.pem"),
+		Admin:           admin{URL: "http://127.0.0.1:" + strconv.Itoa(p.Ports.Admin), Token: p.AdminToken},
+		LDAPURL:         l.LDAPURL,
+		Capabilities:    []string{"antivirus", "controllable-clock"},
+	}
+}
+
+// writeTargets writes <name>.yaml per instance and reference.yaml (alpha with
+// beta as counterpart), all in the lab directory.
+func (l *Lab) writeTargets() error {
+	for _, p := range l.Providers {
+		if err := saveYAML(filepath.Join(l.Dir, p.Name+".yaml"), l.target(p)); err != nil {
+			return err
+		}
+	}
+	ref := l.target(l.Providers[0])
+	ref.Counterpart = l.target(l.Providers[1])
+	return saveYAML(l.TargetFile(), ref)
+}
+
+// Describe prints every endpoint, mailbox and password of the lab.
+func (l *Lab) Describe(w io.Writer) {
+	fmt.Fprintf(w, "lab directory   %s\nCA certificate  %s\nindex (LDAP)    %s  base o=postacert\n",
+		l.Dir, l.CAFile(), l.LDAPURL)
+	if l.clamd != nil {
+		fmt.Fprintf(w, "clamd           unix:%s\n", l.clamd.Socket)
+	}
+	fmt.Fprintf(w, "target file     %s\n", l.TargetFile())
+	for _, p := range l.Providers {
+		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
+		fmt.Fprintf(w, "  submission  smtps://127.0.0.1:%d   (implicit TLS, AUTH PLAIN)\n", p.Ports.Submission)
+		fmt.Fprintf(w, "  mx          smtp://127.0.0.1:%d    (STARTTLS)\n", p.Ports.MX)
+		fmt.Fprintf(w, "  imap        imaps://127.0.0.1:%d\n", p.Ports.IMAP)
+		fmt.Fprintf(w, "  admin       http://127.0.0.1:%d   (Authorization: Bearer %s)\n", p.Ports.Admin, p.AdminToken)
+		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), key %q\n", p.TokenLabel, p.SoftHSMConf, p.PIN, KeyLabel)
+		fmt.Fprintf(w, "  service     %s   receipts mailbox %s / %s\n", p.Service, p.Receipts.Address, p.Receipts.Password)
+		for _, a := range p.Accounts {
+			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+// Package provider is the composition root of one reference PEC provider
+// instance: it builds the access, reception and delivery points (RFC 6109
+// §2.2) from a Config, wires them to the real components (PKCS#11 token, LDAP
+// index, clamd, Maildir, durable SMTP queue) and serves SMTP submission, MX,
+// IMAPS and the admin API. It is the only package importing every role.
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config describes one instance. `pecref config describe` prints a sample.
+type Config struct {
+	Name            string   `yaml:"name"`             // short label: alpha
+	ProviderName    string   `yaml:"provider_name"`    // providerName, gestore-emittente, O/CN of the certificate
+	Domains         []string `yaml:"domains"`          // managedDomains; the first is the mail domain of msgids
+	ServiceAddress  string   `yaml:"service_address"`  // posta-certificata@<domain> (RFC 6109 §2.2.6)
+	ReceiptsMailbox string   `yaml:"receipts_mailbox"` // mailReceipt (RFC 6109 §2.2.5, §4.5.4)
+	DataDir         string   `yaml:"data_dir"`         // mail/, queue/
+	Listen          Listen   `yaml:"listen"`
+	TLS             TLSFiles `yaml:"tls"`   // server certificate for SMTP, IMAPS
+	Trust           string   `yaml:"trust"` // PEM CAs of PEC signing and TLS certificates
+	HSM             HSM      `yaml:"hsm"`
+	Index           Index    `yaml:"index"`
+	Clamd           Clamd    `yaml:"clamd"`
+	// Routes maps a mail domain to the host:port of its MX (no DNS in the lab).
+	Routes map[string]string `yaml:"routes"`
+	// PlainDomains may be reached without STARTTLS (ordinary mail domains).
+	PlainDomains []string `yaml:"plain_domains,omitempty"`
+	Users        []User   `yaml:"users"`
+	AdminToken   string   `yaml:"admin_token"`
+	// MaxTotalBytes bounds size × recipients (RFC 6109 §3.1.1; default 30 MB).
+	MaxTotalBytes int64 `yaml:"max_total_bytes,omitempty"`
+	// QueueLifetime is the SMTP idleness limit (RFC 6109 §2.2.2, TIM-08; default 24h).
+	QueueLifetime time.Duration `yaml:"queue_lifetime,omitempty"`
+	// ControllableClock lets the admin API advance the clock (lab only).
+	ControllableClock bool `yaml:"controllable_clock,omitempty"`
+}
+
+// Listen holds the listening addresses (host:port; port 0 picks one).
+type Listen struct {
+	Submission string `yaml:"submission"` // implicit TLS, AUTH PLAIN
+	MX         string `yaml:"mx"`         // STARTTLS offered, plaintext accepted
+	IMAP       string `yaml:"imap"`       // IMAPS
+	Admin      string `yaml:"admin"`      // HTTP, loopback only
+}
+
+// TLSFiles names a PEM certificate chain and key.
+type TLSFiles struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// HSM locates the signing key in a PKCS#11 token (RFC 6109 §5.1).
+type HSM struct {
+	Module      string `yaml:"module,omitempty"` // default SoftHSM2
+	SoftHSMConf string `yaml:"softhsm_conf,omitempty"`
+	Token       string `yaml:"token"`
+	PIN         string `yaml:"pin"`
+	KeyLabel    string `yaml:"key_label"`
+	Sessions    int    `yaml:"sessions,omitempty"`
+}
+
+// Index is the LDAP index of providers (RFC 6109 §4.5).
+type Index struct {
+	URL  string `yaml:"url"`
+	Base string `yaml:"base,omitempty"` // default o=postacert
+}
+
+// Clamd is the antivirus daemon's socket (RFC 6109 §5.4).
+type Clamd struct {
+	Socket string `yaml:"socket"`
+}
+
+// User is a mailbox with its password.
+type User struct {
+	Address  string `yaml:"address"`
+	Password string `yaml:"password"`
+}
+
+// LoadConfig reads and validates a config file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("provider: %s: %w", path, err)
+	}
+	c.defaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) defaults() {
+	if c.MaxTotalBytes == 0 {
+		c.MaxTotalBytes = 30 << 20
+	}
+	if c.QueueLifetime == 0 {
+		c.QueueLifetime = 24 * time.Hour
+	}
+	if c.Index.Base == "" {
+		c.Index.Base = "o=postacert"
+	}
+}
+
+// ErrConfig wraps every configuration problem.
+var ErrConfig = errors.New("provider: config")
+
+// Validate returns every problem at once (STYLE 18).
+func (c *Config) Validate() error {
+	var errs []error
+	need := func(ok bool, what string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s", ErrConfig, what))
+		}
+	}
+	need(c.Name != "", "name is empty")
+	need(c.ProviderName != "", "provider_name is empty")
+	need(len(c.Domains) > 0, "domains is empty")
+	need(strings.Contains(c.ServiceAddress, "@"), "service_address is not an address")
+	need(strings.Contains(c.ReceiptsMailbox, "@"), "receipts_mailbox is not an address")
+	need(c.DataDir != "", "data_dir is empty")
+	need(c.Listen.Submission != "" && c.Listen.MX != "" && c.Listen.IMAP != "", "listen needs submission, mx and imap")
+	need(c.TLS.Cert != "" && c.TLS.Key != "", "tls needs cert and key")
+	need(c.Trust != "", "trust is empty")
+	need(c.HSM.Token != "" && c.HSM.KeyLabel != "", "hsm needs token and key_label")
+	need(c.Index.URL != "", "index.url is empty")
+	need(c.Clamd.Socket != "", "clamd.socket is empty")
+	for _, u := range c.Users {
+		need(strings.Contains(u.Address, "@") && u.Password != "", "user "+u.Address+" needs an address and a password")
+	}
+	return errors.Join(errs...)
+}

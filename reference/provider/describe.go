@@ -1,0 +1,35 @@
+package provider
+
+// Sample is an annotated configuration, printed by `pecref config describe`.
+const Sample = `# pecref: one reference PEC provider instance (the lab writes these).
+name: alpha                                  # short label
+provider_name: Reference Alpha               # providerName in the index; O/CN of the certificate
+domains: [pec.alpha.test]                    # managedDomains; the first names PEC msgids
+service_address: posta-certificata@pec.alpha.test   # From of every system message (RFC 6109 §2.2.6)
+receipts_mailbox: ricevute@pec.alpha.test    # mailReceipt: presa in carico and virus notices land here
+data_dir: /var/lib/pecref/alpha              # mail/ (Maildir) and queue/
+listen:
+  submission: 127.0.0.1:10465                # implicit TLS, AUTH PLAIN required
+  mx: 127.0.0.1:10025                        # STARTTLS offered, plaintext accepted (RFC 6109 §5.3)
+  imap: 127.0.0.1:10993                      # IMAPS
+  admin: 127.0.0.1:10080                     # HTTP: /health, /clock, POST /clock/advance?by=12h
+tls: {cert: tls.pem, key: tls.key}           # server certificate
+trust: ca.pem                                # CAs of PEC signing certificates and of peers' TLS
+hsm:                                         # the signing key lives in this PKCS#11 token (RFC 6109 §5.1)
+  module: /usr/lib/softhsm/libsofthsm2.so
+  softhsm_conf: softhsm2.conf                # private SoftHSM2 configuration (sets SOFTHSM2_CONF)
+  token: alpha
+  pin: "1234"
+  key_label: pec-signing                     # key pair and certificate share this label
+index: {url: "ldap://127.0.0.1:10389", base: "o=postacert"}
+clamd: {socket: /run/clamd.sock}
+routes: {pec.beta.test: "127.0.0.1:11025"}   # domain -> MX host:port (no DNS in the lab)
+plain_domains: []                            # domains reachable without STARTTLS (ordinary mail)
+users:
+  - {address: alice@pec.alpha.test, password: "…"}
+  - {address: ricevute@pec.alpha.test, password: "…"}
+admin_token: "…"
+max_total_bytes: 31457280                    # size × recipients limit (RFC 6109 §3.1.1)
+queue_lifetime: 24h                          # SMTP idleness limit (RFC 6109 §2.2.2, TIM-08)
+controllable_clock: true                     # lab only: the admin API may advance the clock
+`

@@ -1,0 +1,215 @@
+package provider
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pecspec/pecspec/pec/hsm"
+	"github.com/pecspec/pecspec/reference/accesspoint"
+	"github.com/pecspec/pecspec/reference/antivirus"
+	"github.com/pecspec/pecspec/reference/clock"
+	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/deliverypoint"
+	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/mailbox"
+	"github.com/pecspec/pecspec/reference/queue"
+	"github.com/pecspec/pecspec/reference/receptionpoint"
+)
+
+// Provider is one running instance.
+type Provider struct {
+	cfg   *Config
+	log   *slog.Logger
+	clock clock.Clock
+	token *hsm.Token
+	store *mailbox.Store
+	queue *queue.Queue
+	ap    *accesspoint.Point
+	rp    *receptionpoint.Point
+	tls   *tls.Config
+	trust *x509.CertPool
+}
+
+// New builds an instance from cfg: it opens the token, the Maildir store and
+// the durable queue (recovering what a crash left in it).
+func New(cfg *Config, log *slog.Logger) (*Provider, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Provider{cfg: cfg, log: log.With("provider", cfg.Name)}
+	p.clock = clock.System{}
+	if cfg.ControllableClock {
+		p.clock = &clock.Offset{}
+	}
+	var err error
+	if p.trust, p.tls, err = loadTLS(cfg); err != nil {
+		return nil, err
+	}
+	sealer, err := p.openSealer()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.openStore(); err != nil {
+		p.token.Close()
+		return nil, err
+	}
+	if err := p.openQueue(); err != nil {
+		p.token.Close()
+		return nil, err
+	}
+	p.wire(sealer)
+	return p, nil
+}
+
+func loadTLS(cfg *Config) (*x509.CertPool, *tls.Config, error) {
+	pem, err := os.ReadFile(cfg.Trust)
+	if err != nil {
+		return nil, nil, fmt.Errorf("provider: trust: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, nil, fmt.Errorf("provider: trust %s: no certificate", cfg.Trust)
+	}
+	pair, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("provider: tls: %w", err)
+	}
+	return pool, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// openSealer opens the PKCS#11 token and finds the signing key and its
+// certificate in it (RFC 6109 §5.1: the key never leaves the token).
+func (p *Provider) openSealer() (*compose.Sealer, error) {
+	h := p.cfg.HSM
+	tok, err := hsm.Open(hsm.Config{Module: h.Module, SoftHSMConf: h.SoftHSMConf, TokenLabel: h.Token,
+		PIN: h.PIN, Sessions: h.Sessions})
+	if err != nil {
+		return nil, fmt.Errorf("provider: token: %w", err)
+	}
+	p.token = tok
+	key, err := tok.Signer(h.KeyLabel)
+	if err == nil {
+		var cert *x509.Certificate
+		if cert, err = tok.Certificate(h.KeyLabel); err == nil {
+			return &compose.Sealer{ProviderName: p.cfg.ProviderName, ServiceAddress: p.cfg.ServiceAddress,
+				Domain: p.cfg.Domains[0], Cert: cert, Key: key}, nil
+		}
+	}
+	tok.Close()
+	return nil, fmt.Errorf("provider: signing key %q: %w", h.KeyLabel, err)
+}
+
+func (p *Provider) openStore() error {
+	st, err := mailbox.Open(filepath.Join(p.cfg.DataDir, "mail"))
+	if err != nil {
+		return fmt.Errorf("provider: mailboxes: %w", err)
+	}
+	for _, u := range p.cfg.Users {
+		if err := st.AddMailbox(u.Address); err != nil {
+			return fmt.Errorf("provider: mailbox %s: %w", u.Address, err)
+		}
+	}
+	p.store = st
+	return nil
+}
+
+func (p *Provider) openQueue() error {
+	q, err := queue.Open(queue.Options{
+		Dir:          filepath.Join(p.cfg.DataDir, "queue"),
+		Router:       queue.StaticRoutes(p.cfg.Routes),
+		TLS:          &tls.Config{RootCAs: p.trust, MinVersion: tls.VersionTLS12},
+		PlainDomains: p.cfg.PlainDomains,
+		HeloName:     p.cfg.Domains[0],
+		Clock:        p.clock.Now,
+		Lifetime:     p.cfg.QueueLifetime,
+		OnFailure: func(it queue.Item, err error) {
+			// todo: TIM-04 / ERR-* notices for envelopes the queue gave up on
+			// (issue "every PEC flow"); logged meanwhile.
+			p.log.Error("queue gave up", "role", "queue", "id", it.ID, "to", it.To, "err", err)
+		},
+		Log: p.log,
+	})
+	if err != nil {
+		return fmt.Errorf("provider: queue: %w", err)
+	}
+	p.queue = q
+	return nil
+}
+
+func (p *Provider) wire(sealer *compose.Sealer) {
+	out := &outbox{store: p.store, queue: p.queue}
+	dir := index.NewLDAP(p.cfg.Index.URL, p.cfg.Index.Base, p.log)
+	dp := &deliverypoint.Point{Sealer: sealer, Store: p.store, Out: out, Clock: p.clock, Log: p.log}
+	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
+		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Log: p.log}
+	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: antivirus.NewClamd("unix", p.cfg.Clamd.Socket),
+		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Log: p.log}
+}
+
+// Run serves every endpoint until ctx is done, then stops them and closes the
+// token and the queue.
+func (p *Provider) Run(ctx context.Context) error {
+	defer p.token.Close()
+	defer p.queue.Close()
+	ls, err := p.listen()
+	if err != nil {
+		return err
+	}
+	sub := accesspoint.NewServer(p.ap, newUsers(p.cfg.Users), p.tls, p.cfg.Domains[0], nil)
+	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
+	imap := mailbox.NewServer(p.store, newUsers(p.cfg.Users), p.tls, p.log)
+	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
+		kick: p.queue.Kick}).handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 5)
+	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
+	go func() { errc <- mx.Serve(ls[1]) }()
+	go func() { errc <- imap.Serve(ls[2]) }()
+	go func() { errc <- adm.Serve(ls[3]) }()
+	qctx, stopQueue := context.WithCancel(ctx)
+	defer stopQueue()
+	go func() { errc <- p.queue.Run(qctx) }()
+	p.log.Info("provider up", "submission", ls[0].Addr().String(), "mx", ls[1].Addr().String(),
+		"imap", ls[2].Addr().String(), "admin", ls[3].Addr().String())
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-errc:
+		err = fmt.Errorf("provider: server stopped: %w", err)
+	}
+	stopQueue()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = adm.Shutdown(sctx)
+	_ = sub.Close()
+	_ = mx.Close()
+	_ = imap.Close()
+	return err
+}
+
+// listen opens submission, MX, IMAP and admin listeners, in that order.
+func (p *Provider) listen() ([]net.Listener, error) {
+	admin := p.cfg.Listen.Admin
+	if admin == "" {
+		admin = "127.0.0.1:0"
+	}
+	var ls []net.Listener
+	for _, addr := range []string{p.cfg.Listen.Submission, p.cfg.Listen.MX, p.cfg.Listen.IMAP, admin} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, fmt.Errorf("provider: listen %s: %w", addr, err)
+		}
+		ls = append(ls, l)
+	}
+	return ls, nil
+}

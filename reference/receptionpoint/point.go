@@ -1,0 +1,88 @@
+// Package receptionpoint implements the punto di ricezione of the reference
+// provider (RFC 6109 §2.2.2, §3.2, §5.3): the MX that accepts mail from other
+// providers and from the Internet, verifies the signature and its origin in the
+// index, and decides (pec-rules §7.2): a correct busta di trasporto gets a
+// ricevuta di presa in carico and goes to the delivery point; a correct notice
+// goes to the delivery point as it is; anything else is wrapped in a busta di
+// anomalia.
+package receptionpoint
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"strings"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/clock"
+	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/index"
+)
+
+// Directory finds the provider owning a signing certificate (RFC 6109 §2.2.2
+// step 2, via providerCertificateHash).
+type Directory interface {
+	ByCertHash(ctx context.Context, hexSHA1 string) (*index.Provider, error)
+}
+
+// Delivery is the delivery point as the reception point sees it.
+type Delivery interface {
+	// Envelope delivers a correct busta di trasporto to this provider's
+	// recipients and emits the delivery receipts (RFC 6109 §3.3).
+	Envelope(ctx context.Context, env Envelope) error
+	// Plain stores msg unmodified in each recipient's mailbox: notices and
+	// anomaly envelopes (RFC 6109 §2.2.3).
+	Plain(ctx context.Context, recipients []string, msg []byte) error
+}
+
+// Envelope is a verified, well-formed busta di trasporto for local recipients.
+type Envelope struct {
+	Raw        []byte
+	Message    *pec.Message
+	ReturnPath string   // SMTP MAIL FROM: the original sender (TRN-15)
+	Recipients []string // this provider's recipients in the SMTP transaction
+}
+
+// Sender queues a message for SMTP delivery (durable when it returns).
+type Sender interface {
+	Send(ctx context.Context, from string, to []string, msg []byte) error
+}
+
+// Point is one reception point.
+type Point struct {
+	Sealer    *compose.Sealer
+	Directory Directory
+	Trust     *x509.CertPool // the CAs of PEC signing certificates
+	Delivery  Delivery
+	Out       Sender
+	Clock     clock.Clock
+	Domains   []string // this provider's managedDomains
+	Log       *slog.Logger
+}
+
+// Incoming is one message received by the MX.
+type Incoming struct {
+	From   string // MAIL FROM
+	To     []string
+	Data   []byte
+	Remote string
+	TLS    bool
+}
+
+// Local reports whether addr is in one of this provider's domains.
+func (p *Point) Local(addr string) bool {
+	_, d, _ := strings.Cut(addr, "@")
+	for _, own := range p.Domains {
+		if strings.EqualFold(d, own) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Point) log() *slog.Logger {
+	if p.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Log
+}

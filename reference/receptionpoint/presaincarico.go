@@ -1,0 +1,61 @@
+package receptionpoint
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/index"
+)
+
+// envelope handles a correct busta di trasporto (RFC 6109 §3.2.1): one ricevuta
+// di presa in carico covering this provider's recipients goes to the sender
+// provider's mailReceipt, then the envelope goes to the delivery point.
+func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sender *index.Provider) error {
+	var mine []string
+	for _, r := range in.To {
+		if p.Local(r) {
+			mine = append(mine, r)
+		}
+	}
+	receipt, err := p.presaInCarico(m, mine, sender.MailReceipt)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrTemporary, err)
+	}
+	if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{sender.MailReceipt}, receipt); err != nil {
+		return fmt.Errorf("%w: queue presa in carico: %v", ErrTemporary, err)
+	}
+	p.log().Info("taken in charge", "role", "receptionpoint", "pec_id", m.Postacert.Dati.Identificativo,
+		"provider", sender.Name, "rcpt", len(mine))
+	return p.Delivery.Envelope(ctx, Envelope{Raw: in.Data, Message: m, ReturnPath: in.From, Recipients: mine})
+}
+
+// presaInCarico composes the ricevuta di presa in carico (RFC 6109 §3.2.1,
+// PIC-01…04): to the sender provider's service mailbox, all recipients in the
+// intestazione, one ricezione per recipient it covers.
+func (p *Point) presaInCarico(m *pec.Message, covered []string, mailReceipt string) ([]byte, error) {
+	f := compose.FactsFrom(m.Postacert)
+	f.Instant = p.Clock.Now()
+	d := p.Sealer.Postacert(pec.TipoPresaInCarico, pec.ErroreNessuno, f,
+		strings.TrimSpace(m.Postacert.Intestazione.Risposte), derefOr(m.Postacert.Dati.Msgid))
+	d.Dati.Ricezione = covered
+	return p.Sealer.Seal(compose.Notice{
+		Ricevuta: pec.RicevutaPresaInCarico,
+		Prefix:   pec.SubjectPresaInCarico,
+		To:       mailReceipt,
+		Text:     compose.TextPresaInCarico(f),
+		Daticert: d,
+		RefMsgID: m.Header(pec.HeaderRiferimentoMsgID),
+		Subject:  f.Subject,
+		Instant:  f.Instant,
+	})
+}
+
+func derefOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return strings.TrimSpace(*s)
+}

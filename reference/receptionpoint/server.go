@@ -1,0 +1,79 @@
+package receptionpoint
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// NewServer returns the MX (RFC 6109 §5.3; OPS-02): it announces STARTTLS and
+// also accepts plaintext connections, for ordinary mail. It accepts
+// recipients of this provider's domains only (no relay).
+func NewServer(p *Point, tlsConfig *tls.Config, domain string, debug io.Writer) *smtp.Server {
+	s := smtp.NewServer(&backend{point: p})
+	s.Domain = domain
+	s.TLSConfig = tlsConfig
+	s.MaxMessageBytes = 64 << 20
+	s.MaxRecipients = 500
+	s.ReadTimeout = 5 * time.Minute
+	s.WriteTimeout = 5 * time.Minute
+	s.Debug = debug
+	return s
+}
+
+type backend struct{ point *Point }
+
+func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	_, isTLS := c.TLSConnectionState()
+	return &session{point: b.point, tls: isTLS, remote: c.Conn().RemoteAddr().String()}, nil
+}
+
+type session struct {
+	point  *Point
+	tls    bool
+	remote string
+	from   string
+	to     []string
+}
+
+var errRelay = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+	Message: "Relaying denied: not a domain of this provider"}
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from, s.to = from, nil
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if !s.point.Local(to) {
+		return errRelay
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err = s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})
+	if err == nil {
+		return nil
+	}
+	s.point.log().Error("reception failed", "role", "receptionpoint", "remote", s.remote, "err", err)
+	if errors.Is(err, ErrTemporary) {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure"}
+	}
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "Message refused"}
+}
+
+func (s *session) Reset() { s.from, s.to = "", nil }
+
+func (s *session) Logout() error { return nil }
