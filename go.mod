@@ -1,6 +1,6 @@
 module github.com/pecspec/pecspec
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/cucumber/godog v0.15.1
