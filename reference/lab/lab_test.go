@@ -102,7 +102,7 @@ func submissionRefusals(t *testing.T, l *lab.Lab) {
 	}
 	defer conn.Close()
 	plain := smtp.NewClient(conn)
-	conn.SetDeadline(time.Now().Add(3 * time.Second))
+	plain.CommandTimeout = 3 * time.Second
 	if err := plain.Hello("client.test"); err == nil {
 		t.Error("plaintext submission got an SMTP dialogue; want refusal")
 	}
@@ -180,14 +180,11 @@ func tamperedEnvelope(t *testing.T, l *lab.Lab) {
 	newID := "<tampered-" + id[1:]
 	tampered = bytes.ReplaceAll(tampered, []byte(id), []byte(newID))
 	_, pool := alpha(t, l)
-	c, err := smtp.Dial("127.0.0.1:" + strconv.Itoa(b.Ports.MX))
+	c, err := smtp.DialStartTLS("127.0.0.1:"+strconv.Itoa(b.Ports.MX), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
-		t.Fatal(err)
-	}
 	if err := c.SendMail(a.Accounts[0].Address, []string{b.Accounts[0].Address}, bytes.NewReader(tampered)); err != nil {
 		t.Fatalf("send tampered envelope: %v", err)
 	}

@@ -1,0 +1,67 @@
+package probe
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// Evidence keeps every message a run captures, byte-exact, as
+// <out>/evidence/<scenario-slug>/<nn>-<kind>.eml (the run's output contract).
+type Evidence struct {
+	Out string // the reports directory; files go under Out/evidence
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slug turns a scenario name into a directory name: lowercase [a-z0-9-].
+func Slug(name string) string {
+	s := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if len(s) > 80 {
+		s = strings.TrimRight(s[:80], "-")
+	}
+	if s == "" {
+		s = "scenario"
+	}
+	return s
+}
+
+func (e *Evidence) next(slug string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == nil {
+		e.n = map[string]int{}
+	}
+	e.n[slug]++
+	return e.n[slug]
+}
+
+// Save writes a captured message and returns its path relative to Out.
+func (e *Evidence) Save(scenario string, kind pec.Kind, raw []byte) (string, error) {
+	slug := Slug(scenario)
+	return e.write(slug, fmt.Sprintf("%02d-%s.eml", e.next(slug), kind), raw)
+}
+
+// SaveSent writes a message the probe submitted, as sent-<nn>.eml.
+func (e *Evidence) SaveSent(scenario string, raw []byte) (string, error) {
+	slug := Slug(scenario)
+	return e.write(slug, fmt.Sprintf("sent-%02d.eml", e.next(slug+"/sent")), raw)
+}
+
+func (e *Evidence) write(slug, name string, raw []byte) (string, error) {
+	rel := filepath.Join("evidence", slug, name)
+	if err := os.MkdirAll(filepath.Join(e.Out, "evidence", slug), 0o755); err != nil {
+		return "", fmt.Errorf("probe: evidence: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(e.Out, rel), raw, 0o644); err != nil {
+		return "", fmt.Errorf("probe: evidence: %w", err)
+	}
+	return rel, nil
+}

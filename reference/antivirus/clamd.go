@@ -1,0 +1,147 @@
+// Package antivirus scans messages with clamd (RFC 6109 §3.1.3, §5.4: the
+// access point must scan every submission; OPS-04).
+package antivirus
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// Result is a scan verdict.
+type Result struct {
+	Infected  bool
+	Signature string // e.g. PECSpec.Test.EICAR (".UNOFFICIAL" stripped)
+}
+
+// Scanner scans a message.
+type Scanner interface {
+	Scan(ctx context.Context, r io.Reader) (Result, error)
+}
+
+// Func adapts a function to a Scanner (unit tests of other packages).
+type Func func(ctx context.Context, r io.Reader) (Result, error)
+
+// Scan calls f.
+func (f Func) Scan(ctx context.Context, r io.Reader) (Result, error) { return f(ctx, r) }
+
+// ErrClamd wraps every failure to get a verdict from clamd.
+var ErrClamd = errors.New("antivirus: clamd")
+
+// Clamd talks to clamd over its socket with INSTREAM.
+type Clamd struct {
+	Network, Addr string
+	Timeout       time.Duration
+}
+
+var _ Scanner = (*Clamd)(nil)
+
+// NewClamd returns a client for clamd at addr ("unix" socket path or "tcp" host:port).
+func NewClamd(network, addr string) *Clamd {
+	return &Clamd{Network: network, Addr: addr, Timeout: 60 * time.Second}
+}
+
+func (c *Clamd) dial(ctx context.Context) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, c.Network, c.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrClamd, err)
+	}
+	dl := time.Now().Add(c.Timeout)
+	if ctxDL, ok := ctx.Deadline(); ok && ctxDL.Before(dl) {
+		dl = ctxDL
+	}
+	conn.SetDeadline(dl)
+	return conn, nil
+}
+
+// Ping checks that clamd answers PONG.
+func (c *Clamd) Ping(ctx context.Context) error {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("zPING\x00")); err != nil {
+		return fmt.Errorf("%w: %v", ErrClamd, err)
+	}
+	reply, err := readReply(conn)
+	if err != nil {
+		return err
+	}
+	if reply != "PONG" {
+		return fmt.Errorf("%w: PING answered %q", ErrClamd, reply)
+	}
+	return nil
+}
+
+// Scan streams r to clamd in chunks (INSTREAM) and reads the verdict.
+func (c *Clamd) Scan(ctx context.Context, r io.Reader) (Result, error) {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer conn.Close()
+	werr := stream(conn, r)
+	reply, rerr := readReply(conn) // on a write error clamd may have said why (size limit)
+	if rerr != nil {
+		return Result{}, errors.Join(fmt.Errorf("%w: write: %v", ErrClamd, werr), rerr)
+	}
+	return parse(reply)
+}
+
+func stream(w io.Writer, r io.Reader) error {
+	if _, err := w.Write([]byte("zINSTREAM\x00")); err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	var size [4]byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			binary.BigEndian.PutUint32(size[:], uint32(n))
+			if _, werr := w.Write(size[:]); werr != nil {
+				return werr
+			}
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := w.Write([]byte{0, 0, 0, 0})
+	return err
+}
+
+func readReply(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil && len(data) == 0 {
+		return "", fmt.Errorf("%w: read reply: %v", ErrClamd, err)
+	}
+	return strings.TrimSpace(string(bytes.TrimRight(data, "\x00"))), nil
+}
+
+// parse reads "stream: OK", "stream: NAME FOUND" or "... ERROR".
+func parse(reply string) (Result, error) {
+	body := strings.TrimPrefix(reply, "stream: ")
+	switch {
+	case body == "OK":
+		return Result{}, nil
+	case strings.HasSuffix(body, " FOUND"):
+		name := strings.TrimSuffix(strings.TrimSuffix(body, " FOUND"), ".UNOFFICIAL")
+		return Result{Infected: true, Signature: name}, nil
+	default:
+		return Result{}, fmt.Errorf("%w: %s", ErrClamd, reply)
+	}
+}

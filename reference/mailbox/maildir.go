@@ -1,0 +1,189 @@
+// Package mailbox holds the reference provider's mailboxes (RFC 6109 §2.2.3:
+// the delivery point stores messages in the recipient's mailbox): one Maildir
+// per address on disk, written durably (fsync of file and directory before a
+// delivery returns), and an IMAPS server through which users read them.
+package mailbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNoMailbox means the address has no mailbox here.
+var ErrNoMailbox = errors.New("mailbox: no such mailbox")
+
+// Store is the set of Maildirs under one root, one per address.
+type Store struct {
+	root string
+	mu   sync.Mutex
+	box  map[string]bool
+	seq  atomic.Uint64
+	// onDeliver is told of every delivery (the IMAP server mirrors it).
+	onDeliver []func(address, name string, data []byte)
+}
+
+// Open opens (creating) the store rooted at root; existing Maildirs are known.
+func Open(root string) (*Store, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("mailbox: %w", err)
+	}
+	s := &Store{root: root, box: map[string]bool{}}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			s.box[e.Name()] = true
+		}
+	}
+	return s, nil
+}
+
+func norm(address string) string { return strings.ToLower(strings.TrimSpace(address)) }
+
+func (s *Store) dir(address string) string { return filepath.Join(s.root, norm(address)) }
+
+// AddMailbox creates the Maildir of address (tmp, new, cur).
+func (s *Store) AddMailbox(address string) error {
+	a := norm(address)
+	if a == "" || strings.ContainsAny(a, "/\\") || a == "." || a == ".." {
+		return fmt.Errorf("mailbox: bad address %q", address)
+	}
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		if err := os.MkdirAll(filepath.Join(s.dir(a), sub), 0o700); err != nil {
+			return fmt.Errorf("mailbox: %w", err)
+		}
+	}
+	s.mu.Lock()
+	s.box[a] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// Exists reports whether address has a mailbox.
+func (s *Store) Exists(address string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.box[norm(address)]
+}
+
+// Addresses lists the mailboxes.
+func (s *Store) Addresses() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for a := range s.box {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Deliver stores msg in address's Maildir: written to tmp/, fsynced, renamed
+// into new/, and the directory fsynced, so it is durable when Deliver returns.
+// The bytes are stored exactly as given.
+func (s *Store) Deliver(address string, msg io.Reader) (string, error) {
+	if !s.Exists(address) {
+		return "", fmt.Errorf("%w: %s", ErrNoMailbox, address)
+	}
+	name := s.uniqueName()
+	dir := s.dir(address)
+	tmp := filepath.Join(dir, "tmp", name)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("mailbox: %w", err)
+	}
+	data, err := io.ReadAll(msg)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, "new", name))
+	}
+	if err == nil {
+		err = syncDir(filepath.Join(dir, "new"))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
+	}
+	s.mu.Lock()
+	hooks := s.onDeliver
+	s.mu.Unlock()
+	for _, h := range hooks {
+		h(norm(address), name, data)
+	}
+	return name, nil
+}
+
+// uniqueName is a Maildir unique name: time, sequence, random, host.
+func (s *Store) uniqueName() string {
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	host, _ := os.Hostname()
+	host = strings.NewReplacer("/", "_", ":", "_").Replace(host)
+	now := time.Now()
+	return fmt.Sprintf("%d.M%06dP%dQ%d_%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), s.seq.Add(1),
+		hex.EncodeToString(r[:]), host)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// List returns the names of the messages of address (new and cur) in delivery order.
+func (s *Store) List(address string) ([]string, error) {
+	if !s.Exists(address) {
+		return nil, fmt.Errorf("%w: %s", ErrNoMailbox, address)
+	}
+	var names []string
+	for _, sub := range []string{"new", "cur"} {
+		entries, err := os.ReadDir(filepath.Join(s.dir(address), sub))
+		if err != nil {
+			return nil, fmt.Errorf("mailbox: %w", err)
+		}
+		for _, e := range entries {
+			names = append(names, sub+"/"+e.Name())
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return base(names[i]) < base(names[j]) })
+	return names, nil
+}
+
+func base(name string) string {
+	b := filepath.Base(name)
+	if i := strings.Index(b, ":"); i >= 0 {
+		b = b[:i]
+	}
+	return b
+}
+
+// Read returns one message of address by the name List gave.
+func (s *Store) Read(address, name string) ([]byte, error) {
+	if strings.Contains(name, "..") {
+		return nil, fmt.Errorf("mailbox: bad name %q", name)
+	}
+	return os.ReadFile(filepath.Join(s.dir(address), name))
+}

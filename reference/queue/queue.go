@@ -1,0 +1,298 @@
+// Package queue is the reference provider's durable outbound SMTP queue (RFC
+// 6109 §2.2.2: PEC systems keep a 24 h message-idleness limit, TIM-08; §5.3:
+// provider-to-provider SMTP runs over TLS, RFC 3207). An item is on disk
+// (fsync of file and directory) before Enqueue returns and is removed only
+// after every recipient was accepted or given up; a restart resumes what is
+// left.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Item is one message to send.
+type Item struct {
+	ID       string
+	From     string
+	To       []string // recipients still to deliver
+	Data     []byte
+	Created  time.Time
+	Attempts int
+	NextTry  time.Time
+	LastErr  string
+}
+
+// Router maps a domain to its MX host:port.
+type Router interface {
+	Route(domain string) (addr string, ok bool)
+}
+
+// StaticRoutes is a fixed domain → host:port map (the lab has no DNS).
+type StaticRoutes map[string]string
+
+// Route looks domain up case-insensitively.
+func (r StaticRoutes) Route(domain string) (string, bool) {
+	for d, a := range r {
+		if strings.EqualFold(d, domain) {
+			return a, true
+		}
+	}
+	return "", false
+}
+
+// Options configures a Queue.
+type Options struct {
+	Dir          string
+	Router       Router
+	TLS          *tls.Config // STARTTLS is required unless the domain is in PlainDomains
+	PlainDomains []string
+	HeloName     string
+	Clock        func() time.Time
+	Lifetime     time.Duration // default 24h (TIM-08)
+	Workers      int           // default 4
+	Backoff      func(attempt int) time.Duration
+	OnFailure    func(Item, error) // once per recipient set given up (5xx or expired)
+	OnDelivered  func(Item)
+	Log          *slog.Logger
+}
+
+// Sentinel errors.
+var (
+	ErrExpired   = errors.New("queue: lifetime expired")
+	ErrPermanent = errors.New("queue: permanent failure")
+	ErrNoRoute   = errors.New("queue: no route")
+)
+
+// Queue is the durable outbound queue.
+type Queue struct {
+	o     Options
+	mu    sync.Mutex
+	items map[string]*Item
+	busy  map[string]bool
+	wake  chan struct{}
+}
+
+// Open loads what a previous run left in Dir and returns the queue.
+func Open(o Options) (*Queue, error) {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Lifetime == 0 {
+		o.Lifetime = 24 * time.Hour
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Backoff == nil {
+		o.Backoff = defaultBackoff
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []string{o.Dir, filepath.Join(o.Dir, "bad")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+	}
+	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return q, q.load()
+}
+
+func defaultBackoff(attempt int) time.Duration {
+	steps := []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute}
+	if attempt-1 < len(steps) {
+		return steps[max(attempt-1, 0)]
+	}
+	return 15 * time.Minute
+}
+
+func (q *Queue) load() error {
+	entries, err := os.ReadDir(q.o.Dir)
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".msg") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(q.o.Dir, e.Name()))
+		var it Item
+		if err == nil {
+			err = msgpack.Unmarshal(data, &it)
+		}
+		if err != nil || it.ID == "" {
+			q.o.Log.Error("corrupt queue file moved aside", "role", "queue", "file", e.Name(), "err", err)
+			_ = os.Rename(filepath.Join(q.o.Dir, e.Name()), filepath.Join(q.o.Dir, "bad", e.Name()))
+			continue
+		}
+		q.items[it.ID] = &it
+	}
+	return nil
+}
+
+// Enqueue stores it durably and wakes a worker.
+func (q *Queue) Enqueue(it Item) (string, error) {
+	if it.ID == "" {
+		var r [10]byte
+		_, _ = rand.Read(r[:])
+		it.ID = hex.EncodeToString(r[:])
+	}
+	if it.Created.IsZero() {
+		it.Created = q.o.Clock()
+	}
+	if len(it.To) == 0 {
+		return "", fmt.Errorf("queue: item without recipients")
+	}
+	if err := q.persist(&it); err != nil {
+		return "", err
+	}
+	q.mu.Lock()
+	q.items[it.ID] = &it
+	q.mu.Unlock()
+	q.Kick()
+	return it.ID, nil
+}
+
+// persist writes it atomically: tmp file, fsync, rename, fsync directory.
+func (q *Queue) persist(it *Item) error {
+	data, err := msgpack.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	final := filepath.Join(q.o.Dir, it.ID+".msg")
+	tmp := final + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err == nil {
+		err = syncDir(q.o.Dir)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("queue: persist %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+func (q *Queue) remove(id string) {
+	q.mu.Lock()
+	delete(q.items, id)
+	q.mu.Unlock()
+	if err := os.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil && !os.IsNotExist(err) {
+		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
+	}
+	_ = syncDir(q.o.Dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Len is the number of items waiting.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
+// Kick makes the workers look at the queue now (after an enqueue, or after
+// the clock was advanced).
+func (q *Queue) Kick() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close releases nothing held beyond Run; items stay on disk.
+func (q *Queue) Close() error { return nil }
+
+// Run delivers due items until ctx is done.
+func (q *Queue) Run(ctx context.Context) error {
+	jobs := make(chan *Item)
+	var wg sync.WaitGroup
+	for i := 0; i < q.o.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				q.attempt(ctx, it)
+				q.mu.Lock()
+				delete(q.busy, it.ID)
+				q.mu.Unlock()
+				q.Kick()
+			}
+		}()
+	}
+	defer func() { close(jobs); wg.Wait() }()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		due, next := q.due()
+		for _, it := range due {
+			select {
+			case jobs <- it:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		timer.Reset(next)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// due returns the items to try now (marked busy) and how long until the next.
+func (q *Queue) due() ([]*Item, time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.o.Clock()
+	next := time.Hour
+	var out []*Item
+	for id, it := range q.items {
+		if q.busy[id] {
+			continue
+		}
+		if !it.NextTry.After(now) {
+			q.busy[id] = true
+			cp := *it
+			out = append(out, &cp)
+		} else if d := it.NextTry.Sub(now); d < next {
+			next = d
+		}
+	}
+	return out, next
+}
