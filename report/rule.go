@@ -1,0 +1,49 @@
+package report
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// Rule is one rule of pec-rules §9 as a value (STYLE 9): a fixed ID, its
+// level and source section, the message kinds it applies to, and its check.
+// Multi rules are judged over the messages of one transaction.
+type Rule struct {
+	ID      string
+	Level   Level
+	Section string // one reference format everywhere: "RFC6109 §3.1.4", "DM2005 art.6 c.6"
+	Title   string
+	Kinds   []pec.Kind
+	Multi   bool
+	Note    string // how an ambiguity of pec-rules §10 was resolved, when one was
+	check   func(*Msg) outcome
+	txCheck func(*Tx) outcome
+}
+
+// Applies reports whether r judges messages of kind k.
+func (r Rule) Applies(k pec.Kind) bool { return !r.Multi && slices.Contains(r.Kinds, k) }
+
+var registry []Rule
+
+// register adds rules to the catalogue (called from each family file's init).
+func register(rs ...Rule) { registry = append(registry, rs...) }
+
+// Catalogue returns every rule, sorted by ID.
+func Catalogue() []Rule {
+	out := slices.Clone(registry)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Kind sets used by the families.
+var (
+	receipts = []pec.Kind{pec.KindAccettazione, pec.KindNonAccettazione, pec.KindPresaInCarico,
+		pec.KindAvvenutaConsegna, pec.KindErroreConsegna, pec.KindPreavvisoErroreConsegna, pec.KindRilevazioneVirus}
+	withDaticert = append(slices.Clone(receipts), pec.KindTrasporto)
+	allPEC       = append(slices.Clone(withDaticert), pec.KindAnomalia)
+	identified   = append(slices.Clone(allPEC), pec.KindSconosciuto)
+)
+
+func kinds(k ...pec.Kind) []pec.Kind { return k }

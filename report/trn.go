@@ -1,0 +1,145 @@
+package report
+
+import (
+	"mime"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+var rePECMsgID = regexp.MustCompile(`^<[A-Za-z0-9][A-Za-z0-9._\-]*@[A-Za-z0-9][A-Za-z0-9.-]*>$`)
+
+// trnRule builds a TRN rule that also needs the embedded original.
+func trnRule(id, sec, title string, f func(x *Msg, orig *pec.Entity) outcome) Rule {
+	return Rule{ID: id, Level: Must, Section: sec, Kinds: kinds(pec.KindTrasporto), Title: title,
+		check: func(x *Msg) outcome {
+			orig := x.original()
+			if orig == nil {
+				return fail("no readable postacert.eml")
+			}
+			return f(x, orig)
+		}}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+func decoded(s string) string {
+	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
+		return strings.TrimSpace(d)
+	}
+	return strings.TrimSpace(s)
+}
+
+func init() {
+	register(trnHeaders()...)
+	register(trnContent()...)
+}
+
+func trnHeaders() []Rule {
+	return []Rule{
+		trnRule("TRN-01", "RFC6109 §3.1.5", "X-Trasporto posta-certificata; Subject POSTA CERTIFICATA: <subject>",
+			func(x *Msg, orig *pec.Entity) outcome {
+				want := pec.SubjectTrasporto + decoded(orig.Header.Get("Subject"))
+				if got := x.subject(); got != want {
+					return fail("Subject %q, want %q", got, want)
+				}
+				return pass("%q", want)
+			}),
+		trnRule("TRN-02", "RFC6109 §3.1.5", "From is \"Per conto di: <sender>\" <service address>, one author",
+			func(x *Msg, orig *pec.Entity) outcome {
+				list, err := mail.ParseAddressList(x.header("From"))
+				if err != nil || len(list) != 1 {
+					return fail("From %q is not one address", x.header("From"))
+				}
+				sender := ""
+				if o, err := mail.ParseAddress(orig.Header.Get("From")); err == nil {
+					sender = o.Address
+				}
+				if want := pec.PerContoDi + sender; !strings.EqualFold(list[0].Name, want) {
+					return fail("display name %q, want %q", list[0].Name, want)
+				}
+				if strings.EqualFold(list[0].Address, sender) {
+					return fail("author address is the original sender's")
+				}
+				return pass("%s", x.header("From"))
+			}),
+		trnRule("TRN-03", "RFC6109 §2.1", "Sender, if present, equals From",
+			func(x *Msg, _ *pec.Entity) outcome {
+				if s := x.header("Sender"); s != "" && s != x.header("From") {
+					return fail("Sender %q differs from From %q", s, x.header("From"))
+				}
+				return pass("consistent")
+			}),
+		trnRule("TRN-04", "RFC6109 §3.1.5", "Reply-To is the original's, else the original sender",
+			func(x *Msg, orig *pec.Entity) outcome {
+				want := addrs(orig, "Reply-To")
+				if len(want) == 0 {
+					want = addrs(orig, "From")
+				}
+				if got := addrs(x.M.Outer, "Reply-To"); !sameSet(got, want) {
+					return fail("Reply-To %v, want %v", got, want)
+				}
+				return pass("%v", want)
+			}),
+		trnRule("TRN-05", "RFC6109 §3.1.5", "To, Cc, Received, Return-Path copied unmodified from the original",
+			func(x *Msg, orig *pec.Entity) outcome {
+				for _, h := range []string{"To", "Cc"} {
+					if got, want := addrs(x.M.Outer, h), addrs(orig, h); !sameSet(got, want) {
+						return fail("%s %v, original %v", h, got, want)
+					}
+				}
+				// Refolding is no change (RFC 5322 §2.2.3): compare with whitespace collapsed.
+				var env []string
+				for _, r := range x.M.Outer.Header.Values("Received") {
+					env = append(env, strings.Join(strings.Fields(r), " "))
+				}
+				for _, r := range orig.Header.Values("Received") {
+					if !slices.Contains(env, strings.Join(strings.Fields(r), " ")) {
+						return fail("original Received %q not copied", r)
+					}
+				}
+				return pass("copied")
+			}),
+		trnRule("TRN-06", "RFC6109 §2.2.1", "Message-ID is the PEC msgid <alnum@provider domain>",
+			func(x *Msg, _ *pec.Entity) outcome {
+				if id := x.header("Message-ID"); !rePECMsgID.MatchString(id) {
+					return fail("Message-ID %q", id)
+				}
+				return pass("%s", x.header("Message-ID"))
+			}),
+		trnRule("TRN-08", "RFC6109 §2.2.1", "X-Riferimento-Message-ID is the client's original Message-ID",
+			func(x *Msg, orig *pec.Entity) outcome {
+				ref := x.header(pec.HeaderRiferimentoMsgID)
+				inner := strings.TrimSpace(orig.Header.Get(pec.HeaderRiferimentoMsgID))
+				switch {
+				case ref == "" && inner == "":
+					return na("the original had no Message-ID")
+				case normID(ref) != normID(inner):
+					return fail("envelope %q, inner message %q", ref, inner)
+				}
+				return pass("%s", ref)
+			}),
+		trnRule("TRN-09", "RFC6109 §3.3.2", "X-TipoRicevuta, if present, is completa/breve/sintetica and equals the original's",
+			func(x *Msg, orig *pec.Entity) outcome {
+				v := strings.ToLower(x.header(pec.HeaderTipoRicevuta))
+				o := strings.ToLower(strings.TrimSpace(orig.Header.Get(pec.HeaderTipoRicevuta)))
+				switch {
+				case v == "":
+					return pass("absent (completa by default, pec-rules A14)")
+				case !pec.TipoRicevuta(v).Valid():
+					return fail("X-TipoRicevuta %q", v)
+				case o != "" && o != v:
+					return fail("X-TipoRicevuta %q, original %q", v, o)
+				}
+				return pass("%s", v)
+			}),
+	}
+}

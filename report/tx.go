@@ -1,0 +1,94 @@
+package report
+
+import (
+	"strings"
+	"time"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// Captured is one message captured for a transaction, with where it was read.
+type Captured struct {
+	Mailbox string // the mailbox it was read from
+	Service bool   // true for a provider's service mailbox (mailReceipt)
+	Raw     []byte
+}
+
+// Submission is what the probe submitted.
+type Submission struct {
+	Sender    string
+	To, Cc    []string
+	MessageID string // the client's Message-ID
+}
+
+// Tx is one transaction as the multi rules see it.
+type Tx struct {
+	Sub  Submission
+	Msgs []*Msg
+	Caps []Captured
+}
+
+// GradeTransaction judges the messages captured for one submission against the
+// transaction rules (those marked (multi) in pec-rules §9).
+func GradeTransaction(sub Submission, caps []Captured, opts Options) []Verdict {
+	tx := &Tx{Sub: sub, Caps: caps}
+	for _, c := range caps {
+		tx.Msgs = append(tx.Msgs, newMsg(c.Raw, opts))
+	}
+	var out []Verdict
+	for _, r := range Catalogue() {
+		if r.Multi {
+			out = append(out, run(r, func() outcome { return r.txCheck(tx) }, opts))
+		}
+	}
+	return out
+}
+
+// of returns the messages of a kind.
+func (tx *Tx) of(k pec.Kind) []*Msg {
+	var out []*Msg
+	for _, m := range tx.Msgs {
+		if m.Kind == k {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (tx *Tx) one(k pec.Kind) *Msg {
+	if m := tx.of(k); len(m) > 0 {
+		return m[0]
+	}
+	return nil
+}
+
+func daticertInstant(x *Msg) (time.Time, bool) {
+	if x.M.Postacert == nil {
+		return time.Time{}, false
+	}
+	t, err := x.M.Postacert.Dati.Data.Instant()
+	return t, err == nil
+}
+
+// certified returns the recipients the accettazione classed certificato
+// (all submitted recipients when there is no accettazione to read).
+func (tx *Tx) certified() []string {
+	if acc := tx.one(pec.KindAccettazione); acc != nil && acc.M.Postacert != nil {
+		var out []string
+		for _, d := range acc.M.Postacert.Intestazione.Destinatari {
+			if d.Tipo != pec.DestEsterno {
+				out = append(out, strings.ToLower(strings.TrimSpace(d.Indirizzo)))
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, r := range append(tx.Sub.To, tx.Sub.Cc...) {
+		out = append(out, strings.ToLower(r))
+	}
+	return out
+}
+
+func multi(id, sec, title string, f func(*Tx) outcome) Rule {
+	return Rule{ID: id, Level: Must, Section: sec, Title: title, Multi: true, txCheck: f}
+}

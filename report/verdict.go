@@ -1,0 +1,108 @@
+// Package report is the grader: an independent oracle that reads the raw
+// bytes of a message and the rule catalogue of pec-rules §9 and gives one
+// verdict per applicable rule, each naming its rule ID, level and section
+// (DESIGN.md rules 2 and 7). It never builds an "expected" message with
+// reference code: it imports only pec/ (vocabulary and the MIME model) and
+// verifies signatures on its own (smallstep/pkcs7 + crypto/x509).
+package report
+
+import (
+	"crypto/x509"
+	"fmt"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// Level is a rule's requirement level (pec-rules §9 "Lvl").
+type Level string
+
+// Levels.
+const (
+	Must     Level = "MUST"
+	Should   Level = "SHOULD"
+	Observed Level = "OBSERVED"
+)
+
+// Status is a verdict's outcome (STYLE 12).
+type Status string
+
+// Statuses: fail only for a violated MUST; warn for SHOULD, observed practice
+// and accepted deviations (pec-rules §10); na with a reason; error when the
+// grader could not decide (never the provider's fault).
+const (
+	Pass  Status = "pass"
+	Fail  Status = "fail"
+	Warn  Status = "warn"
+	NA    Status = "na"
+	Error Status = "error"
+)
+
+// Verdict is one rule applied to one message or one transaction.
+type Verdict struct {
+	Rule    string `json:"rule"`
+	Level   Level  `json:"level"`
+	Section string `json:"section"`
+	Status  Status `json:"status"`
+	Detail  string `json:"detail"`
+}
+
+// Options configure grading.
+type Options struct {
+	// Trust holds the CAs signer certificates must chain to; nil makes the
+	// chain rule give na with the reason.
+	Trust *x509.CertPool
+	// Strict makes warnings count as failures.
+	Strict bool
+}
+
+// Graded is the verdicts of one message.
+type Graded struct {
+	File     string    `json:"file"`
+	Kind     pec.Kind  `json:"kind"`
+	Verdicts []Verdict `json:"verdicts"`
+}
+
+// MustFailures returns the failed verdicts (and, under Strict grading, the
+// warnings too, which Grade then records as failures).
+func (g Graded) MustFailures() []Verdict { return mustFailures(g.Verdicts) }
+
+func mustFailures(vs []Verdict) []Verdict {
+	var out []Verdict
+	for _, v := range vs {
+		if v.Status == Fail {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Counts tallies verdicts by status.
+func Counts(vs []Verdict) map[Status]int {
+	c := map[Status]int{}
+	for _, v := range vs {
+		c[v.Status]++
+	}
+	return c
+}
+
+// outcome is what a check returns: a status and a one-line detail.
+type outcome struct {
+	status Status
+	detail string
+}
+
+func pass(format string, a ...any) outcome { return outcome{Pass, fmt.Sprintf(format, a...)} }
+func fail(format string, a ...any) outcome { return outcome{Fail, fmt.Sprintf(format, a...)} }
+func warn(format string, a ...any) outcome { return outcome{Warn, fmt.Sprintf(format, a...)} }
+func na(format string, a ...any) outcome   { return outcome{NA, fmt.Sprintf(format, a...)} }
+func errored(format string, a ...any) outcome {
+	return outcome{Error, fmt.Sprintf(format, a...)}
+}
+
+// violated is fail for a MUST rule and warn for a SHOULD or observed one.
+func violated(l Level, format string, a ...any) outcome {
+	if l == Must {
+		return fail(format, a...)
+	}
+	return warn(format, a...)
+}
