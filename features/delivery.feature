@@ -1,0 +1,23 @@
+@flow-delivery
+Feature: Delivery of a certified message between two providers
+  A user of the target provider sends a certified message to a user of another provider. The target accepts it
+  and returns a ricevuta di accettazione (RFC6109 §3.1.4), sends a busta di trasporto (RFC6109 §3.1.5); the
+  receiving provider returns a ricevuta di presa in carico to the target's service mailbox (RFC6109 §3.2.1),
+  delivers the envelope and returns a ricevuta di avvenuta consegna to the sender (RFC6109 §3.3.2).
+  Every captured message is graded against pec-rules §9, and the four together as one transaction.
+
+  @GEN-01 @GEN-02 @GEN-03 @GEN-10 @GEN-11 @GEN-12 @GEN-14 @GEN-15 @GEN-16 @GEN-17 @GEN-18
+  @SIG-01 @SIG-02 @SIG-03 @SIG-04 @SIG-05 @SIG-06 @SIG-08 @SIG-11 @CRT-02 @CRT-04 @CRT-05 @CRT-06 @CRT-07 @CRT-08
+  @DAT-01 @DAT-02 @DAT-03 @DAT-04 @DAT-05 @DAT-07 @DAT-08 @DAT-09 @DAT-10 @DAT-11 @DAT-12 @DAT-13 @DAT-14 @DAT-19 @DAT-20
+  @ACC-01 @ACC-02 @ACC-03 @ACC-04 @ACC-06 @ACC-07 @ACC-08 @ACC-09
+  @TRN-01 @TRN-02 @TRN-04 @TRN-05 @TRN-06 @TRN-07 @TRN-08 @TRN-10 @TRN-11 @TRN-12 @TRN-13 @TRN-14
+  @PIC-01 @PIC-03 @PIC-04 @PIC-05 @PIC-07 @CON-01 @CON-02 @CON-03 @CON-04 @CON-09 @CON-10
+  Scenario: A certified message is accepted, taken in charge and delivered with a complete receipt
+    Given the target and its counterpart are reachable
+    When alice sends a certified message to bob at the counterpart
+    Then alice receives an acceptance receipt
+    And bob receives a transport envelope
+    And the target's service mailbox receives a take-charge receipt
+    And alice receives a delivery receipt of type "completa"
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules

@@ -1,0 +1,49 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/pecspec/pecspec/report"
+)
+
+func registerGradeSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^every captured message passes the MUST rules$`, messagesPass)
+	sc.Step(`^the transaction passes the MUST rules$`, transactionPasses)
+}
+
+// messagesPass fails listing every MUST failure of the captured messages.
+func messagesPass(ctx context.Context) error {
+	w := world(ctx)
+	if len(w.res.Messages) == 0 {
+		return fmt.Errorf("no message was captured")
+	}
+	var lines []string
+	for _, m := range w.res.Messages {
+		for _, v := range mustOf(m.Verdicts) {
+			lines = append(lines, fmt.Sprintf("%s %s [%s]: %s (%s)", v.Rule, m.Kind, v.Section, v.Detail, m.File))
+		}
+	}
+	return failures(lines)
+}
+
+// transactionPasses grades the captured messages as one transaction.
+func transactionPasses(ctx context.Context) error {
+	w := world(ctx)
+	vs := report.GradeTransaction(w.sub, w.caps, w.r.grading)
+	var lines []string
+	for _, v := range mustOf(vs) {
+		lines = append(lines, fmt.Sprintf("%s [%s]: %s", v.Rule, v.Section, v.Detail))
+	}
+	return failures(lines)
+}
+
+func failures(lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d MUST failures:\n%s", len(lines), strings.Join(lines, "\n"))
+}

@@ -1,0 +1,130 @@
+// Package scenarios binds the Gherkin features to the probe and the grader
+// and runs the suite with godog (STYLE 5, 23): a typed World per scenario in
+// the context, Strict, randomized with a printed seed, concurrent, never
+// stopping on the first failure. The target is configuration, never step text.
+package scenarios
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/pecspec/pecspec/features"
+	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/report"
+)
+
+// Options configure a run.
+type Options struct {
+	Target      *probe.Target
+	Out         string        // junit.xml, cucumber.json, summary.json, evidence/
+	Tags        string        // godog tag expression
+	Concurrency int           // default 2
+	Seed        int64         // scenario order; 0 picks one (printed)
+	StepTimeout time.Duration // deadline of each waiting step; default 60s
+	Console     io.Writer     // live progress and the final tables; nil = discard
+	Features    fs.FS         // default features.FS
+	TestingT    *testing.T
+}
+
+// Result counts a run's scenarios.
+type Result struct {
+	Scenarios, Passed, Failed, Undefined int
+	MustFailures                         int
+}
+
+// ErrHarness marks problems of the harness or its configuration (exit code 2).
+var ErrHarness = errors.New("scenarios: harness")
+
+// Run runs the suite against opts.Target and writes the reports in opts.Out.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	r, err := newRunner(opts)
+	if err != nil {
+		return Result{}, err
+	}
+	fmt.Fprintf(r.console, "pecspec: target %s, seed %d, concurrency %d\n", opts.Target.Name, r.opts.Seed, r.opts.Concurrency)
+	suite := godog.TestSuite{
+		Name:                "pecspec",
+		ScenarioInitializer: r.initialize,
+		Options: &godog.Options{
+			Format:         "junit:" + filepath.Join(opts.Out, "junit.xml") + ",cucumber:" + filepath.Join(opts.Out, "cucumber.json"),
+			Output:         io.Discard,
+			FS:             r.opts.Features,
+			Paths:          []string{"."},
+			Strict:         true,
+			Randomize:      r.opts.Seed,
+			Concurrency:    r.opts.Concurrency,
+			Tags:           opts.Tags,
+			TestingT:       opts.TestingT,
+			DefaultContext: ctx,
+			NoColors:       true,
+		},
+	}
+	r.started = time.Now()
+	suite.Run()
+	r.finished = time.Now()
+	if err := r.writeSummary(); err != nil {
+		return Result{}, err
+	}
+	res := r.result()
+	r.printTables(res)
+	return res, nil
+}
+
+func newRunner(opts Options) (*runner, error) {
+	if opts.Target == nil {
+		return nil, fmt.Errorf("%w: no target", ErrHarness)
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 2
+	}
+	if opts.Seed == 0 {
+		opts.Seed = rand.Int64N(1<<31) + 1
+	}
+	if opts.StepTimeout <= 0 {
+		opts.StepTimeout = 60 * time.Second
+	}
+	if opts.Features == nil {
+		opts.Features = features.FS
+	}
+	if opts.Console == nil {
+		opts.Console = io.Discard
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrHarness, err)
+	}
+	trust, err := loadTrust(opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	return &runner{opts: opts, console: opts.Console, trust: trust,
+		evidence: &probe.Evidence{Out: opts.Out}, grading: report.Options{Trust: trust}}, nil
+}
+
+// loadTrust reads the CA bundles of the target and its counterpart.
+func loadTrust(t *probe.Target) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	for _, p := range []*probe.Target{t, t.Counterpart} {
+		if p == nil || p.Trust == "" {
+			continue
+		}
+		pem, err := os.ReadFile(p.Path(p.Trust))
+		if err != nil {
+			return nil, fmt.Errorf("%w: trust of %s: %v", ErrHarness, p.Name, err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%w: trust of %s: no PEM certificate", ErrHarness, p.Name)
+		}
+	}
+	return pool, nil
+}

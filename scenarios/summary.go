@@ -1,0 +1,165 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/report"
+)
+
+// Summary is summary.json (the run's output contract).
+type Summary struct {
+	Target    string            `json:"target"`
+	Seed      int64             `json:"seed"`
+	Started   time.Time         `json:"started"`
+	Finished  time.Time         `json:"finished"`
+	Totals    Totals            `json:"totals"`
+	Scenarios []*ScenarioResult `json:"scenarios"`
+}
+
+// Totals count scenarios and verdicts, overall and per rule.
+type Totals struct {
+	Scenarios    int                              `json:"scenarios"`
+	Passed       int                              `json:"passed"`
+	Failed       int                              `json:"failed"`
+	Undefined    int                              `json:"undefined"`
+	Messages     int                              `json:"messages"`
+	MustFailures int                              `json:"must_failures"`
+	Verdicts     map[report.Status]int            `json:"verdicts"`
+	Rules        map[string]map[report.Status]int `json:"rules"`
+}
+
+// ScenarioResult is one scenario in summary.json.
+type ScenarioResult struct {
+	Name        string           `json:"name"`
+	Feature     string           `json:"feature"`
+	Tags        []string         `json:"tags"`
+	Status      string           `json:"status"`
+	Error       string           `json:"error,omitempty"`
+	Sent        []string         `json:"sent"`
+	Messages    []MessageResult  `json:"messages"`
+	Transaction []report.Verdict `json:"transaction"`
+}
+
+// MessageResult is one captured message and its verdicts.
+type MessageResult struct {
+	File     string           `json:"file"`
+	Kind     pec.Kind         `json:"kind"`
+	Mailbox  string           `json:"mailbox"`
+	Verdicts []report.Verdict `json:"verdicts"`
+}
+
+func (r *runner) summary() *Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := &Summary{Target: r.opts.Target.Name, Seed: r.opts.Seed, Started: r.started, Finished: r.finished,
+		Scenarios: append([]*ScenarioResult(nil), r.results...)}
+	sort.Slice(s.Scenarios, func(i, j int) bool { return s.Scenarios[i].Name < s.Scenarios[j].Name })
+	t := &s.Totals
+	t.Verdicts, t.Rules = map[report.Status]int{}, map[string]map[report.Status]int{}
+	count := func(vs []report.Verdict) {
+		for _, v := range vs {
+			t.Verdicts[v.Status]++
+			if t.Rules[v.Rule] == nil {
+				t.Rules[v.Rule] = map[report.Status]int{}
+			}
+			t.Rules[v.Rule][v.Status]++
+			if v.Status == report.Fail {
+				t.MustFailures++
+			}
+		}
+	}
+	for _, sc := range s.Scenarios {
+		t.Scenarios++
+		switch sc.Status {
+		case "passed":
+			t.Passed++
+		case "undefined", "pending":
+			t.Undefined++
+		default:
+			t.Failed++
+		}
+		t.Messages += len(sc.Messages)
+		for _, m := range sc.Messages {
+			count(m.Verdicts)
+		}
+		count(sc.Transaction)
+	}
+	return s
+}
+
+func (r *runner) writeSummary() error {
+	data, err := json.MarshalIndent(r.summary(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrHarness, err)
+	}
+	if err := os.WriteFile(filepath.Join(r.opts.Out, "summary.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%w: %v", ErrHarness, err)
+	}
+	return nil
+}
+
+func (r *runner) result() Result {
+	t := r.summary().Totals
+	return Result{Scenarios: t.Scenarios, Passed: t.Passed, Failed: t.Failed, Undefined: t.Undefined,
+		MustFailures: t.MustFailures}
+}
+
+// printTables prints the totals by flow tag and by rule family.
+func (r *runner) printTables(res Result) {
+	s := r.summary()
+	w := r.console
+	fmt.Fprintf(w, "\n%-22s %9s %7s %7s\n", "flow", "scenarios", "passed", "failed")
+	flows := map[string][3]int{}
+	for _, sc := range s.Scenarios {
+		for _, tag := range sc.Tags {
+			if strings.HasPrefix(tag, "@flow-") {
+				f := flows[tag]
+				f[0]++
+				if sc.Status == "passed" {
+					f[1]++
+				} else {
+					f[2]++
+				}
+				flows[tag] = f
+			}
+		}
+	}
+	for _, name := range sortedKeys(flows) {
+		f := flows[name]
+		fmt.Fprintf(w, "%-22s %9d %7d %7d\n", name, f[0], f[1], f[2])
+	}
+	fmt.Fprintf(w, "\n%-8s %6s %6s %6s %6s %6s\n", "family", "pass", "fail", "warn", "na", "error")
+	fams := map[string]map[report.Status]int{}
+	for rule, c := range s.Totals.Rules {
+		fam, _, _ := strings.Cut(rule, "-")
+		if fams[fam] == nil {
+			fams[fam] = map[report.Status]int{}
+		}
+		for st, n := range c {
+			fams[fam][st] += n
+		}
+	}
+	for _, fam := range sortedKeys(fams) {
+		c := fams[fam]
+		fmt.Fprintf(w, "%-8s %6d %6d %6d %6d %6d\n", fam, c[report.Pass], c[report.Fail], c[report.Warn], c[report.NA], c[report.Error])
+	}
+	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d undefined; %d messages, %d MUST failures (%s)\n",
+		res.Scenarios, res.Passed, res.Failed, res.Undefined, s.Totals.Messages, res.MustFailures,
+		s.Finished.Sub(s.Started).Round(time.Millisecond))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
