@@ -30,9 +30,14 @@ func genHeaders() []Rule {
 			Note:  "the grader matches names case-insensitively (X-Tiporicevuta == X-TipoRicevuta, S-ARU14-ENV); a spelling other than Appendix A's is reported as observed practice",
 			check: func(x *Msg) outcome {
 				for f := x.M.Outer.Header.Fields(); f.Next(); {
+					raw, err := f.Raw() // Key() is canonicalised ("Id"): the wire name is in Raw
+					if err != nil {
+						continue
+					}
+					name, _, _ := strings.Cut(string(raw), ":")
 					for _, c := range canonicalNames {
-						if strings.EqualFold(f.Key(), c) && f.Key() != c {
-							return warn("header spelled %q (Appendix A: %q)", f.Key(), c)
+						if strings.EqualFold(name, c) && name != c {
+							return warn("header spelled %q (Appendix A: %q)", name, c)
 						}
 					}
 				}

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cucumber/godog"
-
 	"github.com/pecspec/pecspec/report"
 )
 
-func registerGradeSteps(sc *godog.ScenarioContext) {
+func registerGradeSteps(sc stepRegistrar) {
 	sc.Step(`^every captured message passes the MUST rules$`, messagesPass)
 	sc.Step(`^the transaction passes the MUST rules$`, transactionPasses)
 }

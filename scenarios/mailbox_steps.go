@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cucumber/godog"
-
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
 )
 
-func registerMailboxSteps(sc *godog.ScenarioContext) {
+func registerMailboxSteps(sc stepRegistrar) {
 	sc.Step(`^(\w+) receives an acceptance receipt$`, receives(pec.KindAccettazione))
 	sc.Step(`^(\w+) receives a transport envelope$`, receives(pec.KindTrasporto))
 	sc.Step(`^the target's service mailbox receives a take-charge receipt$`, serviceReceives(pec.KindPresaInCarico))

@@ -6,13 +6,11 @@ import (
 	"net"
 	"time"
 
-	"github.com/cucumber/godog"
-
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
 )
 
-func registerSubmitSteps(sc *godog.ScenarioContext) {
+func registerSubmitSteps(sc stepRegistrar) {
 	sc.Step(`^the target and its counterpart are reachable$`, reachable)
 	sc.Step(`^(\w+) sends a certified message to (\w+) at the counterpart$`, sendsToCounterpart)
 }

@@ -1,0 +1,189 @@
+package scenarios_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/reference/lab/labtest"
+	"github.com/pecspec/pecspec/report"
+	"github.com/pecspec/pecspec/scenarios"
+)
+
+// TestSuiteOnReference runs the whole suite against the real reference lab
+// (SoftHSM2, slapd, clamd, two pecref processes), as `make run` does, and
+// checks the output contract and the evidence with independent tools.
+func TestSuiteOnReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real lab")
+	}
+	l := labtest.Up(t)
+	target, err := probe.LoadTarget(l.TargetFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var console bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: out, StepTimeout: 30 * time.Second, Console: &console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("console:\n%s", console.String())
+	if res.Scenarios == 0 || res.Failed+res.Undefined > 0 || res.MustFailures > 0 {
+		t.Fatalf("result %+v, want every scenario passed and no MUST failure", res)
+	}
+	for _, f := range []string{"junit.xml", "cucumber.json", "summary.json"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	sum := readSummary(t, out)
+	kinds := map[pec.Kind]string{}
+	for _, sc := range sum.Scenarios {
+		for _, m := range sc.Messages {
+			kinds[m.Kind] = filepath.Join(out, m.File)
+		}
+	}
+	for _, k := range []pec.Kind{pec.KindAccettazione, pec.KindTrasporto, pec.KindPresaInCarico, pec.KindAvvenutaConsegna} {
+		if kinds[k] == "" {
+			t.Errorf("no %s captured", k)
+		}
+	}
+	opensslVerifies(t, l.CAFile(), kinds)
+	xmllintValidates(t, kinds)
+	mutationsFail(t, l.CAFile(), kinds)
+}
+
+func readSummary(t *testing.T, out string) scenarios.Summary {
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s scenarios.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	return s
+}
+
+// opensslVerifies: every signed message verifies with openssl and the lab CA.
+func opensslVerifies(t *testing.T, ca string, files map[pec.Kind]string) {
+	for k, f := range files {
+		out, err := exec.Command("openssl", "smime", "-verify", "-in", f, "-CAfile", ca, "-purpose", "any",
+			"-out", os.DevNull).CombinedOutput()
+		if err != nil {
+			t.Errorf("openssl smime -verify %s: %v\n%s", k, err, out)
+		}
+	}
+}
+
+// xmllintValidates: every daticert.xml is valid against the DTD of pec-rules §3.1.
+func xmllintValidates(t *testing.T, files map[pec.Kind]string) {
+	dir := t.TempDir()
+	dtd := filepath.Join(dir, "daticert.dtd")
+	os.WriteFile(dtd, pec.DTD, 0o600)
+	for k, f := range files {
+		raw, _ := os.ReadFile(f)
+		m := pec.Parse(raw)
+		if m.Daticert == nil {
+			t.Errorf("%s: no daticert.xml", k)
+			continue
+		}
+		data, _ := m.Daticert.Decoded()
+		x := filepath.Join(dir, string(k)+".xml")
+		os.WriteFile(x, data, 0o600)
+		if out, err := exec.Command("xmllint", "--noout", "--dtdvalid", dtd, x).CombinedOutput(); err != nil {
+			t.Errorf("xmllint %s: %v\n%s", k, err, out)
+		}
+	}
+}
+
+// mutationsFail edits real evidence and checks the grader names the right rule.
+func mutationsFail(t *testing.T, ca string, files map[pec.Kind]string) {
+	pem, _ := os.ReadFile(ca)
+	opts := report.Options{Trust: mustPool(t, pem)}
+	read := func(k pec.Kind) []byte { b, _ := os.ReadFile(files[k]); return b }
+	cases := []struct {
+		name   string
+		kind   pec.Kind
+		mutate func([]byte) []byte
+		rule   string
+	}{
+		{"remove X-Riferimento-Message-ID", pec.KindAccettazione, func(b []byte) []byte {
+			i := bytes.Index(b, []byte("X-Riferimento-Message-ID: "))
+			if i < 0 {
+				return b
+			}
+			return append(b[:i:i], b[i+bytes.Index(b[i:], []byte("\r\n"))+2:]...)
+		}, "GEN-15"},
+		{"change the accettazione prefix", pec.KindAccettazione, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Subject: ACCETTAZIONE: "), []byte("Subject: ACCETTATO: "), 1)
+		}, "ACC-01"},
+		{"reorder daticert elements", pec.KindAvvenutaConsegna, reorderDaticert, "DAT-07"},
+		{"change the subject prefix", pec.KindAvvenutaConsegna, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Subject: CONSEGNA: "), []byte("Subject: CONSEGNATO: "), 1)
+		}, "GEN-14"},
+		{"edit a byte after signing", pec.KindTrasporto, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Messaggio di prova"), []byte("Messaggio di provA"), 1)
+		}, "SIG-04"},
+		{"From not the certificate's address", pec.KindPresaInCarico, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("From: posta-certificata@"), []byte("From: altro@"), 1)
+		}, "SIG-08"},
+	}
+	for _, c := range cases {
+		raw := read(c.kind)
+		mut := c.mutate(raw)
+		if bytes.Equal(raw, mut) {
+			t.Errorf("%s: mutation did not apply", c.name)
+			continue
+		}
+		g := report.Grade(mut, opts)
+		if !failed(g, c.rule) {
+			t.Errorf("%s: %s did not fail; verdicts %v", c.name, c.rule, g.MustFailures())
+		}
+		if failed(report.Grade(raw, opts), c.rule) {
+			t.Errorf("%s: %s fails on the unmutated message", c.name, c.rule)
+		}
+	}
+}
+
+func failed(g report.Graded, rule string) bool {
+	for _, v := range g.Verdicts {
+		if v.Rule == rule && v.Status == report.Fail {
+			return true
+		}
+	}
+	return false
+}
+
+// reorderDaticert moves <identificativo> before <data> in the base64
+// daticert.xml part (the signature then fails too, as it should).
+func reorderDaticert(b []byte) []byte {
+	m := pec.Parse(b)
+	if m.Daticert == nil {
+		return b
+	}
+	xml, _ := m.Daticert.Decoded()
+	s := string(xml)
+	i, j := strings.Index(s, "<identificativo>"), strings.Index(s, "</identificativo>")
+	d := strings.Index(s, "<data ")
+	if i < 0 || j < 0 || d < 0 || d > i {
+		return b
+	}
+	elem := s[i : j+len("</identificativo>")]
+	s = strings.Replace(s, elem, "", 1)
+	s = s[:d] + elem + s[d:]
+	enc := base64.StdEncoding.EncodeToString([]byte(s))
+	return bytes.Replace(b, m.Daticert.Body, []byte(enc+"\r\n"), 1)
+}
