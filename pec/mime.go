@@ -163,7 +163,9 @@ func splitBoundary(body []byte, boundary string) ([][]byte, error) {
 			closing := bytes.HasPrefix(rest, []byte("--"))
 			if closing || len(bytes.TrimRight(rest, " \t")) == 0 {
 				if start >= 0 {
-					parts = append(parts, body[start:trimEOL(body, pos)])
+					// Adjacent delimiters make an empty part: its end,
+					// before the delimiter's line break, precedes its start.
+					parts = append(parts, body[start:max(start, trimEOL(body, pos))])
 				}
 				if closing {
 					return parts, nil

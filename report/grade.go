@@ -1,6 +1,9 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Grade judges one message against every rule that applies to its kind. It
 // never panics: a check that panics on hostile input becomes an error verdict.
@@ -29,7 +32,7 @@ func run(r Rule, check func() outcome, opts Options) (v Verdict) {
 		}
 	}()
 	o := check()
-	v.Status, v.Detail = o.status, o.detail
+	v.Status, v.Detail = o.status, strings.Join(strings.Fields(o.detail), " ") // one line
 	if opts.Strict && v.Status == Warn {
 		v.Status, v.Detail = Fail, "strict: "+v.Detail
 	}

@@ -1,0 +1,102 @@
+package report
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+const validDaticert = `<?xml version="1.0" encoding="UTF-8"?>
+<postacert tipo="avvenuta-consegna" errore="nessuno">
+  <intestazione>
+    <mittente>a@pec.alpha.test</mittente>
+    <destinatari tipo="certificato">b@pec.beta.test</destinatari>
+    <destinatari>c@example.org</destinatari>
+    <risposte>a@pec.alpha.test</risposte>
+    <oggetto>Prova</oggetto>
+  </intestazione>
+  <dati>
+    <gestore-emittente>Reference Beta</gestore-emittente>
+    <data zona="+0100"><giorno>15/11/2026</giorno><ora>18:20:38</ora></data>
+    <identificativo>opec1@pec.alpha.test</identificativo>
+    <msgid>&lt;x@client&gt;</msgid>
+    <ricevuta tipo="completa"/>
+    <consegna>b@pec.beta.test</consegna>
+  </dati>
+</postacert>
+`
+
+// daticertSamples are valid and invalid documents; the Go validator and
+// xmllint --dtdvalid must agree on each.
+var daticertSamples = map[string]string{
+	"valid": validDaticert,
+	"valid-minimal": `<postacert tipo="accettazione"><intestazione><mittente>a@x</mittente><destinatari>b@y</destinatari>` +
+		`<risposte>a@x</risposte></intestazione><dati><gestore-emittente>G</gestore-emittente><data zona="+0100">` +
+		`<giorno>01/01/2026</giorno><ora>00:00:00</ora></data><identificativo>i@x</identificativo></dati></postacert>`,
+	"valid-ricezioni":      strings.Replace(validDaticert, "<consegna>b@pec.beta.test</consegna>", "<ricezione>b@y</ricezione><ricezione>c@y</ricezione>", 1),
+	"wrong-order":          strings.Replace(validDaticert, "<ricevuta tipo=\"completa\"/>\n    <consegna>b@pec.beta.test</consegna>", "<consegna>b@pec.beta.test</consegna><ricevuta tipo=\"completa\"/>", 1),
+	"missing-required":     strings.Replace(validDaticert, ` tipo="avvenuta-consegna"`, "", 1),
+	"bad-tipo-enum":        strings.Replace(validDaticert, `tipo="avvenuta-consegna"`, `tipo="mancata-consegna"`, 1),
+	"bad-errore-enum":      strings.Replace(validDaticert, `errore="nessuno"`, `errore="none"`, 1),
+	"bad-destinatari-tipo": strings.Replace(validDaticert, `tipo="certificato"`, `tipo="pec"`, 1),
+	"unknown-element":      strings.Replace(validDaticert, "<oggetto>", "<priorita>alta</priorita><oggetto>", 1),
+	"missing-intestazione": strings.Replace(validDaticert, validDaticert[strings.Index(validDaticert, "<intestazione>"):strings.Index(validDaticert, "<dati>")], "", 1),
+	"two-ricevuta":         strings.Replace(validDaticert, `<ricevuta tipo="completa"/>`, `<ricevuta tipo="completa"/><ricevuta tipo="breve"/>`, 1),
+	"ricevuta-no-tipo":     strings.Replace(validDaticert, `<ricevuta tipo="completa"/>`, `<ricevuta/>`, 1),
+	"no-destinatari":       strings.Replace(strings.Replace(validDaticert, "<destinatari tipo=\"certificato\">b@pec.beta.test</destinatari>", "", 1), "<destinatari>c@example.org</destinatari>", "", 1),
+	"text-in-intestazione": strings.Replace(validDaticert, "</risposte>", "</risposte>a", 1),
+	"data-without-zona":    strings.Replace(validDaticert, ` zona="+0100"`, "", 1),
+	"undeclared-attr":      strings.Replace(validDaticert, `<mittente>`, `<mittente lang="it">`, 1),
+	"element-in-pcdata":    strings.Replace(validDaticert, "<oggetto>Prova</oggetto>", "<oggetto><b>Prova</b></oggetto>", 1),
+}
+
+func TestDTDAgreesWithXmllint(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (libxml2-utils)")
+	}
+	dir := t.TempDir()
+	dtd := filepath.Join(dir, "daticert.dtd")
+	if err := os.WriteFile(dtd, pec.DTD, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range daticertSamples {
+		f := filepath.Join(dir, name+".xml")
+		os.WriteFile(f, []byte(doc), 0o600)
+		out, err := exec.Command(xmllint, "--noout", "--dtdvalid", dtd, f).CombinedOutput()
+		lintValid := err == nil
+		root, perr := parseXML([]byte(doc))
+		var errs []string
+		if perr == nil {
+			errs = validateDaticert(root)
+		}
+		goValid := perr == nil && len(errs) == 0
+		if goValid != lintValid {
+			t.Errorf("%s: Go valid=%v %v %v, xmllint valid=%v\n%s", name, goValid, perr, errs, lintValid, out)
+		}
+		if wantValid := strings.HasPrefix(name, "valid"); goValid != wantValid {
+			t.Errorf("%s: valid=%v, want %v", name, goValid, wantValid)
+		}
+	}
+}
+
+// TestHostileXML: DOCTYPE and entity declarations are refused before any
+// expansion (XXE, billion laughs), with a DAT-01 failure, not a crash.
+func TestHostileXML(t *testing.T) {
+	for name, doc := range map[string]string{
+		"xxe":          `<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]><postacert>&x;</postacert>`,
+		"laughs":       `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><postacert>&b;</postacert>`,
+		"latin1":       "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><postacert>\xe8</postacert>",
+		"invalid-utf8": "<postacert>\xff\xfe</postacert>",
+		"deep":         strings.Repeat("<a>", 10000) + strings.Repeat("</a>", 10000),
+		"two-roots":    "<postacert/><postacert/>",
+	} {
+		if _, err := parseXML([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// hostile are messages built to break parsers; each must get verdicts, not a panic.
+func hostile() map[string][]byte {
+	nested := "Content-Type: multipart/mixed; boundary=b0\r\n\r\n"
+	for i := 1; i < 1000; i++ {
+		nested += "--b" + strconv.Itoa(i-1) + "\r\nContent-Type: multipart/mixed; boundary=b" + strconv.Itoa(i) + "\r\n\r\n"
+	}
+	return map[string][]byte{
+		"empty":         nil,
+		"no-header-end": []byte("X-Ricevuta: accettazione"),
+		"nested-1000":   []byte("X-Ricevuta: accettazione\r\n" + nested),
+		"long-header":   append([]byte("X-Ricevuta: accettazione\r\nSubject: "), bytes.Repeat([]byte("A"), 8<<20)...),
+		"broken-base64": []byte("X-Ricevuta: accettazione\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=x\r\n\r\n--x\r\nContent-Type: multipart/mixed; boundary=y\r\n\r\n--y\r\nContent-Type: text/plain\r\n\r\nt\r\n--y--\r\n--x\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!notbase64!!!\r\n--x--\r\n"),
+		"invalid-utf8":  []byte("X-Trasporto: posta-certificata\r\nSubject: \xff\xfe\r\n\r\n\xc3\x28"),
+		"contradictory": []byte("X-Ricevuta: accettazione\r\nX-Trasporto: errore\r\n\r\n"),
+		"unknown-value": []byte("X-Ricevuta: mancata-consegna\r\n\r\n"),
+	}
+}
+
+func TestHostileMessages(t *testing.T) {
+	for name, raw := range hostile() {
+		g := Grade(raw, Options{})
+		if len(g.Verdicts) == 0 {
+			t.Errorf("%s: no verdict", name)
+		}
+		for _, v := range g.Verdicts {
+			if v.Status == Error && strings.Contains(v.Detail, "could not evaluate") {
+				t.Errorf("%s: %s panicked: %s", name, v.Rule, v.Detail)
+			}
+		}
+	}
+	if k := Classify(hostile()["contradictory"]); k != pec.KindSconosciuto {
+		t.Errorf("contradictory markers classified %s, want sconosciuto", k)
+	}
+	if g := Grade(hostile()["unknown-value"], Options{}); g.Kind != pec.KindSconosciuto || !failedRule(g, "GEN-12") {
+		t.Errorf("unknown X-Ricevuta value: kind %s, GEN-12 failed=%v", g.Kind, failedRule(g, "GEN-12"))
+	}
+}
+
+func failedRule(g Graded, id string) bool {
+	for _, v := range g.Verdicts {
+		if v.Rule == id && v.Status == Fail {
+			return true
+		}
+	}
+	return false
+}
+
+func FuzzGrade(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(corpus, "*.eml"))
+	for _, p := range files {
+		if raw, err := os.ReadFile(p); err == nil {
+			f.Add(raw)
+		}
+	}
+	for _, raw := range hostile() {
+		if len(raw) < 1<<16 {
+			f.Add(raw)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		g := Grade(raw, Options{})
+		for _, v := range g.Verdicts {
+			if v.Status == Error && strings.Contains(v.Detail, "could not evaluate") {
+				t.Fatalf("%s panicked: %s", v.Rule, v.Detail)
+			}
+		}
+	})
+}
+
+func FuzzDaticert(f *testing.F) {
+	for _, doc := range daticertSamples {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if root, err := parseXML(data); err == nil {
+			validateDaticert(root)
+		}
+		pec.ParseDaticert(bytes.NewReader(data))
+	})
+}
+
+// BenchmarkGrade grades a real ~10 KB signed receipt (Aruba's avvenuta
+// consegna completa, signature verification included).
+func BenchmarkGrade(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join(corpus, "aruba-2014-consegna-completa.eml"))
+	if err != nil {
+		b.Skip("corpus not found")
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			Grade(raw, Options{})
+		}
+	})
+}
