@@ -32,6 +32,7 @@ run: build
 # test: unit tests, integration tests on the real lab, short fuzzing.
 test: build lint
 	$(GO) test -count=1 -timeout 8m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 lint:
 	$(GO) vet ./...
@@ -41,9 +42,13 @@ lint:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
-fuzz: setup
-	@for target in $$($(GO) test -list '^Fuzz' ./... 2>/dev/null | grep '^Fuzz'); do :; done
-	$(GO) test -run '^$$' -fuzz FuzzGrade -fuzztime $(FUZZTIME) ./report/
+# fuzz runs every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m for a long run).
+FUZZ_TARGETS := ./pec:FuzzParse ./report:FuzzGrade ./report:FuzzDaticert
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 clean:
 	rm -rf $(BIN) $(OUT) .lab

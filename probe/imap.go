@@ -145,15 +145,23 @@ func (m *Mailbox) WaitFor(ctx context.Context, match func(raw []byte) bool) (Fet
 	}
 }
 
-// idle waits for a mailbox update or the deadline.
+// idleRefresh bounds one IDLE: the wait is driven by the server's EXISTS
+// notifications, and re-issued after idleRefresh as a safety net against a
+// server that loses one (RFC 2177 clients re-issue IDLE periodically anyway).
+const idleRefresh = 5 * time.Second
+
+// idle waits for a mailbox update, the refresh period or the deadline.
 func (m *Mailbox) idle(ctx context.Context) error {
 	cmd, err := m.c.Idle()
 	if err != nil {
 		return fmt.Errorf("%w: idle: %v", ErrIMAP, err)
 	}
 	var waitErr error
+	refresh := time.NewTimer(idleRefresh)
+	defer refresh.Stop()
 	select {
 	case <-m.updates:
+	case <-refresh.C:
 	case <-ctx.Done():
 		waitErr = fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
 	case <-m.c.Closed():

@@ -148,6 +148,16 @@ func (se *session) Close() error {
 	return se.UserSession.Close()
 }
 
+// Idle flushes updates queued since the last command before idling: go-imap's
+// tracker only wakes an idle session for updates queued after IDLE began, so a
+// delivery that lands between a client's FETCH and its IDLE would go unseen.
+func (se *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if err := se.UserSession.Poll(w, true); err != nil {
+		return err
+	}
+	return se.UserSession.Idle(w, stop)
+}
+
 func (se *session) Create(string, *imap.CreateOptions) error {
 	return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "only INBOX is available"}
 }
