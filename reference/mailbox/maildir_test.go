@@ -1,0 +1,45 @@
+package mailbox
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDeliverIsMaildir(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMailbox("Bob@PEC.beta.test"); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("Subject: a\r\n\r\nline\r\n")
+	name, err := s.Deliver("bob@pec.beta.test", bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(root, "bob@pec.beta.test", "new", name))
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("new/%s = %q, %v; want the bytes as delivered", name, got, err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(root, "bob@pec.beta.test", "tmp")); len(left) != 0 {
+		t.Errorf("tmp/ not empty after delivery: %v", left)
+	}
+	if _, err := s.Deliver("nobody@pec.beta.test", bytes.NewReader(msg)); !errors.Is(err, ErrNoMailbox) {
+		t.Errorf("unknown mailbox: err = %v, want ErrNoMailbox", err)
+	}
+	if err := s.AddMailbox("../evil"); err == nil {
+		t.Error("path traversal in an address accepted")
+	}
+	s.Deliver("bob@pec.beta.test", strings.NewReader("Subject: b\r\n\r\n"))
+	s2, _ := Open(root) // reopened store knows the mailbox and its order
+	names, err := s2.List("bob@pec.beta.test")
+	if err != nil || len(names) != 2 || !strings.HasSuffix(names[0], name) {
+		t.Errorf("List after reopen = %v, %v", names, err)
+	}
+}

@@ -1,0 +1,263 @@
+package queue
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"context"
+	"github.com/emersion/go-smtp"
+)
+
+// mx is a test SMTP server recording transactions; reply decides DATA's answer.
+type mx struct {
+	mu     sync.Mutex
+	got    []txn
+	reply  func(n int) error // n = 1 for the first DATA
+	notify chan txn
+}
+
+type txn struct {
+	from string
+	to   []string
+	data []byte
+	tls  bool
+}
+
+func (m *mx) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	_, isTLS := c.TLSConnectionState()
+	return &mxSession{m: m, t: txn{tls: isTLS}}, nil
+}
+
+type mxSession struct {
+	m *mx
+	t txn
+}
+
+func (s *mxSession) Mail(from string, _ *smtp.MailOptions) error { s.t.from = from; return nil }
+func (s *mxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.t.to = append(s.t.to, to)
+	return nil
+}
+func (s *mxSession) Reset()        {}
+func (s *mxSession) Logout() error { return nil }
+func (s *mxSession) Data(r io.Reader) error {
+	data, _ := io.ReadAll(r)
+	s.t.data = data
+	s.m.mu.Lock()
+	s.m.got = append(s.m.got, s.t)
+	n := len(s.m.got)
+	s.m.mu.Unlock()
+	var err error
+	if s.m.reply != nil {
+		err = s.m.reply(n)
+	}
+	if err == nil {
+		s.m.notify <- s.t
+	}
+	return err
+}
+
+// startMX serves on 127.0.0.1:0, with STARTTLS when withTLS.
+func startMX(t *testing.T, withTLS bool) (*mx, string, *x509.CertPool) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	m := &mx{notify: make(chan txn, 16)}
+	srv := smtp.NewServer(m)
+	srv.Domain = "mx.test"
+	if withTLS {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return m, l.Addr().String(), pool
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+func open(t *testing.T, dir, addr string, pool *x509.CertPool, clk *clock, o func(*Options)) *Queue {
+	t.Helper()
+	opts := Options{Dir: dir, Router: StaticRoutes{"pec.beta.test": addr, "example.org": addr},
+		TLS: &tls.Config{RootCAs: pool}, HeloName: "pec.alpha.test", Clock: clk.Now, Workers: 2}
+	if o != nil {
+		o(&opts)
+	}
+	q, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func run(t *testing.T, q *Queue) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { q.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func wait[T any](t *testing.T, c <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out")
+	}
+	var zero T
+	return zero
+}
+
+const msg = "Subject: x\r\n\r\nbody\r\n"
+
+func TestDeliverOverSTARTTLS(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	q := open(t, t.TempDir(), addr, pool, &clock{now: time.Now()}, nil)
+	run(t, q)
+	if _, err := q.Enqueue(Item{From: "alice@pec.alpha.test", To: []string{"bob@pec.beta.test"}, Data: []byte(msg)}); err != nil {
+		t.Fatal(err)
+	}
+	got := wait(t, m.notify)
+	if !got.tls || got.from != "alice@pec.alpha.test" || len(got.to) != 1 || string(got.data) != msg {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestSurvivesRestart(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	dir := t.TempDir()
+	clk := &clock{now: time.Now()}
+	q := open(t, dir, addr, pool, clk, nil)
+	if _, err := q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)}); err != nil {
+		t.Fatal(err)
+	}
+	q.Close() // never ran: the item is only on disk
+	q2 := open(t, dir, addr, pool, clk, nil)
+	if q2.Len() != 1 {
+		t.Fatalf("reopened queue holds %d items, want 1", q2.Len())
+	}
+	run(t, q2)
+	if got := wait(t, m.notify); string(got.data) != msg {
+		t.Errorf("data %q", got.data)
+	}
+}
+
+func TestRetryAfterTemporaryFailure(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	m.reply = func(n int) error {
+		if n == 1 {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		}
+		return nil
+	}
+	clk := &clock{now: time.Now()}
+	deferred := make(chan struct{}, 1)
+	q := open(t, t.TempDir(), addr, pool, clk, func(o *Options) {
+		o.Backoff = func(int) time.Duration { deferred <- struct{}{}; return time.Hour }
+	})
+	run(t, q)
+	q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
+	wait(t, deferred) // first attempt refused, retry in one (clock) hour
+	clk.add(time.Hour)
+	q.Kick()
+	wait(t, m.notify)
+}
+
+func TestPermanentFailureAndExpiry(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	m.reply = func(int) error {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no"}
+	}
+	failed := make(chan error, 4)
+	clk := &clock{now: time.Now()}
+	q := open(t, t.TempDir(), addr, pool, clk, func(o *Options) { o.OnFailure = func(_ Item, err error) { failed <- err } })
+	run(t, q)
+	q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
+	if err := wait(t, failed); !errors.Is(err, ErrPermanent) {
+		t.Errorf("5xx: err %v, want ErrPermanent", err)
+	}
+
+	// An unreachable route past the lifetime (TIM-08) expires.
+	q2 := open(t, t.TempDir(), "127.0.0.1:1", pool, clk, func(o *Options) {
+		o.OnFailure = func(_ Item, err error) { failed <- err }
+		o.Lifetime = 24 * time.Hour
+		o.Backoff = func(int) time.Duration { return time.Hour }
+	})
+	run(t, q2)
+	q2.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
+	clk.add(25 * time.Hour)
+	q2.Kick()
+	for {
+		err := wait(t, failed)
+		if errors.Is(err, ErrExpired) {
+			break
+		}
+		q2.Kick()
+	}
+	if q2.Len() != 0 {
+		t.Errorf("expired item still queued")
+	}
+}
+
+func TestSTARTTLSRequired(t *testing.T) {
+	m, addr, pool := startMX(t, false)
+	deferred := make(chan struct{}, 4)
+	q := open(t, t.TempDir(), addr, pool, &clock{now: time.Now()}, func(o *Options) {
+		o.PlainDomains = []string{"example.org"}
+		o.Backoff = func(int) time.Duration { deferred <- struct{}{}; return time.Hour }
+	})
+	run(t, q)
+	q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
+	wait(t, deferred) // PEC domain without STARTTLS: not delivered (RFC 6109 §5.3)
+	q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"c@example.org"}, Data: []byte(msg)})
+	if got := wait(t, m.notify); got.tls || got.to[0] != "c@example.org" {
+		t.Errorf("plain domain delivery: %+v", got)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.got) != 1 {
+		t.Errorf("%d transactions, want only the plain domain's", len(m.got))
+	}
+}
+
+func BenchmarkEnqueue(b *testing.B) {
+	q, err := Open(Options{Dir: b.TempDir(), Router: StaticRoutes{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := make([]byte, 10<<10)
+	for i := 0; i < b.N; i++ {
+		if _, err := q.Enqueue(Item{From: "a@x", To: []string{"b@y"}, Data: data}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
