@@ -1,0 +1,143 @@
+package receptionpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/pec/smime"
+	"github.com/pecspec/pecspec/reference/clock"
+	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/index"
+)
+
+// fakeDelivery records what the reception point hands over.
+type fakeDelivery struct {
+	envelopes []Envelope
+	plain     [][]byte
+}
+
+func (f *fakeDelivery) Envelope(_ context.Context, e Envelope) error {
+	f.envelopes = append(f.envelopes, e)
+	return nil
+}
+func (f *fakeDelivery) Plain(_ context.Context, _ []string, msg []byte) error {
+	f.plain = append(f.plain, msg)
+	return nil
+}
+
+type fakeOut struct{ sent [][]byte }
+
+func (f *fakeOut) Send(_ context.Context, _ string, _ []string, msg []byte) error {
+	f.sent = append(f.sent, msg)
+	return nil
+}
+
+type pki struct {
+	pool  *x509.CertPool
+	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
+}
+
+func newPKI(t *testing.T) *pki {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	ca, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return &pki{pool: pool, ca: ca, caKey: key}
+}
+
+func (p *pki) sealer(t *testing.T, domain string) *compose.Sealer {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: domain},
+		EmailAddresses: []string{"posta-certificata@" + domain}, KeyUsage: x509.KeyUsageDigitalSignature,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, key.Public(), p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &compose.Sealer{ProviderName: domain, ServiceAddress: "posta-certificata@" + domain, Domain: domain, Cert: cert, Key: key}
+}
+
+// envelope builds a minimal correct busta di trasporto signed by s.
+func envelope(t *testing.T, s *compose.Sealer) []byte {
+	id := s.NewID(time.Now())
+	f := compose.Facts{Instant: time.Now(), Subject: "Prova", Sender: "alice@" + s.Domain, ID: id,
+		Recipients: []compose.Recipient{{Address: "bob@pec.beta.test", Certified: true}}}
+	d := s.Postacert(pec.TipoPostaCertificata, pec.ErroreNessuno, f, "", "<c@client>")
+	d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: pec.TipoCompleta}
+	dati, _ := d.Marshal()
+	orig := "From: alice@" + s.Domain + "\r\nTo: bob@pec.beta.test\r\nSubject: Prova\r\nMessage-ID: <" + id + ">\r\n\r\nciao\r\n"
+	msg, err := s.Sign([]smime.Field{{Name: "From", Value: `"Per conto di: alice@` + s.Domain + `" <` + s.ServiceAddress + ">"},
+		{Name: "To", Value: "bob@pec.beta.test"}, {Name: "Subject", Value: "POSTA CERTIFICATA: Prova"},
+		{Name: "Message-ID", Value: "<" + id + ">"}, {Name: "X-Riferimento-Message-ID", Value: "<c@client>"},
+		{Name: "X-Trasporto", Value: "posta-certificata"}},
+		compose.Mixed{Text: compose.TextTrasporto(f), Daticert: dati, Original: []byte(orig)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// TestDecisionTable drives the reception point through RFC 6109 §2.2.2
+// (pec-rules §7.2) with an in-memory index and fake delivery.
+func TestDecisionTable(t *testing.T) {
+	p := newPKI(t)
+	alpha, beta, rogue := p.sealer(t, "pec.alpha.test"), p.sealer(t, "pec.beta.test"), p.sealer(t, "pec.rogue.test")
+	dir := index.NewMemory(
+		index.Provider{Name: "Alpha", MailReceipt: "ricevute@pec.alpha.test", Domains: []string{"pec.alpha.test"}, Certificates: []*x509.Certificate{alpha.Cert}},
+		index.Provider{Name: "Beta", MailReceipt: "ricevute@pec.beta.test", Domains: []string{"pec.beta.test"}, Certificates: []*x509.Certificate{beta.Cert}},
+	)
+	good := envelope(t, alpha)
+	for name, tc := range map[string]struct {
+		data                      []byte
+		envelopes, plain, receipt int
+		kind                      pec.Kind // of what reached the mailbox as plain
+	}{
+		"correct envelope":   {good, 1, 0, 1, ""},
+		"tampered envelope":  {bytes.Replace(good, []byte("ciao"), []byte("CIAO"), 1), 0, 1, 0, pec.KindAnomalia},
+		"unlisted provider":  {envelope(t, rogue), 0, 1, 0, pec.KindAnomalia},
+		"ordinary mail":      {[]byte("From: x@example.org\r\nTo: bob@pec.beta.test\r\nSubject: hi\r\n\r\nhello\r\n"), 0, 1, 0, pec.KindAnomalia},
+		"signed, not an env": {bytes.Replace(good, []byte("X-Trasporto: posta-certificata"), []byte("X-Trasporto: forse"), 1), 0, 1, 0, pec.KindAnomalia},
+	} {
+		d, out := &fakeDelivery{}, &fakeOut{}
+		rp := &Point{Sealer: beta, Directory: dir, Trust: p.pool, Delivery: d, Out: out, Clock: clock.System{},
+			Domains: []string{"pec.beta.test"}}
+		if err := rp.Receive(context.Background(), Incoming{From: "alice@pec.alpha.test", To: []string{"bob@pec.beta.test"}, Data: tc.data}); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(d.envelopes) != tc.envelopes || len(d.plain) != tc.plain || len(out.sent) != tc.receipt {
+			t.Errorf("%s: %d envelopes, %d plain, %d receipts; want %d, %d, %d", name,
+				len(d.envelopes), len(d.plain), len(out.sent), tc.envelopes, tc.plain, tc.receipt)
+			continue
+		}
+		if tc.kind != "" {
+			if k := pec.Parse(d.plain[0]).Kind(); k != tc.kind {
+				t.Errorf("%s: delivered a %s, want %s", name, k, tc.kind)
+			}
+			if _, _, err := smime.VerifyMessage(d.plain[0], p.pool, time.Now()); err != nil {
+				t.Errorf("%s: the anomaly is not signed by the receiving provider: %v", name, err)
+			}
+		}
+		if tc.receipt == 1 {
+			m := pec.Parse(out.sent[0])
+			if m.Kind() != pec.KindPresaInCarico || len(m.Postacert.Dati.Ricezione) != 1 {
+				t.Errorf("%s: receipt %s with ricezione %v", name, m.Kind(), m.Postacert.Dati.Ricezione)
+			}
+		}
+	}
+}
