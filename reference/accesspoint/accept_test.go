@@ -97,7 +97,9 @@ func TestFormalChecks(t *testing.T) {
 		"APC-04": func(s *Submission) { s.Data = []byte(strings.Replace(orig, "To: bob@pec.beta.test\r\n", "", 1)) },
 		"APC-05": func(s *Submission) { s.From = "mallory@pec.alpha.test"; s.User = s.From },
 		"APC-06": func(s *Submission) { s.To = []string{"bob@pec.beta.test"} },
-		"APC-07": func(s *Submission) { s.Data = []byte(strings.Replace(orig, "Subject:", "Bcc: eve@x.test\r\nSubject:", 1)) },
+		"APC-07": func(s *Submission) {
+			s.Data = []byte(strings.Replace(orig, "Subject:", "Bcc: eve@x.test\r\nSubject:", 1))
+		},
 		"APC-08": func(s *Submission) { s.Data = append([]byte(orig), make([]byte, 1<<20)...) },
 		"APC-11": func(s *Submission) { s.User = "bob@pec.alpha.test" },
 	} {
@@ -118,7 +120,9 @@ func TestFormalChecks(t *testing.T) {
 	if err := virus.Accept(context.Background(), base); !errors.As(err, &rej) || rej.Rule != "APC-09" || len(o2.sent) != 0 {
 		t.Errorf("virus: err = %v, %d envelopes", err, len(o2.sent))
 	}
-	down, _ := point(t, func(context.Context, io.Reader) (antivirus.Result, error) { return antivirus.Result{}, antivirus.ErrClamd })
+	down, _ := point(t, func(context.Context, io.Reader) (antivirus.Result, error) {
+		return antivirus.Result{}, antivirus.ErrClamd
+	})
 	if err := down.Accept(context.Background(), base); !errors.Is(err, ErrTemporary) {
 		t.Errorf("antivirus down: err = %v, want ErrTemporary", err)
 	}
