@@ -49,8 +49,8 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrLab, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrLab, err)
+	if err := prepareDir(dir); err != nil {
+		return nil, err
 	}
 	pecref, err := findPecref(opts.Pecref)
 	if err != nil {
@@ -146,6 +146,34 @@ func (l *Lab) TargetFile() string { return filepath.Join(l.Dir, "reference.yaml"
 
 // CAFile is the lab CA certificate, PEM.
 func (l *Lab) CAFile() string { return filepath.Join(l.Dir, "ca.pem") }
+
+// marker names a directory as a lab's: Up may reset it.
+const marker = ".pecspec-lab"
+
+// prepareDir makes dir an empty lab directory: a previous lab there is
+// removed (keys, tokens and data are all regenerated); a non-empty directory
+// that is not a lab is refused rather than touched.
+func prepareDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrLab, err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
+			return fmt.Errorf("%w: %s is not empty and holds no previous lab; choose another --dir", ErrLab, dir)
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("%w: reset %s: %v", ErrLab, dir, err)
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: %v", ErrLab, err)
+	}
+	return os.WriteFile(filepath.Join(dir, marker), []byte("a pecspec lab; `pecspec lab up` may delete this directory's content\n"), 0o600)
+}
 
 func secret() string {
 	var b [12]byte
