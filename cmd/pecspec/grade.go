@@ -19,6 +19,9 @@ func cmdGrade(args []string) int {
 	if fs.NArg() == 0 {
 		return fail("usage: pecspec grade [--trust PEM] [--format text|json] PATH...")
 	}
+	if *format != "text" && *format != "json" {
+		return fail("unknown format %q (text or json)", *format)
+	}
 	opts := report.Options{}
 	if *trust != "" {
 		pem, err := os.ReadFile(*trust)
@@ -34,13 +37,10 @@ func cmdGrade(args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	switch *format {
-	case "json":
+	if *format == "json" {
 		err = report.WriteJSON(os.Stdout, graded)
-	case "text":
+	} else {
 		err = report.WriteText(os.Stdout, graded)
-	default:
-		return fail("unknown format %q (text or json)", *format)
 	}
 	if err != nil {
 		return fail("%v", err)
