@@ -3,14 +3,9 @@ package probe
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
+	"github.com/pecspec/pecspec/internal/testpki"
 	"net"
 	"os/exec"
 	"strconv"
@@ -28,23 +23,15 @@ func (u users) Authenticate(a, p string) bool { return u[strings.ToLower(a)] == 
 // imapsServer starts the reference IMAPS server on a Maildir in a temp dir.
 func imapsServer(t *testing.T) (*mailbox.Store, Endpoint, *x509.CertPool, Account) {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	ca := testpki.NewCA(t)
+	pool := ca.Pool
 	store, err := mailbox.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	acct := Account{Address: "alice@pec.alpha.test", Password: "s3cret"}
 	store.AddMailbox(acct.Address)
-	srv := mailbox.NewServer(store, users{acct.Address: acct.Password},
-		&tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil)
+	srv := mailbox.NewServer(store, users{acct.Address: acct.Password}, ca.ServerTLS(t), nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,42 +2,27 @@ package smime_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/testpki"
 	"github.com/pecspec/pecspec/pec/smime"
 )
 
 // testPKI makes a CA and a leaf with a software RSA key.
 func testPKI(t *testing.T) (*x509.Certificate, *rsa.PrivateKey, *x509.Certificate, *x509.CertPool) {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, _ := x509.CreateCertificate(rand.Reader, caT, caT, caKey.Public(), caKey)
-	ca, _ := x509.ParseCertificate(caDER)
+	ca := testpki.NewCA(t)
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	leafT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Posta Certificata Test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, EmailAddresses: []string{"posta-certificata@pec.test"}}
-	leafDER, _ := x509.CreateCertificate(rand.Reader, leafT, ca, key.Public(), caKey)
-	leaf, _ := x509.ParseCertificate(leafDER)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return leaf, key, ca, pool
+	return ca.Leaf(t, "Posta Certificata Test", key.Public(), "posta-certificata@pec.test"), key, ca.Cert, ca.Pool
 }
 
 const content = "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nciao\r\n--b--\r\n"

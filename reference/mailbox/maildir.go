@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pecspec/pecspec/internal/durable"
 )
 
 // ErrNoMailbox means the address has no mailbox here.
@@ -99,29 +101,11 @@ func (s *Store) Deliver(address string, msg io.Reader) (string, error) {
 	}
 	name := s.uniqueName()
 	dir := s.dir(address)
-	tmp := filepath.Join(dir, "tmp", name)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("mailbox: %w", err)
-	}
 	data, err := io.ReadAll(msg)
 	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, "new", name))
-	}
-	if err == nil {
-		err = syncDir(filepath.Join(dir, "new"))
+		err = durable.Write(filepath.Join(dir, "tmp", name), filepath.Join(dir, "new", name), data)
 	}
 	if err != nil {
-		os.Remove(tmp)
 		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
 	}
 	s.mu.Lock()
@@ -142,15 +126,6 @@ func (s *Store) uniqueName() string {
 	now := time.Now()
 	return fmt.Sprintf("%d.M%06dP%dQ%d_%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), s.seq.Add(1),
 		hex.EncodeToString(r[:]), host)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // List returns the names of the messages of address (new and cur) in delivery order.

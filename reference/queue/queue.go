@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/pecspec/pecspec/internal/durable"
 )
 
 // Item is one message to send.
@@ -173,26 +175,7 @@ func (q *Queue) persist(it *Item) error {
 		return fmt.Errorf("queue: %w", err)
 	}
 	final := filepath.Join(q.o.Dir, it.ID+".msg")
-	tmp := final + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("queue: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err == nil {
-		err = syncDir(q.o.Dir)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := durable.Write(final+".tmp", final, data); err != nil {
 		return fmt.Errorf("queue: persist %s: %w", it.ID, err)
 	}
 	return nil
@@ -205,16 +188,7 @@ func (q *Queue) remove(id string) {
 	if err := os.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil && !os.IsNotExist(err) {
 		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
 	}
-	_ = syncDir(q.o.Dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	_ = durable.SyncDir(q.o.Dir)
 }
 
 // Len is the number of items waiting.

@@ -1,15 +1,11 @@
 package queue
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
+	"github.com/pecspec/pecspec/internal/testpki"
 	"io"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -71,20 +67,13 @@ func (s *mxSession) Data(r io.Reader) error {
 // startMX serves on 127.0.0.1:0, with STARTTLS when withTLS.
 func startMX(t *testing.T, withTLS bool) (*mx, string, *x509.CertPool) {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	ca := testpki.NewCA(t)
+	pool := ca.Pool
 	m := &mx{notify: make(chan txn, 16)}
 	srv := smtp.NewServer(m)
 	srv.Domain = "mx.test"
 	if withTLS {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+		srv.TLSConfig = ca.ServerTLS(t)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

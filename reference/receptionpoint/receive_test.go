@@ -3,16 +3,13 @@ package receptionpoint
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/testpki"
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/clock"
@@ -42,33 +39,9 @@ func (f *fakeOut) Send(_ context.Context, _ string, _ []string, msg []byte) erro
 	return nil
 }
 
-type pki struct {
-	pool  *x509.CertPool
-	ca    *x509.Certificate
-	caKey *ecdsa.PrivateKey
-}
-
-func newPKI(t *testing.T) *pki {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CA"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	ca, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return &pki{pool: pool, ca: ca, caKey: key}
-}
-
-func (p *pki) sealer(t *testing.T, domain string) *compose.Sealer {
+func sealer(t *testing.T, ca *testpki.CA, domain string) *compose.Sealer {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: domain},
-		EmailAddresses: []string{"posta-certificata@" + domain}, KeyUsage: x509.KeyUsageDigitalSignature,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, key.Public(), p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
+	cert := ca.Leaf(t, domain, key.Public(), "posta-certificata@"+domain)
 	return &compose.Sealer{ProviderName: domain, ServiceAddress: "posta-certificata@" + domain, Domain: domain, Cert: cert, Key: key}
 }
 
@@ -95,8 +68,8 @@ func envelope(t *testing.T, s *compose.Sealer) []byte {
 // TestDecisionTable drives the reception point through RFC 6109 §2.2.2
 // (pec-rules §7.2) with an in-memory index and fake delivery.
 func TestDecisionTable(t *testing.T) {
-	p := newPKI(t)
-	alpha, beta, rogue := p.sealer(t, "pec.alpha.test"), p.sealer(t, "pec.beta.test"), p.sealer(t, "pec.rogue.test")
+	p := testpki.NewCA(t)
+	alpha, beta, rogue := sealer(t, p, "pec.alpha.test"), sealer(t, p, "pec.beta.test"), sealer(t, p, "pec.rogue.test")
 	dir := index.NewMemory(
 		index.Provider{Name: "Alpha", MailReceipt: "ricevute@pec.alpha.test", Domains: []string{"pec.alpha.test"}, Certificates: []*x509.Certificate{alpha.Cert}},
 		index.Provider{Name: "Beta", MailReceipt: "ricevute@pec.beta.test", Domains: []string{"pec.beta.test"}, Certificates: []*x509.Certificate{beta.Cert}},
@@ -114,7 +87,7 @@ func TestDecisionTable(t *testing.T) {
 		"signed, not an env": {bytes.Replace(good, []byte("X-Trasporto: posta-certificata"), []byte("X-Trasporto: forse"), 1), 0, 1, 0, pec.KindAnomalia},
 	} {
 		d, out := &fakeDelivery{}, &fakeOut{}
-		rp := &Point{Sealer: beta, Directory: dir, Trust: p.pool, Delivery: d, Out: out, Clock: clock.System{},
+		rp := &Point{Sealer: beta, Directory: dir, Trust: p.Pool, Delivery: d, Out: out, Clock: clock.System{},
 			Domains: []string{"pec.beta.test"}}
 		if err := rp.Receive(context.Background(), Incoming{From: "alice@pec.alpha.test", To: []string{"bob@pec.beta.test"}, Data: tc.data}); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -129,7 +102,7 @@ func TestDecisionTable(t *testing.T) {
 			if k := pec.Parse(d.plain[0]).Kind(); k != tc.kind {
 				t.Errorf("%s: delivered a %s, want %s", name, k, tc.kind)
 			}
-			if _, _, err := smime.VerifyMessage(d.plain[0], p.pool, time.Now()); err != nil {
+			if _, _, err := smime.VerifyMessage(d.plain[0], p.Pool, time.Now()); err != nil {
 				t.Errorf("%s: the anomaly is not signed by the receiving provider: %v", name, err)
 			}
 		}

@@ -1,0 +1,48 @@
+// Package durable writes files so that they survive a crash once the call
+// returns (DESIGN.md rule 5: SMTP is acknowledged only after the message and
+// its state are on disk): write a temporary file, fsync it, rename it into
+// place, fsync the directory.
+package durable
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Write stores data at final through tmp (which must be on the same file
+// system). On error nothing is left at tmp.
+func Write(tmp, final string, data []byte) error {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("durable: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err == nil {
+		err = SyncDir(filepath.Dir(final))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("durable: write %s: %w", final, err)
+	}
+	return nil
+}
+
+// SyncDir fsyncs a directory, making renames and removals in it durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
