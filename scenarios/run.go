@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,6 +51,9 @@ var ErrHarness = errors.New("scenarios: harness")
 func Run(ctx context.Context, opts Options) (Result, error) {
 	r, err := newRunner(opts)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := preflight(opts.Target); err != nil {
 		return Result{}, err
 	}
 	fmt.Fprintf(r.console, "pecspec: target %s, seed %d, concurrency %d\n", opts.Target.Name, r.opts.Seed, r.opts.Concurrency)
@@ -109,6 +113,25 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	return &runner{opts: opts, console: opts.Console, trust: trust,
 		evidence: &probe.Evidence{Out: opts.Out}, grading: report.Options{Trust: trust}}, nil
+}
+
+// preflight checks that every endpoint of the target (and its counterpart)
+// accepts a connection: an unreachable target is a harness error (exit code 2),
+// not a conformance failure.
+func preflight(t *probe.Target) error {
+	for _, p := range []*probe.Target{t, t.Counterpart} {
+		if p == nil {
+			continue
+		}
+		for _, ep := range []probe.Endpoint{p.Submission, p.IMAP, p.MX} {
+			c, err := net.DialTimeout("tcp", ep.Addr(), 5*time.Second)
+			if err != nil {
+				return fmt.Errorf("%w: %s unreachable at %s: %v", ErrHarness, p.Name, ep.Addr(), err)
+			}
+			c.Close()
+		}
+	}
+	return nil
 }
 
 // loadTrust reads the CA bundles of the target and its counterpart.

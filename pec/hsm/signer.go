@@ -16,6 +16,7 @@ type Signer struct {
 	t     *Token
 	label string
 	pub   *rsa.PublicKey
+	key   pkcs11.ObjectHandle // valid in every session of this application
 }
 
 var _ crypto.Signer = (*Signer)(nil)
@@ -42,16 +43,10 @@ func (k *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	}
 	var sig []byte
 	err := k.t.with(func(s pkcs11.SessionHandle) error {
-		key, err := k.t.findOne(s, []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-			pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
-		})
-		if err != nil {
-			return fmt.Errorf("private key %q: %w", k.label, err)
-		}
-		if err := k.t.ctx.SignInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}, key); err != nil {
+		if err := k.t.ctx.SignInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}, k.key); err != nil {
 			return fmt.Errorf("%w: sign init: %v", ErrHSM, err)
 		}
+		var err error
 		sig, err = k.t.ctx.Sign(s, append(append([]byte{}, prefix...), digest...))
 		if err != nil {
 			return fmt.Errorf("%w: sign: %v", ErrHSM, err)
@@ -115,6 +110,13 @@ func (t *Token) Signer(label string) (*Signer, error) {
 		}
 		k.pub = &rsa.PublicKey{N: new(big.Int).SetBytes(attrs[0].Value),
 			E: int(new(big.Int).SetBytes(attrs[1].Value).Int64())}
+		k.key, err = t.findOne(s, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
+		})
+		if err != nil {
+			return fmt.Errorf("private key %q: %w", label, err)
+		}
 		return nil
 	})
 	if err != nil {
