@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,4 +65,14 @@ func (e *Evidence) write(slug, name string, raw []byte) (string, error) {
 		return "", fmt.Errorf("probe: evidence: %w", err)
 	}
 	return rel, nil
+}
+
+// SaveJSON writes v as <out>/evidence/<scenario-slug>/<name>, indented (the
+// transaction manifest that `pecspec grade --transaction` reads).
+func (e *Evidence) SaveJSON(scenario, name string, v any) (string, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("probe: evidence: %w", err)
+	}
+	return e.write(Slug(scenario), name, append(data, '\n'))
 }

@@ -77,7 +77,25 @@ func init() {
 			}},
 		Rule{ID: "ACC-05", Level: Must, Section: "RFC6109 §2.2.1", Kinds: acc,
 			Title: "Recipient type agrees with the managedDomains lookup",
-			check: func(x *Msg) outcome { return na("needs the provider index") }},
+			Note:  "pec-rules A7: domains compared case-insensitively",
+			check: func(x *Msg) outcome {
+				if x.Opts.Index == nil {
+					return na("needs the provider index (--index)")
+				}
+				if x.M.Postacert == nil {
+					return errored("daticert unreadable")
+				}
+				for _, d := range x.M.Postacert.Intestazione.Destinatari {
+					want := pec.DestEsterno
+					if x.Opts.Index.ByDomain(domainOf(strings.TrimSpace(d.Indirizzo))) != nil {
+						want = pec.DestCertificato
+					}
+					if d.Tipo != want {
+						return fail("%s is %q, the index says %s", strings.TrimSpace(d.Indirizzo), d.Tipo, want)
+					}
+				}
+				return pass("%d recipients typed as the index says", len(x.M.Postacert.Intestazione.Destinatari))
+			}},
 		Rule{ID: "ACC-06", Level: Must, Section: "RFC6109 §4.4", Kinds: acc,
 			Title: "daticert tipo accettazione, errore nessuno, destinatari with certificato/esterno",
 			check: func(x *Msg) outcome {

@@ -35,15 +35,17 @@ var wantKind = map[string]pec.Kind{
 //     pec-rules A11 grades as a warning for DigitPA-era certificates (CRT-04, CRT-07).
 //   - edited-accettazione and edited-mancata-consegna: the signature part was cut
 //     (SIG-01…11 fail, "illegal base64"); the anonymisation replaced domains in
-//     some places only, so text and XML disagree (GEN-18, DAT-19) and msgid and
-//     X-Riferimento-Message-ID differ (GEN-15, DAT-12); a stray "a" after
+//     some places only, so text and XML disagree (GEN-18, DAT-19), msgid and
+//     X-Riferimento-Message-ID differ (GEN-15, DAT-12) and the mancata consegna
+//     names consegna rec@fakepec.it while destinatari says rec@pec.it (ERR-02);
+//     a stray "a" after
 //     </risposte> breaks the DTD (DAT-02).
 //   - edited-sogei: content edited after signing, SIG-04 (digest mismatch).
 var wantMust = map[string][]string{
 	"edited-sogei-trasporto-altered-content.eml": {"SIG-04"},
 	"edited-accettazione-anonymised.eml": {"DAT-19", "GEN-18", "SIG-01", "SIG-02", "SIG-03", "SIG-04", "SIG-05",
 		"SIG-06", "SIG-08", "SIG-11"},
-	"edited-mancata-consegna-anonymised.eml": {"DAT-02", "DAT-12", "GEN-15", "SIG-01", "SIG-02", "SIG-03", "SIG-04",
+	"edited-mancata-consegna-anonymised.eml": {"DAT-02", "DAT-12", "ERR-02", "GEN-15", "SIG-01", "SIG-02", "SIG-03", "SIG-04",
 		"SIG-05", "SIG-06", "SIG-08", "SIG-11"},
 }
 

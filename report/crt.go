@@ -65,8 +65,21 @@ const noteA11 = "pec-rules A11: fail for certificates of the AgID CA1 era, warn 
 
 func init() {
 	register(
-		certRule("CRT-01", Must, "RFC6109 §5.5.1", "Subject DN contains the providerName in CN or O", "",
-			func(c *x509.Certificate) outcome { return na("needs the provider index (providerName)") }),
+		Rule{ID: "CRT-01", Level: Must, Section: "RFC6109 §5.5.1", Kinds: allPEC,
+			Title: "Subject DN contains the providerName in CN or O",
+			check: func(x *Msg) outcome {
+				p, o := x.signerProvider()
+				if p == nil {
+					return o
+				}
+				c := x.signature().cert
+				for _, v := range append([]string{c.Subject.CommonName}, c.Subject.Organization...) {
+					if containsFold(v, p.Name) {
+						return pass("%q names %q", v, p.Name)
+					}
+				}
+				return fail("subject %q names neither in CN nor in O the providerName %q", c.Subject.String(), p.Name)
+			}},
 		certRule("CRT-02", Must, "RFC6109 §5.5.1", "SAN present, non-critical, with an rfc822Name", "",
 			func(c *x509.Certificate) outcome {
 				crit, ok := ext(c, oidSAN)

@@ -9,8 +9,23 @@ import (
 	"github.com/pecspec/pecspec/pec"
 )
 
-// daticertXML parses the daticert.xml part on the grader's own terms.
+// daticertXML parses the daticert.xml part on the grader's own terms, once
+// per message (the DAT rules share the tree).
 func (x *Msg) daticertXML() (*node, outcome, bool) {
+	if x.xml == nil {
+		root, o, ok := x.parseDaticert()
+		x.xml = &xmlResult{root, o, ok}
+	}
+	return x.xml.root, x.xml.o, x.xml.ok
+}
+
+type xmlResult struct {
+	root *node
+	o    outcome
+	ok   bool
+}
+
+func (x *Msg) parseDaticert() (*node, outcome, bool) {
 	if x.M.Daticert == nil {
 		return nil, fail("no daticert.xml part"), false
 	}

@@ -74,10 +74,13 @@ func datElements() []Rule {
 				}
 				return pass("consistent")
 			}),
-		datRule("DAT-18", Observed, "RFC6109 §4.4", "gestore-emittente non-empty",
+		datRule("DAT-18", Observed, "RFC6109 §4.4", "gestore-emittente non-empty; with an index, the signer's providerName",
 			func(x *Msg, p *pec.Postacert) outcome {
 				if strings.TrimSpace(p.Dati.GestoreEmittente) == "" {
 					return warn("empty gestore-emittente")
+				}
+				if prov, _ := x.signerProvider(); prov != nil && !strings.EqualFold(strings.TrimSpace(p.Dati.GestoreEmittente), prov.Name) {
+					return warn("gestore-emittente %q, providerName %q", p.Dati.GestoreEmittente, prov.Name)
 				}
 				return pass("%s", p.Dati.GestoreEmittente)
 			}),

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,6 +105,73 @@ func BenchmarkGrade(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			Grade(raw, Options{})
+		}
+	})
+}
+
+// TestHostileDaticertAndSignatures: entity tricks in daticert.xml are refused
+// without expansion (DAT-01 fails), a signed message with two signature parts
+// and a 100 MB header line get verdicts, not a panic or a hang.
+func TestHostileDaticertAndSignatures(t *testing.T) {
+	w := fixtures(t)
+	for name, x := range map[string]string{
+		"xxe": `<?xml version="1.0"?><!DOCTYPE postacert [<!ENTITY x SYSTEM "file:///etc/passwd">]><postacert tipo="accettazione" errore="nessuno">&x;</postacert>`,
+		"billion-laughs": `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+			`<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><postacert tipo="accettazione" errore="nessuno">&lol3;</postacert>`,
+	} {
+		f := w.msg(A)
+		f.dcRaw = x
+		g := Grade(f.bytes(t), w.opts())
+		if v, _ := verdict(g.Verdicts, "DAT-01"); v.Status != Fail {
+			t.Errorf("%s: DAT-01 %s: %s", name, v.Status, v.Detail)
+		}
+		if strings.Contains(strings.Join(verdictDetails(g), " "), "root:") {
+			t.Errorf("%s: an entity was expanded", name)
+		}
+	}
+	two := w.msg(A)
+	raw := string(two.bytes(t))
+	i := strings.LastIndex(raw, "--sig-b-")
+	sigStart := strings.LastIndex(raw[:i-2], "--sig-b-")
+	boundary := raw[i : i+strings.Index(raw[i:], "--\r\n")]
+	doubled := raw[:i] + raw[sigStart:i] + boundary + "--\r\n"
+	g := Grade([]byte(doubled), w.opts())
+	if v, _ := verdict(g.Verdicts, "SIG-01"); v.Status == Pass {
+		v4, _ := verdict(g.Verdicts, "GEN-01")
+		t.Errorf("two signature parts: SIG-01 pass (%s), GEN-01 %s", v.Detail, v4.Status)
+	}
+	huge := append([]byte("X-Ricevuta: accettazione\r\nSubject: "), bytes.Repeat([]byte("A"), 100<<20)...)
+	if g := Grade(huge, Options{}); len(g.Verdicts) == 0 {
+		t.Error("100 MB header line: no verdict")
+	}
+}
+
+func verdictDetails(g Graded) []string {
+	var out []string
+	for _, v := range g.Verdicts {
+		out = append(out, v.Detail)
+	}
+	return out
+}
+
+// FuzzCMS feeds arbitrary bytes as the smime.p7s of an otherwise correct
+// message: the CMS parse and verification give verdicts, never a panic.
+func FuzzCMS(f *testing.F) {
+	w := fixtures(f)
+	good := string(w.msg(A).bytes(f))
+	start := strings.Index(good, "filename=\"smime.p7s\"\r\n\r\n") + len("filename=\"smime.p7s\"\r\n\r\n")
+	end := strings.LastIndex(good, "\r\n--sig-b-")
+	der, _ := base64.StdEncoding.DecodeString(strings.ReplaceAll(good[start:end], "\r\n", ""))
+	f.Add(der)
+	f.Add([]byte{0x30, 0x80})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		msg := good[:start] + base64.StdEncoding.EncodeToString(data) + good[end:]
+		g := Grade([]byte(msg), w.opts())
+		for _, v := range g.Verdicts {
+			if v.Status == Error && strings.Contains(v.Detail, "could not evaluate") {
+				t.Fatalf("%s panicked: %s", v.Rule, v.Detail)
+			}
 		}
 	})
 }

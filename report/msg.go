@@ -21,6 +21,7 @@ type Msg struct {
 
 	text, html string // decoded human-readable parts, UTF-8
 	sig        *sigInfo
+	xml        *xmlResult
 }
 
 func newMsg(raw []byte, opts Options) *Msg {

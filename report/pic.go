@@ -19,7 +19,7 @@ func init() {
 			}},
 		Rule{ID: "PIC-02", Level: Must, Section: "RFC6109 §4.5.4", Kinds: pic,
 			Title: "To is the sender provider's mailReceipt",
-			check: func(x *Msg) outcome { return na("needs the provider index (mailReceipt)") }},
+			check: toMailReceipt},
 		Rule{ID: "PIC-04", Level: Must, Section: "RFC6109 §3.2.1", Kinds: pic,
 			Title: "daticert presa-in-carico lists all recipients and at least one ricezione",
 			check: func(x *Msg) outcome {

@@ -3,6 +3,7 @@ package report
 import (
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/pecspec/pecspec/pec"
 )
@@ -30,11 +31,20 @@ var registry []Rule
 // register adds rules to the catalogue (called from each family file's init).
 func register(rs ...Rule) { registry = append(registry, rs...) }
 
-// Catalogue returns every rule, sorted by ID.
+var (
+	sortedOnce sync.Once
+	sorted     []Rule
+)
+
+// Catalogue returns every rule, sorted by ID. The registry is complete once
+// the package is initialised; the sorted copy is made once and shared, so
+// callers must not modify it.
 func Catalogue() []Rule {
-	out := slices.Clone(registry)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	sortedOnce.Do(func() {
+		sorted = slices.Clone(registry)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	})
+	return sorted
 }
 
 // Kind sets used by the families.

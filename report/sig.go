@@ -170,7 +170,8 @@ func init() {
 			}},
 		Rule{ID: "SIG-07", Level: Must, Section: "RFC6109 §2.2.2", Kinds: allPEC,
 			Title: "Signer certificate not revoked (CRL/OCSP, fresh)",
-			check: func(x *Msg) outcome { return na("revocation needs CRL/OCSP access, not available offline") }},
+			Note:  "judged against the CRLs given (--crl); the grader does not fetch CRLs or query OCSP itself",
+			check: revocation},
 		Rule{ID: "SIG-08", Level: Must, Section: "RFC6109 §2.1", Kinds: allPEC,
 			Title: "From address equals the certificate's rfc822Name",
 			check: func(x *Msg) outcome {
@@ -188,10 +189,32 @@ func init() {
 			}},
 		Rule{ID: "SIG-09", Level: Must, Section: "RFC6109 §2.2.2", Kinds: allPEC,
 			Title: "SHA-1 of the signer certificate matches a providerCertificateHash in the index",
-			check: func(x *Msg) outcome { return na("needs the provider index") }},
+			check: func(x *Msg) outcome {
+				if x.Opts.Index == nil {
+					return na("needs the provider index (--index)")
+				}
+				c := x.signature().cert
+				if c == nil {
+					return fail("no signer certificate to look up")
+				}
+				if p := x.Opts.Index.ByCertHash(certHash(c.Raw)); p != nil {
+					return pass("certificate %s belongs to %q", certHash(c.Raw), p.Name)
+				}
+				return fail("certificate hash %s is in no providerCertificateHash of %s", certHash(c.Raw), x.Opts.Index.Source)
+			}},
 		Rule{ID: "SIG-10", Level: Should, Section: "RFC6109 §7", Kinds: allPEC,
 			Title: "Domain of From is in managedDomains of the certificate's provider",
-			check: func(x *Msg) outcome { return na("needs the provider index") }},
+			check: func(x *Msg) outcome {
+				p, o := x.signerProvider()
+				if p == nil {
+					return o
+				}
+				from, _ := x.fromAddr()
+				if !p.Manages(domainOf(from)) {
+					return warn("From domain %q is not among %q's managedDomains %v", domainOf(from), p.Name, p.Domains)
+				}
+				return pass("%s managed by %q", domainOf(from), p.Name)
+			}},
 		Rule{ID: "SIG-11", Level: Must, Section: "RFC5751 §3.4.3", Kinds: allPEC,
 			Title: "micalg parameter matches the SignerInfo digest algorithm",
 			Note:  "sha1/sha-1 and sha256/sha-256 spellings are both accepted (RFC 3851 vs RFC 5751)",

@@ -51,6 +51,11 @@ type Options struct {
 	// Trust holds the CAs signer certificates must chain to; nil makes the
 	// chain rule give na with the reason.
 	Trust *x509.CertPool
+	// Index is the index of PEC providers the infra rules (SIG-09, SIG-10,
+	// CRT-01, ACC-05, PIC-02, VIR-02) judge against; nil makes them na.
+	Index *Index
+	// CRLs are the revocation lists SIG-07 judges against; none makes it na.
+	CRLs []*x509.RevocationList
 	// Strict makes warnings count as failures.
 	Strict bool
 }

@@ -114,3 +114,32 @@ func WriteRules(w io.Writer, format string) error {
 	_, err := fmt.Fprintf(w, "%d rules\n", len(infos))
 	return err
 }
+
+// WriteTxText writes each transaction: its messages as WriteText does, then
+// the transaction verdicts that are not a pass.
+func WriteTxText(w io.Writer, gs []GradedTx) error {
+	for _, g := range gs {
+		fmt.Fprintf(w, "== transaction %s\n", g.Dir)
+		if err := WriteText(w, g.Messages); err != nil {
+			return err
+		}
+		c := Counts(g.Transaction)
+		fmt.Fprintf(w, "transaction rules: %d pass, %d fail, %d warn, %d na, %d error\n", c[Pass], c[Fail], c[Warn], c[NA], c[Error])
+		for _, v := range g.Transaction {
+			if v.Status != Pass && v.Status != NA {
+				fmt.Fprintf(w, "  %-5s %s [%s, %s] %s\n", strings.ToUpper(string(v.Status)), v.Rule, v.Level, v.Section, v.Detail)
+			}
+		}
+	}
+	return nil
+}
+
+// WriteTxJSON writes the graded transactions.
+func WriteTxJSON(w io.Writer, gs []GradedTx) error {
+	if gs == nil {
+		gs = []GradedTx{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(gs)
+}

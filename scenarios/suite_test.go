@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -60,9 +61,54 @@ func TestSuiteOnReference(t *testing.T) {
 			t.Errorf("no %s captured", k)
 		}
 	}
+	offlineTransactionsAgree(t, l.CAFile(), l.LDAPURL, out, sum)
 	opensslVerifies(t, l.CAFile(), kinds)
 	xmllintValidates(t, kinds)
 	mutationsFail(t, l.CAFile(), kinds)
+}
+
+// offlineTransactionsAgree re-grades each scenario's evidence folder as
+// `pecspec grade --transaction --index ldap://… --trust ca.pem` does: the
+// transaction verdicts equal the run's, and with the real index the infra
+// rules (SIG-09, CRT-01, ACC-05, PIC-02) pass on the reference's messages.
+func offlineTransactionsAgree(t *testing.T, ca, ldapURL, out string, sum scenarios.Summary) {
+	ix, err := report.LoadIndex(ldapURL)
+	if err != nil {
+		t.Fatalf("index from slapd: %v", err)
+	}
+	pemData, _ := os.ReadFile(ca)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemData)
+	for _, sc := range sum.Scenarios {
+		if len(sc.Messages) == 0 {
+			continue
+		}
+		dir := filepath.Join(out, filepath.Dir(sc.Messages[0].File))
+		g, err := report.GradeTransactionDir(dir, report.Options{Trust: pool, Index: ix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := g.MustFailures(); len(f) > 0 {
+			t.Errorf("%s offline with the index: MUST failures %+v", sc.Name, f)
+		}
+		if len(g.Transaction) != len(sc.Transaction) {
+			t.Fatalf("offline transaction has %d verdicts, the run %d", len(g.Transaction), len(sc.Transaction))
+		}
+		for i, v := range g.Transaction {
+			if v.Status != sc.Transaction[i].Status {
+				t.Errorf("%s: offline %s, run %s", v.Rule, v.Status, sc.Transaction[i].Status)
+			}
+		}
+		for _, m := range g.Messages {
+			for _, id := range []string{"SIG-09", "CRT-01"} {
+				for _, v := range m.Verdicts {
+					if v.Rule == id && v.Status != report.Pass {
+						t.Errorf("%s %s with the lab index: %s %s", m.Kind, id, v.Status, v.Detail)
+					}
+				}
+			}
+		}
+	}
 }
 
 func readSummary(t *testing.T, out string) scenarios.Summary {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -85,9 +86,14 @@ func (w *World) finish(err error) {
 		res.Status, res.Error = "pending", err.Error()
 	default:
 		res.Status, res.Error = "failed", err.Error()
+		if trace := fmt.Sprintf("%+v", err); trace != err.Error() && strings.Contains(trace, "runtime error") {
+			// A panic in a step is a harness bug: show where (godog keeps the stack).
+			fmt.Fprintf(w.r.console, "harness panic in %q:\n%s\n", res.Name, trace)
+		}
 	}
 	if len(w.caps) > 0 && w.sub.MessageID != "" {
 		res.Transaction = report.GradeTransaction(w.sub, w.caps, w.r.grading)
+		w.saveManifest()
 	}
 	w.r.mu.Lock()
 	w.r.results = append(w.r.results, res)
@@ -159,4 +165,18 @@ func (w *World) mailbox(ctx context.Context, p *probe.Target, acct probe.Account
 	}
 	w.boxes[strings.ToLower(acct.Address)] = b
 	return b, nil
+}
+
+// saveManifest writes the scenario's transaction.json next to its evidence,
+// so `pecspec grade --transaction` re-judges it offline.
+func (w *World) saveManifest() {
+	m := report.Manifest{Submission: w.sub}
+	for i, msg := range w.res.Messages {
+		if i < len(w.caps) && strings.HasPrefix(msg.File, "evidence/") {
+			m.Messages = append(m.Messages, report.ManifestEntry{File: path.Base(msg.File), Mailbox: msg.Mailbox, Service: w.caps[i].Service})
+		}
+	}
+	if _, err := w.r.evidence.SaveJSON(w.res.Name, report.ManifestName, m); err != nil {
+		fmt.Fprintf(w.r.console, "warning: %v\n", err)
+	}
 }

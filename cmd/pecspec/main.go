@@ -18,7 +18,7 @@ type command struct {
 var commands = []command{
 	{"lab", cmdLab, "lab up [--dir DIR]: start the reference lab and print its endpoints"},
 	{"run", cmdRun, "run [--target reference|FILE.yaml] [--tags EXPR] [--out DIR] [--timeout D]: run the suite"},
-	{"grade", cmdGrade, "grade [--trust PEM] [--format text|json] PATH...: grade .eml files offline"},
+	{"grade", cmdGrade, "grade [--trust PEM] [--index URL|LDIF] [--crl FILE] [--transaction] [--format text|json|junit] PATH...: grade .eml files or transaction folders offline"},
 	{"rules", cmdRules, "rules [--format text|json]: list the rule catalogue"},
 }
 

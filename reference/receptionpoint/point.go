@@ -86,3 +86,11 @@ func (p *Point) log() *slog.Logger {
 	}
 	return p.Log
 }
+
+// host is the name the MX records in its trace fields: its first domain.
+func (p *Point) host() string {
+	if len(p.Domains) > 0 {
+		return p.Domains[0]
+	}
+	return "localhost"
+}

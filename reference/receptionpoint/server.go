@@ -1,6 +1,7 @@
 package receptionpoint
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -29,13 +30,14 @@ type backend struct{ point *Point }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	_, isTLS := c.TLSConnectionState()
-	return &session{point: b.point, tls: isTLS, remote: c.Conn().RemoteAddr().String()}, nil
+	return &session{point: b.point, tls: isTLS, remote: c.Conn().RemoteAddr().String(), helo: c.Hostname()}, nil
 }
 
 type session struct {
 	point  *Point
 	tls    bool
 	remote string
+	helo   string
 	from   string
 	to     []string
 }
@@ -57,13 +59,15 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.Write(trace(s.helo, s.remote, s.point.host(), s.tls, s.point.Clock.Now()))
+	if _, err := buf.ReadFrom(r); err != nil {
 		return err
 	}
+	data := buf.Bytes()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err = s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})
+	err := s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})
 	if err == nil {
 		return nil
 	}

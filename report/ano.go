@@ -1,0 +1,152 @@
+package report
+
+import (
+	"crypto/x509"
+	"slices"
+	"strings"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// anoOriginal is the received message inside a busta di anomalia.
+func anoOriginal(x *Msg) (*pec.Entity, outcome) {
+	if o := x.original(); o != nil {
+		return o, outcome{}
+	}
+	return nil, fail("no message/rfc822 part with the received message")
+}
+
+// innerSigner returns the certificate that signed the received message, if
+// it is an S/MIME message with a readable signature.
+func innerSigner(orig *pec.Entity) *x509.Certificate {
+	inner := newMsg(orig.Raw, Options{})
+	return inner.signature().cert
+}
+
+func init() {
+	ano := kinds(pec.KindAnomalia)
+	register(
+		Rule{ID: "ANO-01", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+			Title: "X-Trasporto errore; Subject ANOMALIA MESSAGGIO: <subject>", check: subjectPrefixed},
+		Rule{ID: "ANO-02", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+			Title: "From \"Per conto di: <sender>\" <service address>; Reply-To the sender when the message had none",
+			check: func(x *Msg) outcome {
+				orig, o := anoOriginal(x)
+				if orig == nil {
+					return o
+				}
+				_, name := x.fromAddr()
+				sender := addrs(orig, "From")
+				if len(sender) == 0 {
+					return na("the received message has no readable From")
+				}
+				if !strings.HasPrefix(name, pec.PerContoDi) || !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(name, pec.PerContoDi)), sender[0]) {
+					return fail("From %q, want \"%s%s\" <service address>", x.header("From"), pec.PerContoDi, sender[0])
+				}
+				want := addrs(orig, "Reply-To")
+				if len(want) == 0 {
+					want = sender
+				}
+				if got := addrs(x.M.Outer, "Reply-To"); !sameSet(got, want) {
+					return fail("Reply-To %v, want %v", got, want)
+				}
+				return pass("on behalf of %s", sender[0])
+			}},
+		Rule{ID: "ANO-03", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+			Title: "Received, To, Cc, Return-Path and Message-ID copied unmodified from the received message",
+			check: func(x *Msg) outcome {
+				orig, o := anoOriginal(x)
+				if orig == nil {
+					return o
+				}
+				for _, h := range []string{"To", "Cc"} {
+					if got, want := addrs(x.M.Outer, h), addrs(orig, h); !sameSet(got, want) {
+						return fail("%s %v, received message %v", h, got, want)
+					}
+				}
+				for _, h := range []string{"Return-Path", "Message-ID"} {
+					if want := orig.Header.Get(h); want != "" && collapse(x.header(h)) != collapse(want) {
+						return fail("%s %q, received message %q", h, x.header(h), want)
+					}
+				}
+				var env []string
+				for _, r := range x.M.Outer.Header.Values("Received") {
+					env = append(env, collapse(r))
+				}
+				for _, r := range orig.Header.Values("Received") {
+					if !slices.Contains(env, collapse(r)) {
+						return fail("received message's Received %q not copied", r)
+					}
+				}
+				return pass("copied")
+			}},
+		Rule{ID: "ANO-04", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+			Title: "Only two parts, the text and the whole received message; no daticert.xml",
+			Note:  "pec-rules A17: text plus original, nothing else",
+			check: func(x *Msg) outcome {
+				switch {
+				case x.M.Daticert != nil:
+					return fail("busta di anomalia carries %s", x.M.Daticert.Filename())
+				case len(x.M.Mixed) != 2 || x.M.Text == nil || x.M.Original == nil || x.M.Mixed[1] != x.M.Original:
+					return fail("%d parts, want the text and the received message (message/rfc822)", len(x.M.Mixed))
+				}
+				return pass("text + message/rfc822")
+			}},
+		Rule{ID: "ANO-05", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+			Title: "Text gives arrival date and time, subject, sender, recipients and an error description",
+			Note:  "pec-rules A23: the data items are required, not the exact sentence",
+			check: func(x *Msg) outcome {
+				orig, o := anoOriginal(x)
+				if orig == nil {
+					return o
+				}
+				if !reTextDate.MatchString(x.text) || !reTextTime.MatchString(x.text) {
+					return fail("text lacks the arrival date dd/mm/yyyy and time hh:mm:ss")
+				}
+				items := append(addrs(orig, "From"), append(addrs(orig, "To"), addrs(orig, "Cc")...)...)
+				if s := decoded(orig.Header.Get("Subject")); strings.TrimSpace(s) != "" {
+					items = append(items, strings.TrimSpace(s))
+				}
+				for _, it := range items {
+					if !containsFold(x.text, it) {
+						return fail("text does not give %q", it)
+					}
+				}
+				lines := 0
+				for _, l := range strings.Split(x.text, "\n") {
+					if strings.TrimSpace(l) != "" {
+						lines++
+					}
+				}
+				if lines < 3 {
+					return fail("text too short to describe the error (%d lines)", lines)
+				}
+				return pass("%d items given", len(items))
+			}},
+		Rule{ID: "ANO-06", Level: Must, Section: "RFC6109 §2.1", Kinds: ano,
+			Title: "Signed by the recipient's provider",
+			check: func(x *Msg) outcome {
+				c := x.signature().cert
+				if c == nil {
+					return fail("no signer certificate")
+				}
+				orig, o := anoOriginal(x)
+				if orig == nil {
+					return o
+				}
+				if ic := innerSigner(orig); ic != nil && ic.Equal(c) {
+					return fail("signed with the certificate of the received message's signer")
+				}
+				p, _ := x.signerProvider()
+				if p == nil {
+					return pass("signed by %q, not by the received message's signer (no index to check more)", c.Subject.CommonName)
+				}
+				for _, r := range append(addrs(orig, "To"), addrs(orig, "Cc")...) {
+					if p.Manages(domainOf(r)) {
+						return pass("signed by %q, which manages %s", p.Name, domainOf(r))
+					}
+				}
+				return fail("signed by %q, which manages none of the recipients' domains", p.Name)
+			}},
+	)
+}

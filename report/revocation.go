@@ -1,0 +1,31 @@
+package report
+
+import "bytes"
+
+// revocation judges SIG-07 (RFC 6109 §2.2.2): the signer certificate is not
+// on a CRL of its issuer that was current at the message's Date.
+func revocation(x *Msg) outcome {
+	c := x.signature().cert
+	if c == nil {
+		return na("no signer certificate to look up (SIG-03)")
+	}
+	if len(x.Opts.CRLs) == 0 {
+		return na("no CRL given (--crl); revocation not checked")
+	}
+	at := x.at()
+	for _, crl := range x.Opts.CRLs {
+		if !bytes.Equal(crl.RawIssuer, c.RawIssuer) {
+			continue
+		}
+		for _, r := range crl.RevokedCertificateEntries {
+			if r.SerialNumber.Cmp(c.SerialNumber) == 0 && !r.RevocationTime.After(at) {
+				return fail("serial %s revoked on %s (CRL of %s)", c.SerialNumber, r.RevocationTime.Format("2006-01-02"), crl.Issuer)
+			}
+		}
+		if at.Before(crl.ThisUpdate) || (!crl.NextUpdate.IsZero() && at.After(crl.NextUpdate)) {
+			return na("the CRL of %s is not current at the message Date", crl.Issuer)
+		}
+		return pass("not on the CRL of %s (%s)", crl.Issuer, crl.ThisUpdate.Format("2006-01-02"))
+	}
+	return na("no CRL of the issuer %s given", c.Issuer)
+}
