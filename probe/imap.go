@@ -86,12 +86,15 @@ func (m *Mailbox) Close() error {
 func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 	stop := context.AfterFunc(ctx, func() { m.c.Close() })
 	defer stop()
-	if m.c.Mailbox().NumMessages == 0 {
+	if n, err := m.numMessages(); err != nil || n == 0 {
+		if err != nil {
+			return nil, err
+		}
 		if err := m.c.Noop().Wait(); err != nil {
 			return nil, fmt.Errorf("%w: noop: %v", ErrIMAP, err)
 		}
-		if m.c.Mailbox().NumMessages == 0 {
-			return nil, nil
+		if n, err := m.numMessages(); err != nil || n == 0 {
+			return nil, err
 		}
 	}
 	var set imap.UIDSet
@@ -119,6 +122,16 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 		return nil, fmt.Errorf("%w: fetch: %v", ErrIMAP, err)
 	}
 	return out, nil
+}
+
+// numMessages is the selected mailbox's message count; the client forgets
+// the selection when the server ends the session, which is an error here.
+func (m *Mailbox) numMessages() (uint32, error) {
+	mb := m.c.Mailbox()
+	if mb == nil {
+		return 0, fmt.Errorf("%w: INBOX no longer selected (session ended by the server)", ErrIMAP)
+	}
+	return mb.NumMessages, nil
 }
 
 // WaitFor returns the first message not returned before that matches. If
