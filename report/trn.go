@@ -24,6 +24,22 @@ func trnRule(id, sec, title string, f func(x *Msg, orig *pec.Entity) outcome) Ru
 		}}
 }
 
+// receivedNotCopied returns the first Received field of orig that the
+// wrapping message does not carry. Refolding is no change (RFC 5322 §2.2.3):
+// fields are compared with whitespace collapsed.
+func receivedNotCopied(wrapper, orig *pec.Entity) (string, bool) {
+	var have []string
+	for _, r := range wrapper.Header.Values("Received") {
+		have = append(have, strings.Join(strings.Fields(r), " "))
+	}
+	for _, r := range orig.Header.Values("Received") {
+		if !slices.Contains(have, strings.Join(strings.Fields(r), " ")) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
@@ -96,15 +112,8 @@ func trnHeaders() []Rule {
 						return fail("%s %v, original %v", h, got, want)
 					}
 				}
-				// Refolding is no change (RFC 5322 §2.2.3): compare with whitespace collapsed.
-				var env []string
-				for _, r := range x.M.Outer.Header.Values("Received") {
-					env = append(env, strings.Join(strings.Fields(r), " "))
-				}
-				for _, r := range orig.Header.Values("Received") {
-					if !slices.Contains(env, strings.Join(strings.Fields(r), " ")) {
-						return fail("original Received %q not copied", r)
-					}
+				if r, missing := receivedNotCopied(x.M.Outer, orig); missing {
+					return fail("original Received %q not copied", r)
 				}
 				return pass("copied")
 			}),

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -184,7 +183,7 @@ func timTx() []Rule {
 						}
 					}
 				}
-				return pass("%s", fmt.Sprintf("%d recipients, at most one notice per phase", len(tl.notices)))
+				return pass("%d recipients, at most one notice per phase", len(tl.notices))
 			}),
 	}
 }
