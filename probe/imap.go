@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -32,6 +33,10 @@ type Mailbox struct {
 	c       *imapclient.Client
 	updates chan struct{}
 	taken   map[uint32]bool
+	// count is INBOX's message count, from SELECT and the server's EXISTS
+	// updates. imapclient's own Mailbox() is not used: it is set only after
+	// the SELECT's Wait returns (a race in go-imap v2), so it may read nil.
+	count atomic.Uint32
 }
 
 // OpenMailbox logs in as acct and selects INBOX.
@@ -41,7 +46,12 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12},
 		Dialer:    &net.Dialer{Timeout: 10 * time.Second},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			Mailbox: func(*imapclient.UnilateralDataMailbox) { m.signal() },
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					m.count.Store(*d.NumMessages)
+				}
+				m.signal()
+			},
 		},
 	}
 	var err error
@@ -62,10 +72,12 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 		m.c.Close()
 		return nil, fmt.Errorf("%w: login %s: %v", ErrIMAP, acct.Address, err)
 	}
-	if _, err := m.c.Select("INBOX", nil).Wait(); err != nil {
+	sel, err := m.c.Select("INBOX", nil).Wait()
+	if err != nil {
 		m.c.Close()
 		return nil, fmt.Errorf("%w: select INBOX: %v", ErrIMAP, err)
 	}
+	m.count.Store(sel.NumMessages)
 	return m, nil
 }
 
@@ -124,14 +136,15 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 	return out, nil
 }
 
-// numMessages is the selected mailbox's message count; the client forgets
-// the selection when the server ends the session, which is an error here.
+// numMessages is INBOX's message count as the server last reported it; a
+// session the server ended is an error.
 func (m *Mailbox) numMessages() (uint32, error) {
-	mb := m.c.Mailbox()
-	if mb == nil {
-		return 0, fmt.Errorf("%w: INBOX no longer selected (session ended by the server)", ErrIMAP)
+	select {
+	case <-m.c.Closed():
+		return 0, fmt.Errorf("%w: the server ended the session", ErrIMAP)
+	default:
 	}
-	return mb.NumMessages, nil
+	return m.count.Load(), nil
 }
 
 // WaitFor returns the first message not returned before that matches. If

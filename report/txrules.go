@@ -37,7 +37,11 @@ func init() {
 			}),
 		multi("ACC-09", "RFC6109 §2.2.1", "exactly one accettazione per accepted submission",
 			func(tx *Tx) outcome {
-				if n := len(tx.of(pec.KindAccettazione)); n != 1 {
+				n := len(tx.of(pec.KindAccettazione))
+				if n == 0 && len(tx.of(pec.KindNonAccettazione)) > 0 {
+					return na("the submission was not accepted")
+				}
+				if n != 1 {
 					return fail("%d accettazione", n)
 				}
 				return pass("one")
@@ -97,24 +101,31 @@ func init() {
 			}),
 		multi("PIC-07", "RFC6109 §2.1", "presa in carico is signed by the receiving provider",
 			func(tx *Tx) outcome {
-				pic, env := tx.one(pec.KindPresaInCarico), tx.one(pec.KindTrasporto)
-				if pic == nil || env == nil {
+				pics, env := tx.of(pec.KindPresaInCarico), tx.one(pec.KindTrasporto)
+				if len(pics) == 0 || env == nil {
 					return na("needs the presa in carico and the envelope")
 				}
-				pc, ec := pic.signature().cert, env.signature().cert
-				if pc == nil || ec == nil {
-					return fail("a signer certificate is missing")
-				}
-				sameDomain := true
-				for _, r := range tx.certified() {
-					if domainOf(r) != domainOf(tx.Sub.Sender) {
-						sameDomain = false
+				ec := env.signature().cert
+				var signers []string
+				for _, pic := range pics {
+					pc := pic.signature().cert
+					if pc == nil || ec == nil {
+						return fail("a signer certificate is missing")
 					}
+					// A presa in carico covering only the sender's own
+					// domain comes from the sender's provider (APC-12).
+					own := pic.M.Postacert != nil && len(pic.M.Postacert.Dati.Ricezione) > 0
+					if pic.M.Postacert != nil {
+						for _, r := range pic.M.Postacert.Dati.Ricezione {
+							own = own && domainOf(strings.TrimSpace(r)) == domainOf(tx.Sub.Sender)
+						}
+					}
+					if pc.Equal(ec) && !own {
+						return fail("a presa in carico for other domains is signed with the sender provider's certificate")
+					}
+					signers = append(signers, pc.Subject.CommonName)
 				}
-				if pc.Equal(ec) && !sameDomain {
-					return fail("signed with the sender provider's certificate")
-				}
-				return pass("signed by %q", pc.Subject.CommonName)
+				return pass("signed by %q", signers)
 			}),
 	)
 	register(conTx()...)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
 )
@@ -28,16 +29,29 @@ type accepted struct {
 // Accept runs the access point on one submission (RFC 6109 §2.2.1, §3.1): the
 // formal checks, the virus scan, the recipients' classification, then the
 // ricevuta di accettazione to the sender and the busta di trasporto to the
-// recipients. It returns a *Rejection for a refused submission, an error
-// wrapping ErrTemporary when the provider itself failed, nil when both messages
-// are durable.
+// recipients. A formal fault or a virus gives the sender an avviso di non
+// accettazione instead (RFC 6109 §3.1.2–3) and Accept returns nil: the notice
+// is the answer. It returns a *Rejection for a submission refused at the SMTP
+// level (APC-11, and APC-08 far above the limit), an error wrapping
+// ErrTemporary when the provider itself failed, nil when what it produced is
+// durable.
 func (p *Point) Accept(ctx context.Context, sub Submission) error {
-	h, body := compose.SplitMessage(sub.Data)
-	if rej := p.formal(sub, h); rej != nil {
-		return rej
+	if !strings.EqualFold(sub.From, sub.User) {
+		return reject(550, [3]int{5, 7, 1}, "APC-11", "sender %s is not the authenticated account", sub.From)
 	}
-	if err := p.scan(ctx, sub.Data); err != nil {
-		return err
+	if p.MaxTotal > 0 && int64(len(sub.Data)) > p.MaxTotal {
+		// RFC 6109 §3.1.2: far beyond the limit, error handling is left to SMTP.
+		return reject(552, [3]int{5, 3, 4}, "APC-08", "message size %d exceeds %d bytes", len(sub.Data), p.MaxTotal)
+	}
+	h, body := compose.SplitMessage(sub.Data)
+	if flt := p.formal(sub, h); flt != nil {
+		return p.notAccepted(ctx, sub, h, flt)
+	}
+	if flt, err := p.scan(ctx, sub.Data); err != nil || flt != nil {
+		if err != nil {
+			return err
+		}
+		return p.notAccepted(ctx, sub, h, flt)
 	}
 	a := &accepted{sub: sub, header: h, body: body, msgid: h.Get("Message-ID"),
 		tipo: strings.ToLower(h.Get("X-TipoRicevuta")), replyTo: h.Address("Reply-To")}
@@ -57,6 +71,11 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
+	if p.Tracker != nil {
+		if err := p.Tracker.Track(trackedOf(a)); err != nil {
+			return fmt.Errorf("%w: tracker: %v", ErrTemporary, err)
+		}
+	}
 	if err := p.Out.Send(ctx, sub.From, sub.To, envelope); err != nil {
 		return fmt.Errorf("%w: queue envelope: %v", ErrTemporary, err)
 	}
@@ -68,33 +87,30 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	return nil
 }
 
-// formal runs the formal checks of RFC 6109 §3.1.1 and the sender congruence
-// of §5.2 (APC-03…07, APC-11).
-// todo: APC-03…08 should give an avviso di non accettazione (RFC 6109 §3.1.2)
-// instead of an SMTP refusal; issue "every PEC flow".
-func (p *Point) formal(sub Submission, h compose.Header) *Rejection {
+// formal runs the formal checks of RFC 6109 §3.1.1 (APC-03…08); the sender
+// congruence of §5.2 (APC-11) was checked before.
+func (p *Point) formal(sub Submission, h compose.Header) *fault {
 	from := h.Addresses("From")
 	if len(from) != 1 {
-		return reject(550, [3]int{5, 6, 0}, "APC-03", "From: must hold exactly one address")
-	}
-	if !strings.EqualFold(from[0], sub.From) {
-		return reject(550, [3]int{5, 7, 1}, "APC-05", "reverse-path %s differs from From: %s", sub.From, from[0])
-	}
-	if !strings.EqualFold(sub.From, sub.User) {
-		return reject(550, [3]int{5, 7, 1}, "APC-11", "sender %s is not the authenticated account", sub.From)
+		return formalFault("APC-03", "5.6.0", "il campo From: deve contenere un solo indirizzo valido")
 	}
 	to := h.Addresses("To")
 	if len(to) == 0 {
-		return reject(550, [3]int{5, 6, 0}, "APC-04", "To: must hold one or more addresses")
+		return formalFault("APC-04", "5.6.0", "il campo To: deve contenere almeno un indirizzo valido")
 	}
-	if bcc := h.Get("Bcc"); bcc != "" {
-		return reject(550, [3]int{5, 6, 0}, "APC-07", "Bcc: must be empty")
+	if !strings.EqualFold(from[0], sub.From) {
+		return formalFault("APC-05", "5.7.1", "il mittente SMTP %s differisce dall'indirizzo del campo From: %s",
+			sub.From, from[0])
 	}
 	if !sameSet(append(to, h.Addresses("Cc")...), sub.To) {
-		return reject(550, [3]int{5, 6, 0}, "APC-06", "RCPT TO differs from the To: and Cc: addresses")
+		return formalFault("APC-06", "5.5.0", "i destinatari SMTP differiscono dagli indirizzi dei campi To: e Cc:")
+	}
+	if bcc := h.Get("Bcc"); strings.TrimSpace(bcc) != "" {
+		return formalFault("APC-07", "5.6.0", "il campo Bcc: non deve contenere indirizzi")
 	}
 	if p.MaxTotal > 0 && int64(len(sub.Data))*int64(len(sub.To)) > p.MaxTotal {
-		return reject(552, [3]int{5, 3, 4}, "APC-08", "size × recipients exceeds %d bytes", p.MaxTotal)
+		return formalFault("APC-08", "5.3.4", "dimensione per numero di destinatari oltre il limite di %d byte",
+			p.MaxTotal)
 	}
 	return nil
 }
@@ -111,18 +127,24 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(norm(a), norm(b))
 }
 
-// scan runs the antivirus on the submission (RFC 6109 §3.1.3).
-// todo: APC-09 / NAC-06 avviso di non accettazione per virus and the virus
-// store (OPS-01); issue "every PEC flow".
-func (p *Point) scan(ctx context.Context, data []byte) error {
+// scan runs the antivirus on the submission (RFC 6109 §3.1.3, APC-09): an
+// infected message is kept as it is in the virus store (RFC 6109 §2.2.4,
+// OPS-01) and becomes a fault with errore virus.
+func (p *Point) scan(ctx context.Context, data []byte) (*fault, error) {
 	res, err := p.Scanner.Scan(ctx, bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("%w: antivirus: %v", ErrTemporary, err)
+		return nil, fmt.Errorf("%w: antivirus: %v", ErrTemporary, err)
 	}
-	if res.Infected {
-		return reject(554, [3]int{5, 7, 1}, "APC-09", "virus detected: %s", res.Signature)
+	if !res.Infected {
+		return nil, nil
 	}
-	return nil
+	if p.Viruses != nil {
+		if err := p.Viruses.Keep(data); err != nil {
+			return nil, fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
+		}
+	}
+	return &fault{rule: "APC-09", errore: pec.ErroreVirus, code: "5.7.1",
+		desc: "virus " + res.Signature}, nil
 }
 
 // classify tells each To/Cc recipient certificato or esterno through the index

@@ -88,11 +88,18 @@ func TestAcceptEmitsReceiptAndEnvelope(t *testing.T) {
 	}
 }
 
+type viruses struct{ kept [][]byte }
+
+func (v *viruses) Keep(m []byte) error { v.kept = append(v.kept, m); return nil }
+
+// TestFormalChecks: each formal fault of RFC 6109 §3.1.1 gives the sender one
+// avviso di non accettazione (errore altro, the reason in errore-esteso) and
+// nothing else (NAC-05); APC-11 and a message alone over the limit are SMTP
+// refusals with no message at all.
 func TestFormalChecks(t *testing.T) {
-	p, o := point(t, nil)
 	base := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
 		To: []string{"bob@pec.beta.test", "carol@example.org"}, Data: []byte(orig)}
-	for rule, mutate := range map[string]func(*Submission){
+	notices := map[string]func(*Submission){
 		"APC-03": func(s *Submission) { s.Data = []byte(strings.Replace(orig, "From: alice@pec.alpha.test\r\n", "", 1)) },
 		"APC-04": func(s *Submission) { s.Data = []byte(strings.Replace(orig, "To: bob@pec.beta.test\r\n", "", 1)) },
 		"APC-05": func(s *Submission) { s.From = "mallory@pec.alpha.test"; s.User = s.From },
@@ -100,25 +107,63 @@ func TestFormalChecks(t *testing.T) {
 		"APC-07": func(s *Submission) {
 			s.Data = []byte(strings.Replace(orig, "Subject:", "Bcc: eve@x.test\r\nSubject:", 1))
 		},
+		"APC-08": func(s *Submission) { s.Data = append([]byte(orig), make([]byte, 600<<10)...) },
+	}
+	for rule, mutate := range notices {
+		p, o := point(t, nil)
+		sub := base
+		mutate(&sub)
+		if err := p.Accept(context.Background(), sub); err != nil {
+			t.Errorf("%s: err = %v, want a notice", rule, err)
+			continue
+		}
+		if len(o.sent) != 0 || len(o.delivered) != 1 {
+			t.Errorf("%s: %d sent, %d delivered; want only the notice", rule, len(o.sent), len(o.delivered))
+			continue
+		}
+		m := pec.Parse(o.delivered[0])
+		if m.Kind() != pec.KindNonAccettazione || m.Postacert == nil || m.Postacert.Errore != pec.ErroreAltro ||
+			m.Postacert.Dati.ErroreEsteso == nil || m.Original != nil {
+			t.Errorf("%s: notice kind %s, daticert %+v", rule, m.Kind(), m.Postacert)
+		}
+	}
+	for rule, mutate := range map[string]func(*Submission){
 		"APC-08": func(s *Submission) { s.Data = append([]byte(orig), make([]byte, 1<<20)...) },
 		"APC-11": func(s *Submission) { s.User = "bob@pec.alpha.test" },
 	} {
+		p, o := point(t, nil)
 		sub := base
 		mutate(&sub)
 		var rej *Rejection
 		if err := p.Accept(context.Background(), sub); !errors.As(err, &rej) || rej.Rule != rule {
-			t.Errorf("%s: err = %v", rule, err)
+			t.Errorf("%s: err = %v, want an SMTP refusal", rule, err)
+		}
+		if len(o.delivered)+len(o.sent) != 0 {
+			t.Errorf("%s: a refused submission produced %d messages", rule, len(o.delivered)+len(o.sent))
 		}
 	}
-	if len(o.delivered)+len(o.sent) != 0 {
-		t.Errorf("a rejected submission produced %d messages (ACC-10, NAC-05)", len(o.delivered)+len(o.sent))
-	}
-	virus, o2 := point(t, func(context.Context, io.Reader) (antivirus.Result, error) {
-		return antivirus.Result{Infected: true, Signature: "Test"}, nil
+}
+
+// TestVirusAtAcceptance: an infected submission is kept in the virus store and
+// answered with the avviso di non accettazione per virus (RFC 6109 §3.1.3).
+func TestVirusAtAcceptance(t *testing.T) {
+	base := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
+		To: []string{"bob@pec.beta.test", "carol@example.org"}, Data: []byte(orig)}
+	p, o := point(t, func(context.Context, io.Reader) (antivirus.Result, error) {
+		return antivirus.Result{Infected: true, Signature: "Eicar-Test-Signature"}, nil
 	})
-	var rej *Rejection
-	if err := virus.Accept(context.Background(), base); !errors.As(err, &rej) || rej.Rule != "APC-09" || len(o2.sent) != 0 {
-		t.Errorf("virus: err = %v, %d envelopes", err, len(o2.sent))
+	store := &viruses{}
+	p.Viruses = store
+	if err := p.Accept(context.Background(), base); err != nil || len(o.sent) != 0 || len(o.delivered) != 1 {
+		t.Fatalf("virus: err = %v, %d sent, %d delivered", err, len(o.sent), len(o.delivered))
+	}
+	m := pec.Parse(o.delivered[0])
+	if m.Header(pec.HeaderVerificaSicurezza) != pec.VerificaSicurezzaErrore || m.Postacert == nil ||
+		m.Postacert.Errore != pec.ErroreVirus || !strings.HasPrefix(m.Header("Subject"), pec.SubjectNonAccettazioneVir) {
+		t.Errorf("virus notice: %s, %+v", m.Header("Subject"), m.Postacert)
+	}
+	if len(store.kept) != 1 || string(store.kept[0]) != orig {
+		t.Errorf("virus store holds %d messages, want the original as it was", len(store.kept))
 	}
 	down, _ := point(t, func(context.Context, io.Reader) (antivirus.Result, error) {
 		return antivirus.Result{}, antivirus.ErrClamd

@@ -11,6 +11,7 @@ import (
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/tracker"
 )
 
 // Directory classifies recipient domains (RFC 6109 §2.2.1): a domain in some
@@ -37,7 +38,23 @@ type Point struct {
 	Clock     clock.Clock
 	// MaxTotal bounds size × recipients (RFC 6109 §3.1.1 check 7; 30 MB by Italian law).
 	MaxTotal int64
-	Log      *slog.Logger
+	// Viruses keeps infected submissions as they are (RFC 6109 §2.2.4, OPS-01).
+	Viruses VirusStore
+	// Tracker starts the 12 h / 24 h timers of each dispatched message (RFC
+	// 6109 §3.1.6); nil runs none.
+	Tracker Tracker
+	Log     *slog.Logger
+}
+
+// VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4); Keep is
+// durable when it returns.
+type VirusStore interface {
+	Keep(msg []byte) error
+}
+
+// Tracker follows a dispatched message until its outcomes or timeouts.
+type Tracker interface {
+	Track(d tracker.Dispatch) error
 }
 
 // Submission is one message as the user's client handed it over SMTP.

@@ -34,8 +34,7 @@ func receiptType(env Envelope, rcpt string) pec.TipoRicevuta {
 // consegna composes the ricevuta di avvenuta consegna for one recipient (RFC
 // 6109 §3.3.2; CON-01, CON-03): completa carries the original as delivered
 // (postacert.eml of the envelope, CON-04), sintetica carries none (CON-06).
-// todo: BRV-01…06 breve receipts with .hash parts (issue "every PEC flow");
-// until then breve is answered with completa.
+// breve carries it with its named parts replaced by their hashes (BRV-01…06).
 func (p *Point) consegna(env Envelope, rcpt string) ([]byte, error) {
 	tipo := receiptType(env, rcpt)
 	f := compose.FactsFrom(env.Message.Postacert)
@@ -46,7 +45,11 @@ func (p *Point) consegna(env Envelope, rcpt string) ([]byte, error) {
 	d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: tipo}
 	d.Dati.Consegna = pec.Str(rcpt)
 	var original []byte
-	if tipo != pec.TipoSintetica && env.Message.Original != nil {
+	switch {
+	case env.Message.Original == nil || tipo == pec.TipoSintetica:
+	case tipo == pec.TipoBreve:
+		original = breve(env.Message.Original.Body)
+	default:
 		original = env.Message.Original.Body
 	}
 	return p.Sealer.Seal(compose.Notice{

@@ -22,6 +22,8 @@ import (
 type Store interface {
 	Deliver(address string, msg io.Reader) (string, error)
 	Exists(address string) bool
+	// Fits reports whether a message of size bytes fits in the mailbox.
+	Fits(address string, size int) bool
 }
 
 // Sender queues a receipt for SMTP delivery (durable when it returns).
@@ -73,10 +75,14 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 	for _, r := range env.Recipients {
 		var receipt []byte
 		var err error
-		if !p.Store.Exists(r) {
+		switch {
+		case !p.Store.Exists(r):
 			receipt, err = p.erroreConsegna(env, r, pec.ErroreNoDest,
 				"5.1.1 - "+p.Sealer.ProviderName+" - casella di posta inesistente")
-		} else {
+		case !p.Store.Fits(r, len(env.Raw)):
+			receipt, err = p.erroreConsegna(env, r, pec.ErroreAltro,
+				"5.2.2 - "+p.Sealer.ProviderName+" - casella di posta piena")
+		default:
 			if _, err := p.Store.Deliver(r, bytes.NewReader(env.Raw)); err != nil {
 				return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 			}

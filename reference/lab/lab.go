@@ -31,9 +31,11 @@ type Lab struct {
 	CA        *CA
 	LDAPURL   string
 	Providers []*Instance
-	slapd     *Slapd
-	clamd     *Clamd
-	log       *slog.Logger
+	// External is the ordinary (non-PEC) mail domain.
+	External *External
+	slapd    *Slapd
+	clamd    *Clamd
+	log      *slog.Logger
 }
 
 // ErrLab wraps every start-up failure.
@@ -76,6 +78,9 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 		return l, err
 	}
 	if err := l.loadIndex(ctx); err != nil {
+		return l, err
+	}
+	if err := l.startExternal(); err != nil {
 		return l, err
 	}
 	if err := l.startInstances(ctx, pecref); err != nil {
@@ -121,6 +126,7 @@ func (l *Lab) Down() error {
 			errs = append(errs, p.proc.Stop(5*time.Second))
 		}
 	}
+	errs = append(errs, l.External.stop())
 	if l.clamd != nil {
 		errs = append(errs, l.clamd.Stop())
 	}

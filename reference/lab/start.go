@@ -14,6 +14,12 @@ import (
 	"github.com/pecspec/pecspec/reference/provider"
 )
 
+// The local parts of the policy mailboxes every instance has.
+const (
+	FullMailbox    = "piena"   // quota of one byte: always full
+	PECOnlyMailbox = "solopec" // refuses ordinary mail
+)
+
 // nowFunc is the lab's time for certificates; the instances have their own clocks.
 var nowFunc = time.Now
 
@@ -45,6 +51,7 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	for _, p := range l.Providers {
 		routes[p.Domain] = "127.0.0.1:" + strconv.Itoa(p.Ports.MX)
 	}
+	routes[l.External.Domain] = l.External.MXAddr()
 	for _, p := range l.Providers {
 		path := filepath.Join(p.Dir, "pecref.yaml")
 		if err := saveYAML(path, l.config(p, routes)); err != nil {
@@ -70,6 +77,11 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 	for _, a := range p.Accounts {
 		users = append(users, provider.User{Address: a.Address, Password: a.Password})
 	}
+	// Two mailboxes with a policy, for the flows that need one: a full
+	// mailbox (avviso di mancata consegna) and one that refuses ordinary mail.
+	users = append(users,
+		provider.User{Address: FullMailbox + "@" + p.Domain, Password: secret(), QuotaBytes: 1},
+		provider.User{Address: PECOnlyMailbox + "@" + p.Domain, Password: secret(), RefuseOrdinary: true})
 	return &provider.Config{
 		Name: p.Name, ProviderName: p.ProviderName, Domains: []string{p.Domain},
 		ServiceAddress: p.Service, ReceiptsMailbox: p.Receipts.Address,
@@ -83,6 +95,7 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		Index:             provider.Index{URL: l.LDAPURL},
 		Clamd:             provider.Clamd{Socket: l.clamd.Socket},
 		Routes:            routes,
+		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
 		ControllableClock: true,

@@ -29,7 +29,9 @@ type Store struct {
 	root string
 	mu   sync.Mutex
 	box  map[string]bool
-	seq  atomic.Uint64
+	// quota bounds a mailbox's bytes (SetQuota); absent or 0 is unbounded.
+	quota map[string]int64
+	seq   atomic.Uint64
 	// onDeliver is told of every delivery (the IMAP server mirrors it).
 	onDeliver []func(address, name string, data []byte)
 }

@@ -1,12 +1,15 @@
 package provider
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"io"
 	"net/http"
 	"time"
 
 	"github.com/pecspec/pecspec/reference/clock"
+	"github.com/pecspec/pecspec/reference/receptionpoint"
 )
 
 // admin is the loopback HTTP API of a reference instance: health, and in the
@@ -16,7 +19,10 @@ type admin struct {
 	name  string
 	token string
 	clock clock.Clock
-	kick  func() // re-examine timers and the queue after the clock moved
+	// advance moves the controllable clock by d, stopping at each timer
+	// deadline on the way (tracker.AdvanceThrough).
+	advance func(d time.Duration)
+	holds   *holds
 }
 
 func (a *admin) handler() http.Handler {
@@ -27,7 +33,15 @@ func (a *admin) handler() http.Handler {
 	mux.HandleFunc("GET /clock", a.authed(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.clockState())
 	}))
-	mux.HandleFunc("POST /clock/advance", a.authed(a.advance))
+	mux.HandleFunc("POST /clock/advance", a.authed(a.advanceClock))
+	mux.HandleFunc("GET /holds", a.authed(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, a.holds.state())
+	}))
+	mux.HandleFunc("POST /holds", a.authed(a.addHold))
+	mux.HandleFunc("POST /holds/release", a.authed(a.releaseHolds))
+	mux.HandleFunc("DELETE /holds", a.authed(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"dropped": a.holds.drop()})
+	}))
 	return mux
 }
 
@@ -40,8 +54,10 @@ func (a *admin) clockState() map[string]any {
 	return st
 }
 
-// advance moves the controllable clock: POST /clock/advance?by=12h.
-func (a *admin) advance(w http.ResponseWriter, r *http.Request) {
+// advanceClock moves the controllable clock: POST /clock/advance?by=12h. The
+// timers that fall due on the way fire at their instant, and their notices
+// are durable when the reply comes.
+func (a *admin) advanceClock(w http.ResponseWriter, r *http.Request) {
 	o, ok := a.clock.(*clock.Offset)
 	if !ok {
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "this instance's clock is not controllable"})
@@ -52,9 +68,10 @@ func (a *admin) advance(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "by must be a positive duration, e.g. 12h"})
 		return
 	}
-	o.Advance(d)
-	if a.kick != nil {
-		a.kick()
+	if a.advance != nil {
+		a.advance(d)
+	} else {
+		o.Advance(d)
 	}
 	writeJSON(w, http.StatusOK, a.clockState())
 }
@@ -74,4 +91,35 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// addHold adds a rule: POST /holds {"step":"consegna","subject":"...","recipient":"..."}.
+func (a *admin) addHold(w http.ResponseWriter, r *http.Request) {
+	var rule holdRule
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rule); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "bad rule: " + err.Error()})
+		return
+	}
+	if rule.Step != receptionpoint.StepPresaInCarico && rule.Step != receptionpoint.StepConsegna {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "step must be presa-in-carico or consegna"})
+		return
+	}
+	a.holds.add(rule)
+	writeJSON(w, http.StatusOK, a.holds.state())
+}
+
+// releaseHolds does the withheld work now and removes the rules that held
+// it: POST /holds/release[?step=consegna][&subject=...].
+func (a *admin) releaseHolds(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Minute)
+	defer cancel()
+	n, err := a.holds.release(ctx, receptionpoint.Step(r.URL.Query().Get("step")),
+		r.URL.Query().Get("subject"))
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"released": n, "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"released": n})
 }

@@ -78,10 +78,25 @@ type Clamd struct {
 	Socket string `yaml:"socket"`
 }
 
-// User is a mailbox with its password.
+// User is a mailbox with its password and policy.
 type User struct {
 	Address  string `yaml:"address"`
 	Password string `yaml:"password"`
+	// QuotaBytes bounds the mailbox (0: unbounded); a full mailbox gets an
+	// avviso di mancata consegna (RFC 6109 §3.3.3).
+	QuotaBytes int64 `yaml:"quota_bytes,omitempty"`
+	// RefuseOrdinary refuses ordinary (non-PEC) mail at SMTP level instead of
+	// delivering it in a busta di anomalia (RFC 6109 §2.2.2).
+	RefuseOrdinary bool `yaml:"refuse_ordinary,omitempty"`
+}
+
+func (c *Config) refusesOrdinary(address string) bool {
+	for _, u := range c.Users {
+		if strings.EqualFold(u.Address, address) {
+			return u.RefuseOrdinary
+		}
+	}
+	return false
 }
 
 // LoadConfig reads and validates a config file.

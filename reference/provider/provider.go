@@ -22,6 +22,7 @@ import (
 	"github.com/pecspec/pecspec/reference/mailbox"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/tracker"
 )
 
 // Provider is one running instance.
@@ -32,6 +33,8 @@ type Provider struct {
 	token *hsm.Token
 	store *mailbox.Store
 	queue *queue.Queue
+	track *tracker.Tracker
+	holds *holds
 	ap    *accesspoint.Point
 	rp    *receptionpoint.Point
 	tls   *tls.Config
@@ -65,7 +68,25 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 		p.token.Close()
 		return nil, err
 	}
-	p.wire(sealer)
+	viruses, err := openVirusStore(filepath.Join(cfg.DataDir, "virus"), p.clock)
+	if err != nil {
+		p.token.Close()
+		return nil, err
+	}
+	p.wire(sealer, viruses)
+	// The tracker's notices come from the access point, which needs the
+	// tracker: the Emit closure breaks the cycle.
+	p.track, err = tracker.Open(tracker.Options{Dir: filepath.Join(cfg.DataDir, "tracker"), Clock: p.clock.Now,
+		Log: p.log, Emit: func(d tracker.Dispatch, rcpt string, hours int) error {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			return p.ap.Preavviso(ctx, d, rcpt, hours)
+		}})
+	if err != nil {
+		p.token.Close()
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	p.ap.Tracker, p.rp.Tracker = p.track, p.track
 	return p, nil
 }
 
@@ -116,6 +137,7 @@ func (p *Provider) openStore() error {
 		if err := st.AddMailbox(u.Address); err != nil {
 			return fmt.Errorf("provider: mailbox %s: %w", u.Address, err)
 		}
+		st.SetQuota(u.Address, u.QuotaBytes)
 	}
 	p.store = st
 	return nil
@@ -144,13 +166,19 @@ func (p *Provider) openQueue() error {
 	return nil
 }
 
-func (p *Provider) wire(sealer *compose.Sealer) {
+func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore) {
 	out := &outbox{store: p.store, queue: p.queue}
 	dir := index.NewLDAP(p.cfg.Index.URL, p.cfg.Index.Base, p.log)
+	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
 	dp := &deliverypoint.Point{Sealer: sealer, Store: p.store, Out: out, Clock: p.clock, Log: p.log}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
-		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Log: p.log}
-	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: antivirus.NewClamd("unix", p.cfg.Clamd.Socket),
+		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
+		RefusesOrdinary: p.cfg.refusesOrdinary, Log: p.log}
+	if p.cfg.ControllableClock {
+		p.holds = &holds{}
+		p.rp.Holds = p.holds
+	}
+	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
 		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Log: p.log}
 }
 
@@ -167,8 +195,8 @@ func (p *Provider) Run(ctx context.Context) error {
 	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
 	imap := mailbox.NewServer(p.store, newUsers(p.cfg.Users), p.tls, p.log)
 	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
-		kick: p.queue.Kick}).handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 5)
+		advance: p.advance, holds: p.holds}).handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 6)
 	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
 	go func() { errc <- mx.Serve(ls[1]) }()
 	go func() { errc <- imap.Serve(ls[2]) }()
@@ -176,6 +204,7 @@ func (p *Provider) Run(ctx context.Context) error {
 	qctx, stopQueue := context.WithCancel(ctx)
 	defer stopQueue()
 	go func() { errc <- p.queue.Run(qctx) }()
+	go func() { errc <- p.track.Run(qctx) }()
 	p.log.Info("provider up", "submission", ls[0].Addr().String(), "mx", ls[1].Addr().String(),
 		"imap", ls[2].Addr().String(), "admin", ls[3].Addr().String())
 	select {
@@ -192,6 +221,17 @@ func (p *Provider) Run(ctx context.Context) error {
 	_ = mx.Close()
 	_ = imap.Close()
 	return err
+}
+
+// advance moves the controllable clock through every timer deadline on the
+// way, then lets the queue retry what became due.
+func (p *Provider) advance(d time.Duration) {
+	o, ok := p.clock.(*clock.Offset)
+	if !ok {
+		return
+	}
+	p.track.AdvanceThrough(d, func(step time.Duration) { o.Advance(step) })
+	p.queue.Kick()
 }
 
 // listen opens submission, MX, IMAP and admin listeners, in that order.

@@ -90,7 +90,17 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, d
 	}
 	var c *smtp.Client
 	if slices.ContainsFunc(q.o.PlainDomains, func(d string) bool { return strings.EqualFold(d, domain) }) {
-		c = smtp.NewClient(conn)
+		// Ordinary mail domains: STARTTLS when the server offers it,
+		// unauthenticated (opportunistic security, RFC 7435), else plaintext.
+		cfg := q.o.TLS.Clone()
+		cfg.InsecureSkipVerify = true //nolint:gosec // opportunistic TLS to a non-PEC server
+		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
+			conn.Close()
+			if conn, err = (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
+				return rcpts, fmt.Errorf("queue: dial %s: %w", addr, err)
+			}
+			c = smtp.NewClient(conn)
+		}
 	} else {
 		cfg := q.o.TLS.Clone()
 		if cfg.ServerName == "" {

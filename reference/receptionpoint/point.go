@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/antivirus"
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
@@ -57,7 +58,49 @@ type Point struct {
 	Out       Sender
 	Clock     clock.Clock
 	Domains   []string // this provider's managedDomains
-	Log       *slog.Logger
+	// Scanner checks correct envelopes for viruses (RFC 6109 §3.2.3); nil
+	// scans nothing.
+	Scanner antivirus.Scanner
+	// Viruses keeps infected envelopes (RFC 6109 §2.2.4, OPS-01).
+	Viruses VirusStore
+	// Tracker hears, on the sender side, the receipts that stop the 12 h /
+	// 24 h timers (RFC 6109 §3.1.6); nil when none run.
+	Tracker Tracker
+	// Holds withholds steps for chosen messages (lab only); nil holds none.
+	Holds Holds
+	// RefusesOrdinary reports whether a mailbox refuses ordinary (non-PEC)
+	// mail instead of taking it in a busta di anomalia; nil refuses none.
+	RefusesOrdinary func(address string) bool
+	Log             *slog.Logger
+}
+
+// VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4).
+type VirusStore interface {
+	Keep(msg []byte) error
+}
+
+// Tracker is the sender side's memory of dispatched messages (RFC 6109
+// §3.1.6): identificativo and recipients as the receipts give them.
+type Tracker interface {
+	TakenInCharge(id string, covered []string) error
+	Outcome(id, recipient string) error
+}
+
+// Step names what Holds may withhold: the presa in carico, or the delivery
+// with its avvenuta consegna.
+type Step string
+
+// The steps the lab can withhold (RFC 6109 §3.1.6 cases a, b, c).
+const (
+	StepPresaInCarico Step = "presa-in-carico"
+	StepConsegna      Step = "consegna"
+)
+
+// Holds lets the lab make this provider withhold a step for chosen messages,
+// so that the sender's timers run out. Hold returns true when step is held
+// for m; later then runs when the lab releases it.
+type Holds interface {
+	Hold(step Step, m *pec.Message, later func(context.Context) error) bool
 }
 
 // Incoming is one message received by the MX.

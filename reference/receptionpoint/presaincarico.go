@@ -20,16 +20,45 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 			mine = append(mine, r)
 		}
 	}
-	receipt, err := p.presaInCarico(m, mine, sender.MailReceipt)
+	virus, err := p.infected(ctx, in.Data)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrTemporary, err)
+		return err
 	}
-	if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{sender.MailReceipt}, receipt); err != nil {
-		return fmt.Errorf("%w: queue presa in carico: %v", ErrTemporary, err)
+	if virus != "" {
+		return p.virusFound(ctx, in, m, sender, mine, virus)
 	}
-	p.log().Info("taken in charge", "role", "receptionpoint", "pec_id", m.Postacert.Dati.Identificativo,
-		"provider", sender.Name, "rcpt", len(mine))
-	return p.Delivery.Envelope(ctx, Envelope{Raw: in.Data, Message: m, ReturnPath: in.From, Recipients: mine})
+	takeCharge := func(ctx context.Context) error {
+		receipt, err := p.presaInCarico(m, mine, sender.MailReceipt)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrTemporary, err)
+		}
+		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{sender.MailReceipt}, receipt); err != nil {
+			return fmt.Errorf("%w: queue presa in carico: %v", ErrTemporary, err)
+		}
+		p.log().Info("taken in charge", "role", "receptionpoint", "pec_id", m.Postacert.Dati.Identificativo,
+			"provider", sender.Name, "rcpt", len(mine))
+		return nil
+	}
+	if !p.held(StepPresaInCarico, m, takeCharge) {
+		if err := takeCharge(ctx); err != nil {
+			return err
+		}
+	}
+	deliver := func(ctx context.Context) error {
+		return p.Delivery.Envelope(ctx, Envelope{Raw: in.Data, Message: m, ReturnPath: in.From, Recipients: mine})
+	}
+	if p.held(StepConsegna, m, deliver) {
+		return nil
+	}
+	return deliver(ctx)
+}
+
+func (p *Point) held(step Step, m *pec.Message, later func(context.Context) error) bool {
+	if p.Holds == nil || !p.Holds.Hold(step, m, later) {
+		return false
+	}
+	p.log().Info("withheld", "role", "receptionpoint", "step", step, "pec_id", m.Postacert.Dati.Identificativo)
+	return true
 }
 
 // presaInCarico composes the ricevuta di presa in carico (RFC 6109 §3.2.1,

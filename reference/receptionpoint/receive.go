@@ -25,8 +25,9 @@ func (p *Point) Receive(ctx context.Context, in Incoming) error {
 	}
 	if prov == nil {
 		// Signature existence, origin or validity failed: ordinary mail,
-		// delivered in a busta di anomalia (RFC 6109 §2.2.2, §3.2.2).
-		return p.anomaly(ctx, in, m, why)
+		// delivered in a busta di anomalia (RFC 6109 §2.2.2, §3.2.2), to
+		// the mailboxes that take ordinary mail.
+		return p.ordinary(ctx, in, m, why)
 	}
 	switch kind := m.Kind(); {
 	case kind == pec.KindTrasporto:
@@ -38,7 +39,7 @@ func (p *Point) Receive(ctx context.Context, in Incoming) error {
 		if m.Postacert == nil {
 			return p.anomaly(ctx, in, m, "avviso privo dei dati di certificazione")
 		}
-		return p.Delivery.Plain(ctx, in.To, in.Data)
+		return p.notice(ctx, in, m)
 	default:
 		return p.anomaly(ctx, in, m, fmt.Sprintf("messaggio firmato di tipo non riconosciuto (%s)", kind))
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -72,8 +73,11 @@ func (s *session) Data(r io.Reader) error {
 		return nil
 	}
 	s.point.log().Error("reception failed", "role", "receptionpoint", "remote", s.remote, "err", err)
-	if errors.Is(err, ErrTemporary) {
+	switch {
+	case errors.Is(err, ErrTemporary):
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure"}
+	case errors.Is(err, ErrRefused):
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: strings.TrimPrefix(err.Error(), ErrRefused.Error()+": ")}
 	}
 	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "Message refused"}
 }

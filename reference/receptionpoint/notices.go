@@ -1,0 +1,70 @@
+package receptionpoint
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// notice handles a correct receipt or notice from a listed provider (RFC 6109
+// §2.2.2): it is delivered unmodified, without a receipt (CON-08). On the
+// sender's side it also ends or advances the timers of the message it is about
+// (RFC 6109 §3.1.6), and a rilevazione virus makes this provider tell its user
+// with an avviso di mancata consegna per virus (RFC 6109 §3.2.4, VIR-07).
+func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
+	if err := p.Delivery.Plain(ctx, p.local(in.To), in.Data); err != nil {
+		return err
+	}
+	pc := m.Postacert
+	id := strings.TrimSpace(pc.Dati.Identificativo)
+	about := derefOr(pc.Dati.Consegna)
+	if about == "" && len(pc.Dati.Ricezione) > 0 {
+		about = strings.TrimSpace(pc.Dati.Ricezione[0])
+	}
+	var err error
+	switch m.Kind() {
+	case pec.KindPresaInCarico:
+		err = p.track(func(t Tracker) error { return t.TakenInCharge(id, pc.Dati.Ricezione) })
+	case pec.KindAvvenutaConsegna, pec.KindErroreConsegna:
+		err = p.track(func(t Tracker) error { return t.Outcome(id, about) })
+	case pec.KindRilevazioneVirus:
+		if err = p.track(func(t Tracker) error { return t.Outcome(id, about) }); err == nil {
+			err = p.virusToUser(ctx, m)
+		}
+	}
+	return err
+}
+
+func (p *Point) track(f func(Tracker) error) error {
+	if p.Tracker == nil {
+		return nil
+	}
+	return f(p.Tracker)
+}
+
+// virusToUser sends the avviso di mancata consegna per virus to the original
+// sender when that sender is one of this provider's users.
+func (p *Point) virusToUser(ctx context.Context, rv *pec.Message) error {
+	msg, sender, err := p.erroreConsegnaVirus(rv)
+	if err != nil {
+		return err
+	}
+	if !p.Local(sender) {
+		p.log().Warn("rilevazione virus about a message of another provider", "role", "receptionpoint",
+			"sender", sender)
+		return nil
+	}
+	return p.Delivery.Plain(ctx, []string{sender}, msg)
+}
+
+// local keeps the addresses of this provider's domains.
+func (p *Point) local(addrs []string) []string {
+	var mine []string
+	for _, r := range addrs {
+		if p.Local(r) {
+			mine = append(mine, r)
+		}
+	}
+	return mine
+}

@@ -1,0 +1,47 @@
+package receptionpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pecspec/pecspec/pec"
+)
+
+// ErrRefused is a message this provider will not take (SMTP 5xx): ordinary
+// mail for mailboxes that refuse it, or ordinary mail carrying a virus.
+var ErrRefused = errors.New("receptionpoint: refused")
+
+// ordinary handles mail that is not PEC (RFC 6109 §2.2.2, pec-rules §7.2):
+// it is virus-checked (an infected message is kept in the virus store and
+// refused: the MAY discard of §2.2.2, made visible to the sender), then
+// wrapped in a busta di anomalia for the mailboxes that take ordinary mail.
+// When every local recipient refuses ordinary mail the whole message is
+// refused at SMTP level, as real providers offer.
+func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why string) error {
+	virus, err := p.infected(ctx, in.Data)
+	if err != nil {
+		return err
+	}
+	if virus != "" {
+		if p.Viruses != nil {
+			if err := p.Viruses.Keep(in.Data); err != nil {
+				return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
+			}
+		}
+		return fmt.Errorf("%w: virus %s in ordinary mail", ErrRefused, virus)
+	}
+	var takers []string
+	for _, r := range p.local(in.To) {
+		if p.RefusesOrdinary == nil || !p.RefusesOrdinary(r) {
+			takers = append(takers, r)
+		} else {
+			p.log().Info("ordinary mail refused by mailbox policy", "role", "receptionpoint", "rcpt", r)
+		}
+	}
+	if len(takers) == 0 {
+		return fmt.Errorf("%w: the recipients accept certified mail only", ErrRefused)
+	}
+	in.To = takers
+	return p.anomaly(ctx, in, m, why)
+}
