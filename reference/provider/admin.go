@@ -34,12 +34,12 @@ func (a *admin) handler() http.Handler {
 		writeJSON(w, http.StatusOK, a.clockState())
 	}))
 	mux.HandleFunc("POST /clock/advance", a.authed(a.advanceClock))
-	mux.HandleFunc("GET /holds", a.authed(func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /holds", a.withHolds(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.holds.state())
 	}))
-	mux.HandleFunc("POST /holds", a.authed(a.addHold))
-	mux.HandleFunc("POST /holds/release", a.authed(a.releaseHolds))
-	mux.HandleFunc("DELETE /holds", a.authed(func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("POST /holds", a.withHolds(a.addHold))
+	mux.HandleFunc("POST /holds/release", a.withHolds(a.releaseHolds))
+	mux.HandleFunc("DELETE /holds", a.withHolds(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"dropped": a.holds.drop()})
 	}))
 	return mux
@@ -74,6 +74,18 @@ func (a *admin) advanceClock(w http.ResponseWriter, r *http.Request) {
 		o.Advance(d)
 	}
 	writeJSON(w, http.StatusOK, a.clockState())
+}
+
+// withHolds guards the lab controls: only an instance with a controllable
+// clock has them.
+func (a *admin) withHolds(h http.HandlerFunc) http.HandlerFunc {
+	return a.authed(func(w http.ResponseWriter, r *http.Request) {
+		if a.holds == nil {
+			writeJSON(w, http.StatusConflict, map[string]any{"error": "this instance has no lab controls"})
+			return
+		}
+		h(w, r)
+	})
 }
 
 func (a *admin) authed(h http.HandlerFunc) http.HandlerFunc {

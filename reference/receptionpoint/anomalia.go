@@ -49,12 +49,6 @@ func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why st
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
-	var mine []string
-	for _, r := range in.To {
-		if p.Local(r) {
-			mine = append(mine, r)
-		}
-	}
 	p.log().Info("anomaly", "role", "receptionpoint", "from", sender, "reason", why, "kind", m.Kind())
-	return p.Delivery.Plain(ctx, mine, msg)
+	return p.Delivery.Plain(ctx, p.local(in.To), msg)
 }

@@ -18,10 +18,7 @@ func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
 	}
 	pc := m.Postacert
 	id := strings.TrimSpace(pc.Dati.Identificativo)
-	about := derefOr(pc.Dati.Consegna)
-	if about == "" && len(pc.Dati.Ricezione) > 0 {
-		about = strings.TrimSpace(pc.Dati.Ricezione[0])
-	}
+	about := aboutRecipient(pc)
 	var err error
 	switch m.Kind() {
 	case pec.KindPresaInCarico:
@@ -58,13 +55,14 @@ func (p *Point) virusToUser(ctx context.Context, rv *pec.Message) error {
 	return p.Delivery.Plain(ctx, []string{sender}, msg)
 }
 
-// local keeps the addresses of this provider's domains.
-func (p *Point) local(addrs []string) []string {
-	var mine []string
-	for _, r := range addrs {
-		if p.Local(r) {
-			mine = append(mine, r)
-		}
+// aboutRecipient is the recipient a per-recipient notice is about: consegna,
+// else the first ricezione (a rilevazione virus may use either, pec-rules A15).
+func aboutRecipient(pc *pec.Postacert) string {
+	if c := derefOr(pc.Dati.Consegna); c != "" {
+		return c
 	}
-	return mine
+	if len(pc.Dati.Ricezione) > 0 {
+		return strings.TrimSpace(pc.Dati.Ricezione[0])
+	}
+	return ""
 }

@@ -123,6 +123,17 @@ func (p *Point) Local(addr string) bool {
 	return false
 }
 
+// local keeps the addresses of this provider's domains.
+func (p *Point) local(addrs []string) []string {
+	var mine []string
+	for _, r := range addrs {
+		if p.Local(r) {
+			mine = append(mine, r)
+		}
+	}
+	return mine
+}
+
 func (p *Point) log() *slog.Logger {
 	if p.Log == nil {
 		return slog.New(slog.DiscardHandler)

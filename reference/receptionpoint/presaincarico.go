@@ -14,12 +14,7 @@ import (
 // di presa in carico covering this provider's recipients goes to the sender
 // provider's mailReceipt, then the envelope goes to the delivery point.
 func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sender *index.Provider) error {
-	var mine []string
-	for _, r := range in.To {
-		if p.Local(r) {
-			mine = append(mine, r)
-		}
-	}
+	mine := p.local(in.To)
 	virus, err := p.infected(ctx, in.Data)
 	if err != nil {
 		return err

@@ -86,10 +86,7 @@ func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, string, error) {
 	pc := rv.Postacert
 	f := compose.FactsFrom(pc)
 	f.Instant = p.Clock.Now()
-	f.Recipient = derefOr(pc.Dati.Consegna)
-	if f.Recipient == "" && len(pc.Dati.Ricezione) > 0 {
-		f.Recipient = strings.TrimSpace(pc.Dati.Ricezione[0])
-	}
+	f.Recipient = aboutRecipient(pc)
 	f.Error = derefOr(pc.Dati.ErroreEsteso)
 	if f.Error == "" {
 		f.Error = "virus"

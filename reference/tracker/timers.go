@@ -104,25 +104,19 @@ func (t *Tracker) AdvanceThrough(d time.Duration, advance func(time.Duration)) {
 	end := t.o.Clock().Add(d)
 	for {
 		next, ok := t.NextDue()
-		now := t.o.Clock()
 		if !ok || next.After(end) {
-			if end.After(now) {
-				advance(end.Sub(now))
-			}
-			t.Process()
-			return
+			break
 		}
-		if next.After(now) {
+		if now := t.o.Clock(); next.After(now) {
 			advance(next.Sub(now))
 		}
 		t.Process()
-		if n2, ok2 := t.NextDue(); ok2 && !n2.After(next) {
-			// The notice could not be emitted (logged); do not spin on it.
-			if end.After(t.o.Clock()) {
-				advance(end.Sub(t.o.Clock()))
-			}
-			t.Process()
-			return
+		if again, ok := t.NextDue(); ok && !again.After(next) {
+			break // a notice could not be emitted (logged): the next run retries it
 		}
 	}
+	if now := t.o.Clock(); end.After(now) {
+		advance(end.Sub(now))
+	}
+	t.Process()
 }
