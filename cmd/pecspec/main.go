@@ -19,6 +19,7 @@ var commands = []command{
 	{"lab", cmdLab, "lab up [--dir DIR]: start the reference lab and print its endpoints"},
 	{"run", cmdRun, "run [--target reference|FILE.yaml] [--tags EXPR] [--out DIR] [--timeout D]: run the suite"},
 	{"grade", cmdGrade, "grade [--trust PEM] [--index URL|LDIF] [--crl FILE] [--transaction] [--format text|json|junit] PATH...: grade .eml files or transaction folders offline"},
+	{"log", cmdLog, "log verify DIR | log export [--from T] [--to T] [--user ADDR] [--format json|csv] DIR: check or extract a reference registro"},
 	{"rules", cmdRules, "rules [--format text|json]: list the rule catalogue"},
 }
 

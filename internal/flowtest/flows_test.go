@@ -39,6 +39,7 @@ func TestFlows(t *testing.T) {
 		{"anomaly", anomaly},
 		{"virus-at-reception", virusAtReception},
 		{"timeouts", timeouts},
+		{"registro", registro},
 	} {
 		if !t.Run(f.name, func(t *testing.T) { f.run(t, h) }) && f.name == "receipt-types" {
 			t.FailNow()

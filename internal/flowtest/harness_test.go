@@ -32,6 +32,7 @@ type harness struct {
 	opts  report.Options
 	dtd   string
 	seen  map[string]bool // Message-IDs already judged by openssl and xmllint
+	byID  map[string]*pec.Message
 	kinds map[pec.Kind]int
 	trasp map[string]int // X-Trasporto values seen
 }
@@ -53,7 +54,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	return &harness{t: t, l: l, pool: pool, opts: report.Options{Trust: pool, Index: ix}, dtd: dtd,
-		seen: map[string]bool{}, kinds: map[pec.Kind]int{}, trasp: map[string]int{}}
+		seen: map[string]bool{}, byID: map[string]*pec.Message{}, kinds: map[pec.Kind]int{}, trasp: map[string]int{}}
 }
 
 func acct(a lab.Account) probe.Account {
@@ -149,6 +150,7 @@ func (h *harness) judge(t *testing.T, raws ...[]byte) {
 			continue
 		}
 		h.seen[id] = true
+		h.byID[strings.TrimSpace(id)] = m
 		h.kinds[m.Kind()]++
 		if x := strings.TrimSpace(m.Header(pec.HeaderTrasporto)); x != "" {
 			h.trasp[x]++

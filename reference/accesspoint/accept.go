@@ -67,7 +67,7 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
-	receipt, err := p.accettazione(a)
+	receipt, rec, err := p.accettazione(a)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
@@ -81,6 +81,9 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	}
 	if err := p.Out.Deliver(ctx, sub.From, receipt); err != nil {
 		return fmt.Errorf("%w: deliver accettazione: %v", ErrTemporary, err)
+	}
+	if err := p.record(rec); err != nil {
+		return err
 	}
 	p.log().Info("accepted", "role", "accesspoint", "pec_id", a.facts.ID, "msgid", a.msgid,
 		"from", sub.From, "rcpt", len(sub.To))

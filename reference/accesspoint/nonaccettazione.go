@@ -7,6 +7,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // fault is a formal exception or a virus found at acceptance (RFC 6109
@@ -64,12 +65,15 @@ func (p *Point) notAccepted(ctx context.Context, sub Submission, h compose.Heade
 		n.Prefix = pec.SubjectNonAccettazioneVir
 		n.Extra = []smime.Field{{Name: pec.HeaderVerificaSicurezza, Value: pec.VerificaSicurezzaErrore}}
 	}
-	notice, err := p.Sealer.Seal(n)
+	notice, rec, err := p.Sealer.SealEvent(n, txlog.EventNonAccettazione, p.Sealer.ProviderName)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
 	if err := p.Out.Deliver(ctx, sub.From, notice); err != nil {
 		return fmt.Errorf("%w: deliver non-accettazione: %v", ErrTemporary, err)
+	}
+	if err := p.record(rec); err != nil {
+		return err
 	}
 	p.log().Info("not accepted", "role", "accesspoint", "rule", flt.rule, "pec_id", f.ID, "msgid", msgid,
 		"from", sub.From, "errore", flt.errore, "reason", flt.desc)

@@ -12,6 +12,7 @@ import (
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
 	"github.com/pecspec/pecspec/reference/tracker"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // Directory classifies recipient domains (RFC 6109 §2.2.1): a domain in some
@@ -43,7 +44,9 @@ type Point struct {
 	// Tracker starts the 12 h / 24 h timers of each dispatched message (RFC
 	// 6109 §3.1.6); nil runs none.
 	Tracker Tracker
-	Log     *slog.Logger
+	// Registro records every event (RFC 6109 §2.3); nil records none.
+	Registro compose.Registro
+	Log      *slog.Logger
 }
 
 // VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4); Keep is
@@ -96,4 +99,12 @@ func (p *Point) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return p.Log
+}
+
+// record appends rec to the registro (RFC 6109 §2.3, LOG-01).
+func (p *Point) record(rec *txlog.Record) error {
+	if err := compose.Log(p.Registro, rec); err != nil {
+		return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
+	}
+	return nil
 }

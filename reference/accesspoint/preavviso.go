@@ -7,6 +7,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/tracker"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // trackedOf is what the tracker keeps of an accepted message.
@@ -32,7 +33,7 @@ func (p *Point) Preavviso(ctx context.Context, d tracker.Dispatch, rcpt string, 
 	}
 	dc := p.Sealer.Postacert(pec.TipoPreavvisoErroreConsegna, pec.ErroreNessuno, f, d.ReplyTo, d.MsgID)
 	dc.Dati.Consegna = pec.Str(rcpt)
-	msg, err := p.Sealer.Seal(compose.Notice{
+	msg, rec, err := p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaPreavvisoErroreConsegna,
 		Prefix:   pec.SubjectPreavviso,
 		To:       d.Sender,
@@ -41,12 +42,12 @@ func (p *Point) Preavviso(ctx context.Context, d tracker.Dispatch, rcpt string, 
 		RefMsgID: d.MsgID,
 		Subject:  d.Subject,
 		Instant:  now,
-	})
+	}, txlog.EventPreavviso, p.Sealer.ProviderName)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
 	if err := p.Out.Deliver(ctx, d.Sender, msg); err != nil {
 		return fmt.Errorf("%w: deliver preavviso: %v", ErrTemporary, err)
 	}
-	return nil
+	return p.record(rec)
 }

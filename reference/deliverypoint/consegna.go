@@ -5,6 +5,7 @@ import (
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // receiptType chooses the receipt a recipient gets (RFC 6109 §3.3.2.1–3,
@@ -35,7 +36,7 @@ func receiptType(env Envelope, rcpt string) pec.TipoRicevuta {
 // 6109 §3.3.2; CON-01, CON-03): completa carries the original as delivered
 // (postacert.eml of the envelope, CON-04), sintetica carries none (CON-06).
 // breve carries it with its named parts replaced by their hashes (BRV-01…06).
-func (p *Point) consegna(env Envelope, rcpt string) ([]byte, error) {
+func (p *Point) consegna(env Envelope, rcpt string) ([]byte, *txlog.Record, error) {
 	tipo := receiptType(env, rcpt)
 	f := compose.FactsFrom(env.Message.Postacert)
 	f.Instant = p.Clock.Now()
@@ -52,7 +53,7 @@ func (p *Point) consegna(env Envelope, rcpt string) ([]byte, error) {
 	default:
 		original = env.Message.Original.Body
 	}
-	return p.Sealer.Seal(compose.Notice{
+	return p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaAvvenutaConsegna,
 		Prefix:   pec.SubjectAvvenutaConsegna,
 		To:       senderOf(env),
@@ -62,12 +63,12 @@ func (p *Point) consegna(env Envelope, rcpt string) ([]byte, error) {
 		RefMsgID: env.Message.Header(pec.HeaderRiferimentoMsgID),
 		Subject:  f.Subject,
 		Instant:  f.Instant,
-	})
+	}, txlog.EventConsegna, providerOf(env))
 }
 
 // erroreConsegna composes the avviso di mancata consegna for one recipient
 // (RFC 6109 §3.3.3; ERR-01, ERR-02).
-func (p *Point) erroreConsegna(env Envelope, rcpt string, errore pec.Errore, esteso string) ([]byte, error) {
+func (p *Point) erroreConsegna(env Envelope, rcpt string, errore pec.Errore, esteso string) ([]byte, *txlog.Record, error) {
 	f := compose.FactsFrom(env.Message.Postacert)
 	f.Instant = p.Clock.Now()
 	f.Recipient = rcpt
@@ -76,7 +77,7 @@ func (p *Point) erroreConsegna(env Envelope, rcpt string, errore pec.Errore, est
 		strings.TrimSpace(env.Message.Postacert.Intestazione.Risposte), msgid(env))
 	d.Dati.Consegna = pec.Str(rcpt)
 	d.Dati.ErroreEsteso = pec.Str(esteso)
-	return p.Sealer.Seal(compose.Notice{
+	return p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaErroreConsegna,
 		Prefix:   pec.SubjectErroreConsegna,
 		To:       senderOf(env),
@@ -85,7 +86,12 @@ func (p *Point) erroreConsegna(env Envelope, rcpt string, errore pec.Errore, est
 		RefMsgID: env.Message.Header(pec.HeaderRiferimentoMsgID),
 		Subject:  f.Subject,
 		Instant:  f.Instant,
-	})
+	}, txlog.EventMancataConsegna, providerOf(env))
+}
+
+// providerOf is the sending provider: the gestore-emittente of the envelope.
+func providerOf(env Envelope) string {
+	return strings.TrimSpace(env.Message.Postacert.Dati.GestoreEmittente)
 }
 
 func msgid(env Envelope) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // Store is the mailbox store (Maildir).
@@ -37,7 +38,9 @@ type Point struct {
 	Store  Store
 	Out    Sender
 	Clock  clock.Clock
-	Log    *slog.Logger
+	// Registro records every event (RFC 6109 §2.3); nil records none.
+	Registro compose.Registro
+	Log      *slog.Logger
 }
 
 // Envelope is a verified busta di trasporto for this provider's recipients.
@@ -74,25 +77,29 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 	to := senderOf(env)
 	for _, r := range env.Recipients {
 		var receipt []byte
+		var rec *txlog.Record
 		var err error
 		switch {
 		case !p.Store.Exists(r):
-			receipt, err = p.erroreConsegna(env, r, pec.ErroreNoDest,
+			receipt, rec, err = p.erroreConsegna(env, r, pec.ErroreNoDest,
 				"5.1.1 - "+p.Sealer.ProviderName+" - casella di posta inesistente")
 		case !p.Store.Fits(r, len(env.Raw)):
-			receipt, err = p.erroreConsegna(env, r, pec.ErroreAltro,
+			receipt, rec, err = p.erroreConsegna(env, r, pec.ErroreAltro,
 				"5.2.2 - "+p.Sealer.ProviderName+" - casella di posta piena")
 		default:
 			if _, err := p.Store.Deliver(r, bytes.NewReader(env.Raw)); err != nil {
 				return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 			}
-			receipt, err = p.consegna(env, r)
+			receipt, rec, err = p.consegna(env, r)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)
 		}
 		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, receipt); err != nil {
 			return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+		}
+		if err := compose.Log(p.Registro, rec); err != nil {
+			return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
 		}
 		p.log().Info("delivered", "role", "deliverypoint", "pec_id", env.Message.Postacert.Dati.Identificativo, "rcpt", r)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
 	"github.com/pecspec/pecspec/reference/tracker"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // Provider is one running instance.
@@ -34,6 +35,7 @@ type Provider struct {
 	store *mailbox.Store
 	queue *queue.Queue
 	track *tracker.Tracker
+	reg   *txlog.Log
 	holds *holds
 	ap    *accesspoint.Point
 	rp    *receptionpoint.Point
@@ -72,6 +74,10 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 	if err != nil {
 		p.token.Close()
 		return nil, err
+	}
+	if p.reg, err = txlog.Open(filepath.Join(cfg.DataDir, "registro")); err != nil {
+		p.token.Close()
+		return nil, fmt.Errorf("provider: registro: %w", err)
 	}
 	p.wire(sealer, viruses)
 	// The tracker's notices come from the access point, which needs the
@@ -170,16 +176,16 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore) {
 	out := &outbox{store: p.store, queue: p.queue}
 	dir := index.NewLDAP(p.cfg.Index.URL, p.cfg.Index.Base, p.log)
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
-	dp := &deliverypoint.Point{Sealer: sealer, Store: p.store, Out: out, Clock: p.clock, Log: p.log}
+	dp := &deliverypoint.Point{Sealer: sealer, Store: p.store, Out: out, Clock: p.clock, Registro: p.reg, Log: p.log}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
-		RefusesOrdinary: p.cfg.refusesOrdinary, Log: p.log}
+		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: p.reg, Log: p.log}
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}
 		p.rp.Holds = p.holds
 	}
 	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
-		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Log: p.log}
+		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: p.reg, Log: p.log}
 }
 
 // Run serves every endpoint until ctx is done, then stops them and closes the
@@ -187,6 +193,7 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore) {
 func (p *Provider) Run(ctx context.Context) error {
 	defer p.token.Close()
 	defer p.queue.Close()
+	defer p.reg.Close()
 	ls, err := p.listen()
 	if err != nil {
 		return err

@@ -3,10 +3,12 @@ package receptionpoint
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // anomalyCopied are the fields the busta di anomalia inherits unmodified from
@@ -17,7 +19,6 @@ var anomalyCopied = []string{"Return-Path", "Received", "To", "Cc", "Message-ID"
 // anomalia and delivers it to this provider's recipients (RFC 6109 §3.2.2):
 // text and the entire received message only, no daticert.xml (ANO-04), signed
 // by this provider (ANO-06), no delivery receipt (ANO-08).
-// todo: a per-mailbox policy refusing ordinary mail (issue "every PEC flow").
 func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why string) error {
 	h, _ := compose.SplitMessage(in.Data)
 	sender := h.Address("From")
@@ -50,5 +51,9 @@ func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why st
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
 	p.log().Info("anomaly", "role", "receptionpoint", "from", sender, "reason", why, "kind", m.Kind())
-	return p.Delivery.Plain(ctx, p.local(in.To), msg)
+	if err := p.Delivery.Plain(ctx, p.local(in.To), msg); err != nil {
+		return err
+	}
+	f.ID = strings.Trim(h.Get("Message-ID"), "<> ")
+	return p.record(compose.NewRecord(txlog.EventAnomalia, f, "", msg))
 }

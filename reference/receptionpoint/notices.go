@@ -2,9 +2,12 @@ package receptionpoint
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // notice handles a correct receipt or notice from a listed provider (RFC 6109
@@ -17,6 +20,12 @@ func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
 		return err
 	}
 	pc := m.Postacert
+	rec := compose.NewRecord(txlog.EventRicezioneAvviso, compose.FactsFrom(pc), strings.TrimSpace(pc.Dati.GestoreEmittente), in.Data)
+	rec.Time, rec.Subject = p.Clock.Now(), m.Header("Subject")
+	rec.Tipo, rec.Consegna = string(pc.Tipo), aboutRecipient(pc)
+	if err := p.record(rec); err != nil {
+		return err
+	}
 	id := strings.TrimSpace(pc.Dati.Identificativo)
 	about := aboutRecipient(pc)
 	var err error
@@ -43,16 +52,20 @@ func (p *Point) track(f func(Tracker) error) error {
 // virusToUser sends the avviso di mancata consegna per virus to the original
 // sender when that sender is one of this provider's users.
 func (p *Point) virusToUser(ctx context.Context, rv *pec.Message) error {
-	msg, sender, err := p.erroreConsegnaVirus(rv)
+	msg, rec, err := p.erroreConsegnaVirus(rv)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
+	sender := rec.Sender
 	if !p.Local(sender) {
 		p.log().Warn("rilevazione virus about a message of another provider", "role", "receptionpoint",
 			"sender", sender)
 		return nil
 	}
-	return p.Delivery.Plain(ctx, []string{sender}, msg)
+	if err := p.Delivery.Plain(ctx, []string{sender}, msg); err != nil {
+		return err
+	}
+	return p.record(rec)
 }
 
 // aboutRecipient is the recipient a per-recipient notice is about: consegna,

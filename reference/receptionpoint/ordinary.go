@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // ErrRefused is a message this provider will not take (SMTP 5xx): ordinary
@@ -29,6 +32,9 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 				return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 			}
 		}
+		if err := p.refused(in, virus); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: virus %s in ordinary mail", ErrRefused, virus)
 	}
 	var takers []string
@@ -40,8 +46,25 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 		}
 	}
 	if len(takers) == 0 {
+		if err := p.refused(in, ""); err != nil {
+			return err
+		}
 		return fmt.Errorf("%w: the recipients accept certified mail only", ErrRefused)
 	}
 	in.To = takers
 	return p.anomaly(ctx, in, m, why)
+}
+
+// refused records ordinary mail refused at SMTP level (RFC 6109 §2.3: every
+// reception is logged, taken or not).
+func (p *Point) refused(in Incoming, virus string) error {
+	h, _ := compose.SplitMessage(in.Data)
+	f := compose.Facts{Instant: p.Clock.Now(), Subject: h.Subject(), Sender: in.From,
+		ID: strings.Trim(h.Get("Message-ID"), "<> ")}
+	for _, r := range in.To {
+		f.Recipients = append(f.Recipients, compose.Recipient{Address: r})
+	}
+	rec := compose.NewRecord(txlog.EventRifiuto, f, "")
+	rec.Virus = virus
+	return p.record(rec)
 }

@@ -10,6 +10,7 @@ package receptionpoint
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // Directory finds the provider owning a signing certificate (RFC 6109 §2.2.2
@@ -71,7 +73,9 @@ type Point struct {
 	// RefusesOrdinary reports whether a mailbox refuses ordinary (non-PEC)
 	// mail instead of taking it in a busta di anomalia; nil refuses none.
 	RefusesOrdinary func(address string) bool
-	Log             *slog.Logger
+	// Registro records every event (RFC 6109 §2.3); nil records none.
+	Registro compose.Registro
+	Log      *slog.Logger
 }
 
 // VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4).
@@ -147,4 +151,12 @@ func (p *Point) host() string {
 		return p.Domains[0]
 	}
 	return "localhost"
+}
+
+// record appends rec to the registro (RFC 6109 §2.3, LOG-01).
+func (p *Point) record(rec *txlog.Record) error {
+	if err := compose.Log(p.Registro, rec); err != nil {
+		return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // envelope handles a correct busta di trasporto (RFC 6109 §3.2.1): one ricevuta
@@ -23,12 +24,15 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 		return p.virusFound(ctx, in, m, sender, mine, virus)
 	}
 	takeCharge := func(ctx context.Context) error {
-		receipt, err := p.presaInCarico(m, mine, sender.MailReceipt)
+		receipt, rec, err := p.presaInCarico(m, mine, sender)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)
 		}
 		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{sender.MailReceipt}, receipt); err != nil {
 			return fmt.Errorf("%w: queue presa in carico: %v", ErrTemporary, err)
+		}
+		if err := p.record(rec); err != nil {
+			return err
 		}
 		p.log().Info("taken in charge", "role", "receptionpoint", "pec_id", m.Postacert.Dati.Identificativo,
 			"provider", sender.Name, "rcpt", len(mine))
@@ -59,22 +63,22 @@ func (p *Point) held(step Step, m *pec.Message, later func(context.Context) erro
 // presaInCarico composes the ricevuta di presa in carico (RFC 6109 §3.2.1,
 // PIC-01…04): to the sender provider's service mailbox, all recipients in the
 // intestazione, one ricezione per recipient it covers.
-func (p *Point) presaInCarico(m *pec.Message, covered []string, mailReceipt string) ([]byte, error) {
+func (p *Point) presaInCarico(m *pec.Message, covered []string, sender *index.Provider) ([]byte, *txlog.Record, error) {
 	f := compose.FactsFrom(m.Postacert)
 	f.Instant = p.Clock.Now()
 	d := p.Sealer.Postacert(pec.TipoPresaInCarico, pec.ErroreNessuno, f,
 		strings.TrimSpace(m.Postacert.Intestazione.Risposte), derefOr(m.Postacert.Dati.Msgid))
 	d.Dati.Ricezione = covered
-	return p.Sealer.Seal(compose.Notice{
+	return p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaPresaInCarico,
 		Prefix:   pec.SubjectPresaInCarico,
-		To:       mailReceipt,
+		To:       sender.MailReceipt,
 		Text:     compose.TextPresaInCarico(f),
 		Daticert: d,
 		RefMsgID: m.Header(pec.HeaderRiferimentoMsgID),
 		Subject:  f.Subject,
 		Instant:  f.Instant,
-	})
+	}, txlog.EventPresaInCarico, sender.Name)
 }
 
 func derefOr(s *string) string {

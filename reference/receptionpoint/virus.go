@@ -10,6 +10,7 @@ import (
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // infected scans a correct envelope (RFC 6109 §2.2.2, §5.4): the virus's name,
@@ -39,12 +40,16 @@ func (p *Point) virusFound(ctx context.Context, in Incoming, m *pec.Message, sen
 		}
 	}
 	for _, r := range mine {
-		notice, err := p.rilevazioneVirus(m, r, virus, sender.MailReceipt)
+		notice, rec, err := p.rilevazioneVirus(m, r, virus, sender)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)
 		}
 		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{sender.MailReceipt}, notice); err != nil {
 			return fmt.Errorf("%w: queue rilevazione virus: %v", ErrTemporary, err)
+		}
+		rec.Virus = virus
+		if err := p.record(rec); err != nil {
+			return err
 		}
 	}
 	p.log().Warn("virus in envelope", "role", "receptionpoint", "pec_id", m.Postacert.Dati.Identificativo,
@@ -56,7 +61,7 @@ func (p *Point) virusFound(ctx context.Context, in Incoming, m *pec.Message, sen
 // (RFC 6109 §3.2.3; VIR-01, VIR-04): X-Mittente the original sender, daticert
 // consegna the recipient (the DTD comment; pec-rules A15), errore virus, no
 // original.
-func (p *Point) rilevazioneVirus(m *pec.Message, rcpt, virus, to string) ([]byte, error) {
+func (p *Point) rilevazioneVirus(m *pec.Message, rcpt, virus string, sender *index.Provider) ([]byte, *txlog.Record, error) {
 	f := compose.FactsFrom(m.Postacert)
 	f.Instant = p.Clock.Now()
 	f.Recipient = rcpt
@@ -65,24 +70,24 @@ func (p *Point) rilevazioneVirus(m *pec.Message, rcpt, virus, to string) ([]byte
 		strings.TrimSpace(m.Postacert.Intestazione.Risposte), derefOr(m.Postacert.Dati.Msgid))
 	d.Dati.Consegna = pec.Str(rcpt)
 	d.Dati.ErroreEsteso = pec.Str(f.Error)
-	return p.Sealer.Seal(compose.Notice{
+	return p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaRilevazioneVirus,
 		Prefix:   pec.SubjectRilevazioneVirus,
-		To:       to,
+		To:       sender.MailReceipt,
 		Text:     compose.TextRilevazioneVirus(f),
 		Daticert: d,
 		RefMsgID: m.Header(pec.HeaderRiferimentoMsgID),
 		Subject:  f.Subject,
 		Instant:  f.Instant,
 		Extra:    []smime.Field{{Name: pec.HeaderMittente, Value: f.Sender}},
-	})
+	}, txlog.EventRilevazioneVirus, sender.Name)
 }
 
 // erroreConsegnaVirus is the sender provider's side (RFC 6109 §3.2.4,
 // VIR-06, VIR-07): on a rilevazione virus about one of its users' messages it
 // tells the user with an avviso di mancata consegna per virus, built from the
 // correlated notice's data.
-func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, string, error) {
+func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, *txlog.Record, error) {
 	pc := rv.Postacert
 	f := compose.FactsFrom(pc)
 	f.Instant = p.Clock.Now()
@@ -95,7 +100,7 @@ func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, string, error) {
 		strings.TrimSpace(pc.Intestazione.Risposte), derefOr(pc.Dati.Msgid))
 	d.Dati.Consegna = pec.Str(f.Recipient)
 	d.Dati.ErroreEsteso = pec.Str(f.Error)
-	msg, err := p.Sealer.Seal(compose.Notice{
+	return p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaErroreConsegna,
 		Prefix:   pec.SubjectErroreConsegnaVir,
 		To:       f.Sender,
@@ -105,6 +110,5 @@ func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, string, error) {
 		Subject:  f.Subject,
 		Instant:  f.Instant,
 		Extra:    []smime.Field{{Name: pec.HeaderVerificaSicurezza, Value: pec.VerificaSicurezzaErrore}},
-	})
-	return msg, f.Sender, err
+	}, txlog.EventMancataConsegnaVir, p.Sealer.ProviderName)
 }
