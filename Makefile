@@ -43,7 +43,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
 # fuzz runs every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m for a long run).
-FUZZ_TARGETS := ./pec:FuzzParse ./report:FuzzGrade ./report:FuzzDaticert ./report:FuzzCMS ./reference/deliverypoint:FuzzBreve ./reference/txlog:FuzzReader
+FUZZ_TARGETS := ./pec:FuzzParse ./report:FuzzGrade ./report:FuzzDaticert ./report:FuzzCMS ./reference/deliverypoint:FuzzBreve ./reference/txlog:FuzzReader ./reference/index:FuzzParseLDIF
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \

@@ -40,6 +40,7 @@ func TestFlows(t *testing.T) {
 		{"virus-at-reception", virusAtReception},
 		{"timeouts", timeouts},
 		{"registro", registro},
+		{"signed-index", signedIndex},
 	} {
 		if !t.Run(f.name, func(t *testing.T) { f.run(t, h) }) && f.name == "receipt-types" {
 			t.FailNow()

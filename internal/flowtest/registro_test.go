@@ -7,7 +7,19 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/lab"
 	"github.com/pecspec/pecspec/reference/txlog"
+	"github.com/pecspec/pecspec/report"
 )
+
+// signedIndex: the grader's own loader reads each published .p7m (IDX-09)
+// and finds that provider's record, the one beta runs on.
+func signedIndex(t *testing.T, h *harness) {
+	for _, in := range []*lab.Instance{h.l.Provider("alpha"), h.l.Provider("beta")} {
+		ix, err := report.LoadIndex(h.l.LDIFFile(in.Name))
+		if err != nil || len(ix.Providers) != 1 || ix.Providers[0].Name != in.ProviderName {
+			t.Errorf("%s: report.LoadIndex = %+v, %v", in.Name, ix, err)
+		}
+	}
+}
 
 // registro checks both instances' transaction logs after every other flow ran
 // (RFC 6109 §2.3, §4.1): the chain verifies; every kind of event the flows

@@ -59,7 +59,8 @@ func (p *Provider) manages(domain string) bool {
 	return false
 }
 
-// Memory is an in-memory Directory, for unit tests of other packages.
+// Memory is an in-memory Directory: the index loaded from signed LDIF files,
+// and the index of other packages' unit tests.
 type Memory struct{ providers []Provider }
 
 var _ Directory = (*Memory)(nil)

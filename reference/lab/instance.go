@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"crypto"
 	"crypto/x509"
 	"fmt"
 	"os"
@@ -28,6 +29,7 @@ type Instance struct {
 	PIN          string
 	SoftHSMConf  string
 	proc         *Proc
+	ldifIndex    bool // reads the index from the signed LDIF files, not slapd
 }
 
 // Account is a mailbox of an instance with its password.
@@ -43,9 +45,15 @@ type Ports struct{ Submission, MX, IMAP, Admin int }
 // KeyLabel labels the signing key pair and its certificate in every token.
 const KeyLabel = "pec-signing"
 
-var specs = []struct{ name, provider string }{
-	{"alpha", "Reference Alpha"},
-	{"beta", "Reference Beta"},
+// specs are the lab's reference instances. Alpha reads the index from slapd,
+// beta from the providers' signed LDIF files: both ways of RFC 6109 §4.5 run
+// in every flow.
+var specs = []struct {
+	name, provider string
+	ldifIndex      bool
+}{
+	{"alpha", "Reference Alpha", false},
+	{"beta", "Reference Beta", true},
 }
 
 // makePKI creates the lab CA and writes ca.pem.
@@ -66,7 +74,7 @@ func (l *Lab) makePKI() error {
 // in the token, and its TLS certificate.
 func (l *Lab) makeProviders() error {
 	for _, s := range specs {
-		in := &Instance{Name: s.name, ProviderName: s.provider, Domain: "pec." + s.name + ".test",
+		in := &Instance{Name: s.name, ProviderName: s.provider, Domain: "pec." + s.name + ".test", ldifIndex: s.ldifIndex,
 			Dir: filepath.Join(l.Dir, s.name), AdminToken: secret(), TokenLabel: s.name, PIN: secret()[:8]}
 		in.Service = "posta-certificata@" + in.Domain
 		in.Receipts = Account{Name: "receipts", Address: "ricevute@" + in.Domain, Password: secret()}
@@ -115,7 +123,28 @@ func (l *Lab) makeToken(in *Instance) error {
 		return err
 	}
 	in.Cert = cert
-	return tok.StoreCertificate(KeyLabel, cert)
+	if err := tok.StoreCertificate(KeyLabel, cert); err != nil {
+		return err
+	}
+	return l.publishLDIF(in, key)
+}
+
+// publishLDIF writes the instance's LDIF signed in its token as a DER PKCS#7
+// .p7m (RFC 6109 §4.5, §4.5.6; IDX-09) in the lab's index/ directory.
+func (l *Lab) publishLDIF(in *Instance, key crypto.Signer) error {
+	p7m, err := index.SignLDIF(index.ProviderLDIF(in.entry()), in.Cert, key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(l.LDIFFile(in.Name)), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(l.LDIFFile(in.Name), p7m, 0o600)
+}
+
+// LDIFFile is where the lab publishes provider name's signed LDIF.
+func (l *Lab) LDIFFile(name string) string {
+	return filepath.Join(l.Dir, "index", name+".ldif.p7m")
 }
 
 // entry is the instance's record in the index (RFC 6109 §4.5.9).

@@ -31,6 +31,7 @@ func TestLab(t *testing.T) {
 	}
 	l := labtest.Up(t)
 	t.Run("IndexFindsBeta", func(t *testing.T) { indexFindsBeta(t, l) })
+	t.Run("SignedLDIF", func(t *testing.T) { signedLDIF(t, l) })
 	t.Run("KeysAreNotExtractable", func(t *testing.T) { keysAreNotExtractable(t, l) })
 	t.Run("SubmissionRefusals", func(t *testing.T) { submissionRefusals(t, l) })
 	t.Run("CertifiedMessageAndIMAPS", func(t *testing.T) { certifiedMessage(t, l) })
@@ -46,6 +47,19 @@ func indexFindsBeta(t *testing.T, l *lab.Lab) {
 	for _, want := range []string{"providerName: Reference Beta", "mailReceipt: ricevute@pec.beta.test"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("ldapsearch output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// signedLDIF: every instance's published .p7m (IDX-09) verifies with openssl
+// against the lab CA, and carries that provider's record.
+func signedLDIF(t *testing.T, l *lab.Lab) {
+	for _, in := range l.Providers {
+		out, err := exec.Command("openssl", "cms", "-verify", "-inform", "DER", "-in", l.LDIFFile(in.Name),
+			"-CAfile", l.CAFile(), "-purpose", "any").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "managedDomains: "+in.Domain) ||
+			!strings.Contains(string(out), "providerName: "+in.ProviderName) {
+			t.Errorf("%s: openssl cms -verify: %v\n%s", in.Name, err, out)
 		}
 	}
 }

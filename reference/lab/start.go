@@ -92,7 +92,7 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		Trust: l.CAFile(),
 		HSM: provider.HSM{SoftHSMConf: p.SoftHSMConf, Token: p.TokenLabel, PIN: p.PIN, KeyLabel: KeyLabel,
 			Sessions: 2},
-		Index:             provider.Index{URL: l.LDAPURL},
+		Index:             l.indexFor(p),
 		Clamd:             provider.Clamd{Socket: l.clamd.Socket},
 		Routes:            routes,
 		PlainDomains:      []string{l.External.Domain},
@@ -100,6 +100,19 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		AdminToken:        p.AdminToken,
 		ControllableClock: true,
 	}
+}
+
+// indexFor is where instance p reads the index: slapd, or every provider's
+// signed LDIF.
+func (l *Lab) indexFor(p *Instance) provider.Index {
+	if !p.ldifIndex {
+		return provider.Index{URL: l.LDAPURL}
+	}
+	var files []string
+	for _, o := range l.Providers {
+		files = append(files, l.LDIFFile(o.Name))
+	}
+	return provider.Index{LDIF: files}
 }
 
 // waitHealthy polls the admin /health until it answers, the process exits or

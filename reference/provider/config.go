@@ -67,10 +67,13 @@ type HSM struct {
 	Sessions    int    `yaml:"sessions,omitempty"`
 }
 
-// Index is the LDAP index of providers (RFC 6109 §4.5).
+// Index is where the index of providers comes from (RFC 6109 §4.5): the LDAP
+// server at URL, or the providers' published LDIF files (.p7m, each verified
+// against the trust anchors and its own provider certificate; IDX-09).
 type Index struct {
-	URL  string `yaml:"url"`
-	Base string `yaml:"base,omitempty"` // default o=postacert
+	URL  string   `yaml:"url,omitempty"`
+	Base string   `yaml:"base,omitempty"` // default o=postacert
+	LDIF []string `yaml:"ldif,omitempty"`
 }
 
 // Clamd is the antivirus daemon's socket (RFC 6109 §5.4).
@@ -149,7 +152,7 @@ func (c *Config) Validate() error {
 	need(c.TLS.Cert != "" && c.TLS.Key != "", "tls needs cert and key")
 	need(c.Trust != "", "trust is empty")
 	need(c.HSM.Token != "" && c.HSM.KeyLabel != "", "hsm needs token and key_label")
-	need(c.Index.URL != "", "index.url is empty")
+	need((c.Index.URL != "") != (len(c.Index.LDIF) > 0), "index needs exactly one of url and ldif")
 	need(c.Clamd.Socket != "", "clamd.socket is empty")
 	for _, u := range c.Users {
 		need(strings.Contains(u.Address, "@") && u.Password != "", "user "+u.Address+" needs an address and a password")

@@ -79,7 +79,12 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 		p.token.Close()
 		return nil, fmt.Errorf("provider: registro: %w", err)
 	}
-	p.wire(sealer, viruses)
+	dir, err := p.openIndex()
+	if err != nil {
+		p.token.Close()
+		return nil, err
+	}
+	p.wire(sealer, viruses, dir)
 	// The tracker's notices come from the access point, which needs the
 	// tracker: the Emit closure breaks the cycle.
 	p.track, err = tracker.Open(tracker.Options{Dir: filepath.Join(cfg.DataDir, "tracker"), Clock: p.clock.Now,
@@ -172,9 +177,30 @@ func (p *Provider) openQueue() error {
 	return nil
 }
 
-func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore) {
+// openIndex is the index of providers: slapd, or the signed LDIF files loaded
+// once at start (RFC 6109 §4.5 asks for a daily refresh: a restart reloads).
+func (p *Provider) openIndex() (index.Directory, error) {
+	if p.cfg.Index.URL != "" {
+		return index.NewLDAP(p.cfg.Index.URL, p.cfg.Index.Base, p.log), nil
+	}
+	var all []index.Provider
+	for _, path := range p.cfg.Index.LDIF {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("provider: index: %w", err)
+		}
+		ps, err := index.OpenSignedLDIF(data, p.trust, p.clock.Now())
+		if err != nil {
+			return nil, fmt.Errorf("provider: index %s: %w", path, err)
+		}
+		all = append(all, ps...)
+	}
+	p.log.Info("index loaded from signed LDIF", "files", len(p.cfg.Index.LDIF), "providers", len(all))
+	return index.NewMemory(all...), nil
+}
+
+func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.Directory) {
 	out := &outbox{store: p.store, queue: p.queue}
-	dir := index.NewLDAP(p.cfg.Index.URL, p.cfg.Index.Base, p.log)
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
 	dp := &deliverypoint.Point{Sealer: sealer, Store: p.store, Out: out, Clock: p.clock, Registro: p.reg, Log: p.log}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
