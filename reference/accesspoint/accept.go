@@ -82,7 +82,7 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if err := p.Out.Deliver(ctx, sub.From, receipt); err != nil {
 		return fmt.Errorf("%w: deliver accettazione: %v", ErrTemporary, err)
 	}
-	if err := p.record(rec); err != nil {
+	if err := p.record(ctx, rec); err != nil {
 		return err
 	}
 	p.log().Info("accepted", "role", "accesspoint", "pec_id", a.facts.ID, "msgid", a.msgid,

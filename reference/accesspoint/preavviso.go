@@ -49,5 +49,5 @@ func (p *Point) Preavviso(ctx context.Context, d tracker.Dispatch, rcpt string, 
 	if err := p.Out.Deliver(ctx, d.Sender, msg); err != nil {
 		return fmt.Errorf("%w: deliver preavviso: %v", ErrTemporary, err)
 	}
-	return p.record(rec)
+	return p.record(ctx, rec)
 }

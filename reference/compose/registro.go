@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"context"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
@@ -10,17 +11,17 @@ import (
 // Registro is the provider's transaction log (RFC 6109 §2.3): Append is
 // durable when it returns.
 type Registro interface {
-	Append(rec *txlog.Record) error
+	Append(ctx context.Context, rec *txlog.Record) error
 }
 
 // Log appends rec to reg; a nil registro or record logs nothing. Callers log
 // after what the record describes is durable, so the registro never records
 // an event that did not happen.
-func Log(reg Registro, rec *txlog.Record) error {
+func Log(ctx context.Context, reg Registro, rec *txlog.Record) error {
 	if reg == nil || rec == nil {
 		return nil
 	}
-	return reg.Append(rec)
+	return reg.Append(ctx, rec)
 }
 
 // NewRecord is the registro record of an event of the transaction f (RFC 6109

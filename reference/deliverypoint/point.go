@@ -6,11 +6,9 @@
 package deliverypoint
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/pecspec/pecspec/pec"
@@ -19,9 +17,10 @@ import (
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
-// Store is the mailbox store (Maildir).
+// Store is the mailbox store (Maildir). Deliver is durable when it returns;
+// within a replayable reception it delivers each output once (package once).
 type Store interface {
-	Deliver(address string, msg io.Reader) (string, error)
+	Deliver(ctx context.Context, address string, msg []byte) error
 	Exists(address string) bool
 	// Fits reports whether a message of size bytes fits in the mailbox.
 	Fits(address string, size int) bool
@@ -63,7 +62,7 @@ func (p *Point) Plain(ctx context.Context, recipients []string, msg []byte) erro
 			p.log().Warn("no such mailbox", "role", "deliverypoint", "rcpt", r)
 			continue
 		}
-		if _, err := p.Store.Deliver(r, bytes.NewReader(msg)); err != nil {
+		if err := p.Store.Deliver(ctx, r, msg); err != nil {
 			return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 		}
 	}
@@ -87,7 +86,7 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 			receipt, rec, err = p.erroreConsegna(env, r, pec.ErroreAltro,
 				"5.2.2 - "+p.Sealer.ProviderName+" - casella di posta piena")
 		default:
-			if _, err := p.Store.Deliver(r, bytes.NewReader(env.Raw)); err != nil {
+			if err := p.Store.Deliver(ctx, r, env.Raw); err != nil {
 				return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 			}
 			receipt, rec, err = p.consegna(env, r)
@@ -98,7 +97,7 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, receipt); err != nil {
 			return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
 		}
-		if err := compose.Log(p.Registro, rec); err != nil {
+		if err := compose.Log(ctx, p.Registro, rec); err != nil {
 			return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
 		}
 		p.log().Info("delivered", "role", "deliverypoint", "pec_id", env.Message.Postacert.Dati.Identificativo, "rcpt", r)

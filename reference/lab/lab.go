@@ -36,6 +36,7 @@ type Lab struct {
 	slapd    *Slapd
 	clamd    *Clamd
 	log      *slog.Logger
+	pecref   string
 }
 
 // ErrLab wraps every start-up failure.

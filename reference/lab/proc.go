@@ -77,6 +77,17 @@ func (p *Proc) Stop(grace time.Duration) error {
 	return fmt.Errorf("%w: %s did not stop within %v; killed", ErrLab, p.Name, grace)
 }
 
+// Kill sends SIGKILL to the process group and waits for the process to end.
+func (p *Proc) Kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
 // FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -38,6 +38,7 @@ func (l *Lab) loadIndex(ctx context.Context) error {
 // startInstances allocates ports, writes each pecref config and starts the
 // processes, then waits until each answers /health.
 func (l *Lab) startInstances(ctx context.Context, pecref string) error {
+	l.pecref = pecref
 	for _, p := range l.Providers {
 		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.IMAP, &p.Ports.Admin} {
 			n, err := FreePort()
@@ -53,15 +54,12 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	}
 	routes[l.External.Domain] = l.External.MXAddr()
 	for _, p := range l.Providers {
-		path := filepath.Join(p.Dir, "pecref.yaml")
-		if err := saveYAML(path, l.config(p, routes)); err != nil {
+		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), l.config(p, routes)); err != nil {
 			return err
 		}
-		proc, err := StartProc(ctx, "pecref-"+p.Name, filepath.Join(p.Dir, "pecref.log"), nil, pecref, "-config", path)
-		if err != nil {
-			return fmt.Errorf("%w: start %s: %v", ErrLab, p.Name, err)
+		if err := l.startProc(ctx, p); err != nil {
+			return err
 		}
-		p.proc = proc
 	}
 	for _, p := range l.Providers {
 		if err := waitHealthy(ctx, p, 20*time.Second); err != nil {
@@ -69,6 +67,36 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 		}
 	}
 	return nil
+}
+
+func (l *Lab) startProc(ctx context.Context, p *Instance) error {
+	proc, err := StartProc(ctx, "pecref-"+p.Name, filepath.Join(p.Dir, "pecref.log"), nil, l.pecref,
+		"-config", filepath.Join(p.Dir, "pecref.yaml"))
+	if err != nil {
+		return fmt.Errorf("%w: start %s: %v", ErrLab, p.Name, err)
+	}
+	p.proc = proc
+	return nil
+}
+
+// Kill ends instance p at once with SIGKILL, as a crash would: nothing is
+// flushed, no listener is closed cleanly.
+func (l *Lab) Kill(p *Instance) {
+	p.proc.Kill()
+}
+
+// Restart starts a stopped or killed instance again on the same
+// configuration, ports and data, and waits until it is healthy.
+func (l *Lab) Restart(ctx context.Context, p *Instance) error {
+	select {
+	case <-p.proc.Exited():
+	default:
+		return fmt.Errorf("%w: %s is still running", ErrLab, p.Name)
+	}
+	if err := l.startProc(ctx, p); err != nil {
+		return err
+	}
+	return waitHealthy(ctx, p, 20*time.Second)
 }
 
 func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {

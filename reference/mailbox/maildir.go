@@ -34,6 +34,8 @@ type Store struct {
 	seq   atomic.Uint64
 	// onDeliver is told of every delivery (the IMAP server mirrors it).
 	onDeliver []func(address, name string, data []byte)
+	// keys are the DeliverOnce keys delivered ("address/key"), loaded on first use.
+	keys map[string]bool
 }
 
 // Open opens (creating) the store rooted at root; existing Maildirs are known.
@@ -98,10 +100,15 @@ func (s *Store) Addresses() []string {
 // into new/, and the directory fsynced, so it is durable when Deliver returns.
 // The bytes are stored exactly as given.
 func (s *Store) Deliver(address string, msg io.Reader) (string, error) {
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	return s.deliver(address, s.uniqueName(hex.EncodeToString(r[:])), msg)
+}
+
+func (s *Store) deliver(address, name string, msg io.Reader) (string, error) {
 	if !s.Exists(address) {
 		return "", fmt.Errorf("%w: %s", ErrNoMailbox, address)
 	}
-	name := s.uniqueName()
 	dir := s.dir(address)
 	data, err := io.ReadAll(msg)
 	if err == nil {
@@ -119,15 +126,14 @@ func (s *Store) Deliver(address string, msg io.Reader) (string, error) {
 	return name, nil
 }
 
-// uniqueName is a Maildir unique name: time, sequence, random, host.
-func (s *Store) uniqueName() string {
-	var r [6]byte
-	_, _ = rand.Read(r[:])
+// uniqueName is a Maildir unique name: time, sequence, tag (random, or the
+// DeliverOnce key), host.
+func (s *Store) uniqueName(tag string) string {
 	host, _ := os.Hostname()
 	host = strings.NewReplacer("/", "_", ":", "_").Replace(host)
 	now := time.Now()
 	return fmt.Sprintf("%d.M%06dP%dQ%d_%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), s.seq.Add(1),
-		hex.EncodeToString(r[:]), host)
+		tag, host)
 }
 
 // List returns the names of the messages of address (new and cur) in delivery order.

@@ -43,3 +43,35 @@ func TestDeliverIsMaildir(t *testing.T) {
 		t.Errorf("List after reopen = %v, %v", names, err)
 	}
 }
+
+// TestDeliverOnce: a keyed delivery is made once per mailbox, also after the
+// store is reopened (a restart after a crash), and listed like any other.
+func TestDeliverOnce(t *testing.T) {
+	root := t.TempDir()
+	s, _ := Open(root)
+	s.AddMailbox("bob@pec.beta.test")
+	s.AddMailbox("eve@pec.beta.test")
+	if _, dup, err := s.DeliverOnce("bob@pec.beta.test", "abc-1", []byte("m1")); dup || err != nil {
+		t.Fatalf("first delivery: dup %v, %v", dup, err)
+	}
+	if _, dup, _ := s.DeliverOnce("bob@pec.beta.test", "abc-1", []byte("m1 again")); !dup {
+		t.Error("second delivery with the same key was made")
+	}
+	if _, dup, _ := s.DeliverOnce("eve@pec.beta.test", "abc-1", []byte("m1")); dup {
+		t.Error("the key of another mailbox blocked a delivery")
+	}
+	s2, _ := Open(root)
+	if _, dup, _ := s2.DeliverOnce("BOB@pec.beta.test", "abc-1", []byte("m1")); !dup {
+		t.Error("after reopening, the key was forgotten")
+	}
+	if _, _, err := s2.DeliverOnce("bob@pec.beta.test", "../x", nil); err == nil {
+		t.Error("a key with a path accepted")
+	}
+	names, _ := s2.List("bob@pec.beta.test")
+	if len(names) != 1 {
+		t.Fatalf("bob has %d messages, want 1", len(names))
+	}
+	if got, _ := s2.Read("bob@pec.beta.test", names[0]); string(got) != "m1" {
+		t.Errorf("stored %q", got)
+	}
+}

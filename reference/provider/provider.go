@@ -201,17 +201,18 @@ func (p *Provider) openIndex() (index.Directory, error) {
 
 func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.Directory) {
 	out := &outbox{store: p.store, queue: p.queue}
+	reg := registro{p.reg}
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
-	dp := &deliverypoint.Point{Sealer: sealer, Store: p.store, Out: out, Clock: p.clock, Registro: p.reg, Log: p.log}
+	dp := &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
-		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: p.reg, Log: p.log}
+		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log}
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}
 		p.rp.Holds = p.holds
 	}
 	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
-		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: p.reg, Log: p.log}
+		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log}
 }
 
 // Run serves every endpoint until ctx is done, then stops them and closes the

@@ -8,8 +8,10 @@ import (
 
 	"github.com/pecspec/pecspec/reference/deliverypoint"
 	"github.com/pecspec/pecspec/reference/mailbox"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/txlog"
 )
 
 // outbox is where the points put what they produce: the sender's own
@@ -20,14 +22,41 @@ type outbox struct {
 	queue *queue.Queue
 }
 
-func (o *outbox) Deliver(_ context.Context, address string, msg []byte) error {
+// Deliver stores msg in address's mailbox; within a replayable reception the
+// delivery is named after the scope's next output and made once (package once).
+func (o *outbox) Deliver(ctx context.Context, address string, msg []byte) error {
+	if key, ok := once.Next(ctx); ok {
+		_, _, err := o.store.DeliverOnce(address, key, msg)
+		return err
+	}
 	_, err := o.store.Deliver(address, bytes.NewReader(msg))
 	return err
 }
 
-func (o *outbox) Send(_ context.Context, from string, to []string, msg []byte) error {
-	_, err := o.queue.Enqueue(queue.Item{From: from, To: to, Data: msg})
+// Send queues msg; within a replayable reception the item's ID is the scope's
+// next output, which the queue sends once.
+func (o *outbox) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	it := queue.Item{From: from, To: to, Data: msg}
+	if key, ok := once.Next(ctx); ok {
+		it.ID = key
+	}
+	_, err := o.queue.Enqueue(it)
 	return err
+}
+
+// Exists and Fits complete the delivery point's view of the mailboxes.
+func (o *outbox) Exists(address string) bool         { return o.store.Exists(address) }
+func (o *outbox) Fits(address string, size int) bool { return o.store.Fits(address, size) }
+
+// registro appends to the transaction log; within a replayable reception the
+// record carries the scope's next output as its key and is written once.
+type registro struct{ log *txlog.Log }
+
+func (r registro) Append(ctx context.Context, rec *txlog.Record) error {
+	if key, ok := once.Next(ctx); ok {
+		rec.Key = key
+	}
+	return r.log.Append(rec)
 }
 
 // toDelivery adapts the delivery point to what the reception point expects:

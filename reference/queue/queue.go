@@ -85,6 +85,7 @@ type Queue struct {
 	items map[string]*Item
 	busy  map[string]bool
 	wake  chan struct{}
+	done  *ledger
 }
 
 // Open loads what a previous run left in Dir and returns the queue.
@@ -109,7 +110,11 @@ func Open(o Options) (*Queue, error) {
 			return nil, fmt.Errorf("queue: %w", err)
 		}
 	}
-	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1)}
+	done, err := openLedger(o.Dir, o.Clock(), 2*o.Lifetime)
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), done: done}
 	return q, q.load()
 }
 
@@ -135,6 +140,11 @@ func (q *Queue) load() error {
 		if err == nil {
 			err = msgpack.Unmarshal(data, &it)
 		}
+		if err == nil && q.done.has(it.ID) {
+			// Finished before a crash undid the removal.
+			_ = os.Remove(filepath.Join(q.o.Dir, e.Name()))
+			continue
+		}
 		if err != nil || it.ID == "" {
 			q.o.Log.Error("corrupt queue file moved aside", "role", "queue", "file", e.Name(), "err", err)
 			_ = os.Rename(filepath.Join(q.o.Dir, e.Name()), filepath.Join(q.o.Dir, "bad", e.Name()))
@@ -145,8 +155,17 @@ func (q *Queue) load() error {
 	return nil
 }
 
-// Enqueue stores it durably and wakes a worker.
+// Enqueue stores it durably and wakes a worker. An item whose ID the queue
+// already holds or has finished with is not stored again (package once).
 func (q *Queue) Enqueue(it Item) (string, error) {
+	if it.ID != "" {
+		q.mu.Lock()
+		_, pending := q.items[it.ID]
+		q.mu.Unlock()
+		if pending || q.done.has(it.ID) {
+			return it.ID, nil
+		}
+	}
 	if it.ID == "" {
 		var r [10]byte
 		_, _ = rand.Read(r[:])
@@ -181,14 +200,19 @@ func (q *Queue) persist(it *Item) error {
 	return nil
 }
 
+// remove finishes with an item: the ledger records it (fsync), then its file
+// goes; should a crash undo the removal, load drops the file.
 func (q *Queue) remove(id string) {
 	q.mu.Lock()
 	delete(q.items, id)
 	q.mu.Unlock()
+	if err := q.done.add(id, q.o.Clock()); err != nil {
+		q.o.Log.Error("queue ledger", "role", "queue", "id", id, "err", err)
+		_ = durable.SyncDir(q.o.Dir)
+	}
 	if err := os.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil && !os.IsNotExist(err) {
 		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
 	}
-	_ = durable.SyncDir(q.o.Dir)
 }
 
 // Len is the number of items waiting.
@@ -208,7 +232,7 @@ func (q *Queue) Kick() {
 }
 
 // Close releases nothing held beyond Run; items stay on disk.
-func (q *Queue) Close() error { return nil }
+func (q *Queue) Close() error { return q.done.close() }
 
 // Run delivers due items until ctx is done.
 func (q *Queue) Run(ctx context.Context) error {

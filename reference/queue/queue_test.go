@@ -7,6 +7,8 @@ import (
 	"github.com/pecspec/pecspec/internal/testpki"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -248,5 +250,48 @@ func BenchmarkEnqueue(b *testing.B) {
 		if _, err := q.Enqueue(Item{From: "a@x", To: []string{"b@y"}, Data: data}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSameIDSentOnce: an item enqueued again under the ID of one pending or
+// already sent — a reception replayed after a crash — is not sent twice, even
+// across a restart; a file that a crash left behind after sending is dropped.
+func TestSameIDSentOnce(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	dir := t.TempDir()
+	clk := &clock{now: time.Now()}
+	sent := make(chan Item, 1)
+	q := open(t, dir, addr, pool, clk, func(o *Options) { o.OnDelivered = func(it Item) { sent <- it } })
+	it := Item{ID: "k-1", From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)}
+	for range 2 {
+		if _, err := q.Enqueue(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.Len() != 1 {
+		t.Fatalf("pending items %d, want 1", q.Len())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { q.Run(ctx); close(done) }()
+	wait(t, m.notify)
+	wait(t, sent) // called once the item is finished with
+	cancel()
+	<-done
+	if _, err := q.Enqueue(it); err != nil || q.Len() != 0 {
+		t.Fatalf("re-enqueue after sending: len %d, %v", q.Len(), err)
+	}
+	q.Close()
+	// A crash between the ledger and the removal leaves the file: simulate it.
+	q.persist(&it)
+	q2 := open(t, dir, addr, pool, clk, nil)
+	if _, err := q2.Enqueue(it); err != nil || q2.Len() != 0 {
+		t.Fatalf("after restart: len %d, %v", q2.Len(), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "k-1.msg")); !os.IsNotExist(err) {
+		t.Errorf("the file of a sent item survived the restart: %v", err)
+	}
+	if len(m.got) != 1 {
+		t.Errorf("%d transactions, want 1", len(m.got))
 	}
 }

@@ -55,5 +55,5 @@ func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why st
 		return err
 	}
 	f.ID = strings.Trim(h.Get("Message-ID"), "<> ")
-	return p.record(compose.NewRecord(txlog.EventAnomalia, f, "", msg))
+	return p.record(ctx, compose.NewRecord(txlog.EventAnomalia, f, "", msg))
 }

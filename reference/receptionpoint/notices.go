@@ -23,7 +23,7 @@ func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
 	rec := compose.NewRecord(txlog.EventRicezioneAvviso, compose.FactsFrom(pc), strings.TrimSpace(pc.Dati.GestoreEmittente), in.Data)
 	rec.Time, rec.Subject = p.Clock.Now(), m.Header("Subject")
 	rec.Tipo, rec.Consegna = string(pc.Tipo), aboutRecipient(pc)
-	if err := p.record(rec); err != nil {
+	if err := p.record(ctx, rec); err != nil {
 		return err
 	}
 	id := strings.TrimSpace(pc.Dati.Identificativo)
@@ -65,7 +65,7 @@ func (p *Point) virusToUser(ctx context.Context, rv *pec.Message) error {
 	if err := p.Delivery.Plain(ctx, []string{sender}, msg); err != nil {
 		return err
 	}
-	return p.record(rec)
+	return p.record(ctx, rec)
 }
 
 // aboutRecipient is the recipient a per-recipient notice is about: consegna,

@@ -32,7 +32,7 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 				return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 			}
 		}
-		if err := p.refused(in, virus); err != nil {
+		if err := p.refused(ctx, in, virus); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: virus %s in ordinary mail", ErrRefused, virus)
@@ -46,7 +46,7 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 		}
 	}
 	if len(takers) == 0 {
-		if err := p.refused(in, ""); err != nil {
+		if err := p.refused(ctx, in, ""); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: the recipients accept certified mail only", ErrRefused)
@@ -57,7 +57,7 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 
 // refused records ordinary mail refused at SMTP level (RFC 6109 §2.3: every
 // reception is logged, taken or not).
-func (p *Point) refused(in Incoming, virus string) error {
+func (p *Point) refused(ctx context.Context, in Incoming, virus string) error {
 	h, _ := compose.SplitMessage(in.Data)
 	f := compose.Facts{Instant: p.Clock.Now(), Subject: h.Subject(), Sender: in.From,
 		ID: strings.Trim(h.Get("Message-ID"), "<> ")}
@@ -66,5 +66,5 @@ func (p *Point) refused(in Incoming, virus string) error {
 	}
 	rec := compose.NewRecord(txlog.EventRifiuto, f, "")
 	rec.Virus = virus
-	return p.record(rec)
+	return p.record(ctx, rec)
 }

@@ -154,8 +154,8 @@ func (p *Point) host() string {
 }
 
 // record appends rec to the registro (RFC 6109 §2.3, LOG-01).
-func (p *Point) record(rec *txlog.Record) error {
-	if err := compose.Log(p.Registro, rec); err != nil {
+func (p *Point) record(ctx context.Context, rec *txlog.Record) error {
+	if err := compose.Log(ctx, p.Registro, rec); err != nil {
 		return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
 	}
 	return nil

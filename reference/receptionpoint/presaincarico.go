@@ -31,7 +31,7 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{sender.MailReceipt}, receipt); err != nil {
 			return fmt.Errorf("%w: queue presa in carico: %v", ErrTemporary, err)
 		}
-		if err := p.record(rec); err != nil {
+		if err := p.record(ctx, rec); err != nil {
 			return err
 		}
 		p.log().Info("taken in charge", "role", "receptionpoint", "pec_id", m.Postacert.Dati.Identificativo,

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/pecspec/pecspec/reference/once"
 )
 
 // NewServer returns the MX (RFC 6109 §5.3; OPS-02): it announces STARTTLS and
 // also accepts plaintext connections, for ordinary mail. It accepts
 // recipients of this provider's domains only (no relay).
 func NewServer(p *Point, tlsConfig *tls.Config, domain string, debug io.Writer) *smtp.Server {
-	s := smtp.NewServer(&backend{point: p})
+	s := smtp.NewServer(&backend{point: p, busy: &once.Busy{}})
 	s.Domain = domain
 	s.TLSConfig = tlsConfig
 	s.MaxMessageBytes = 64 << 20
@@ -27,15 +29,19 @@ func NewServer(p *Point, tlsConfig *tls.Config, domain string, debug io.Writer) 
 	return s
 }
 
-type backend struct{ point *Point }
+type backend struct {
+	point *Point
+	busy  *once.Busy // keys being processed
+}
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	_, isTLS := c.TLSConnectionState()
-	return &session{point: b.point, tls: isTLS, remote: c.Conn().RemoteAddr().String(), helo: c.Hostname()}, nil
+	return &session{point: b.point, busy: b.busy, tls: isTLS, remote: c.Conn().RemoteAddr().String(), helo: c.Hostname()}, nil
 }
 
 type session struct {
 	point  *Point
+	busy   *once.Busy
 	tls    bool
 	remote string
 	helo   string
@@ -59,15 +65,28 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data receives one message and processes it before answering, under an
+// idempotency scope keyed by its bytes and recipients: a sender that
+// retries after a crash ate the 250 gets every output exactly once (package
+// once). The same key arriving while in progress gets 451.
 func (s *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
-	buf.Write(trace(s.helo, s.remote, s.point.host(), s.tls, s.point.Clock.Now()))
+	tr := trace(s.helo, s.remote, s.point.host(), s.tls, s.point.Clock.Now())
+	buf.Write(tr)
 	if _, err := buf.ReadFrom(r); err != nil {
 		return err
 	}
 	data := buf.Bytes()
+	key := once.Key(s.to, data[len(tr):])
+	release, ok := s.busy.Acquire(key)
+	if !ok {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+			Message: "The same message is being processed; try again later"}
+	}
+	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	ctx = once.With(ctx, key)
 	err := s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})
 	if err == nil {
 		return nil

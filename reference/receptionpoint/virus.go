@@ -48,7 +48,7 @@ func (p *Point) virusFound(ctx context.Context, in Incoming, m *pec.Message, sen
 			return fmt.Errorf("%w: queue rilevazione virus: %v", ErrTemporary, err)
 		}
 		rec.Virus = virus
-		if err := p.record(rec); err != nil {
+		if err := p.record(ctx, rec); err != nil {
 			return err
 		}
 	}

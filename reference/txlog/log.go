@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -19,6 +20,10 @@ const (
 	LogFile  = "registro.log"
 	HeadFile = "registro.head"
 )
+
+// KeyWindow is how long a record's Key is remembered: twice the 24 h a
+// sending MTA keeps retrying (RFC 6109 §2.2.2).
+const KeyWindow = 48 * time.Hour
 
 // maxRecord bounds one frame: a record is a few hundred bytes plus its
 // recipient list (at most 500 addresses).
@@ -33,7 +38,8 @@ type Log struct {
 	f       *os.File
 	seq     uint64
 	prev    string
-	written uint64 // seq of the last record written (not yet necessarily synced)
+	written uint64               // seq of the last record written (not yet necessarily synced)
+	keys    map[string]time.Time // Keys of the records of the last KeyWindow
 
 	smu    sync.Mutex // serialises fsync
 	synced uint64
@@ -57,7 +63,7 @@ func Open(dir string) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("txlog: %w", err)
 	}
-	l := &Log{dir: dir, f: f}
+	l := &Log{dir: dir, f: f, keys: map[string]time.Time{}}
 	end, err := l.scan()
 	if err != nil {
 		f.Close()
@@ -79,9 +85,15 @@ func Open(dir string) (*Log, error) {
 // after the last complete one.
 func (l *Log) scan() (int64, error) {
 	r := &Reader{r: bufio.NewReader(l.f)}
+	var last time.Time
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) || errors.Is(err, errTorn) {
+			for k, t := range l.keys {
+				if last.Sub(t) > KeyWindow {
+					delete(l.keys, k)
+				}
+			}
 			return r.off, nil
 		}
 		if err != nil {
@@ -91,13 +103,23 @@ func (l *Log) scan() (int64, error) {
 			return 0, err
 		}
 		l.seq, l.prev = rec.Seq, rec.Hash
+		if rec.Key != "" {
+			l.keys[rec.Key] = rec.Time
+		}
+		last = rec.Time
 	}
 }
 
 // Append writes rec as the next record and returns when it is on disk. It
-// fills rec's Seq, Prev and Hash.
+// fills rec's Seq, Prev and Hash. A record with the Key of one already
+// written is not written again.
 func (l *Log) Append(rec *Record) error {
 	l.mu.Lock()
+	if _, dup := l.keys[rec.Key]; dup && rec.Key != "" {
+		seq := l.written
+		l.mu.Unlock()
+		return l.sync(seq)
+	}
 	data, err := rec.seal(l.seq+1, l.prev)
 	if err != nil {
 		l.mu.Unlock()
@@ -111,6 +133,9 @@ func (l *Log) Append(rec *Record) error {
 		return fmt.Errorf("txlog: write: %w", err)
 	}
 	l.seq, l.prev, l.written = rec.Seq, rec.Hash, rec.Seq
+	if rec.Key != "" {
+		l.keys[rec.Key] = rec.Time
+	}
 	l.mu.Unlock()
 	return l.sync(rec.Seq)
 }

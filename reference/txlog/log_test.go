@@ -233,3 +233,28 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyedRecordsOnce: a record carrying the key of one already written — an
+// output of a reception replayed after a crash — is not written again, also
+// after reopening.
+func TestKeyedRecordsOnce(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := Open(dir)
+	for range 2 {
+		r := rec(1, "a@pec.alpha.test")
+		r.Key = "abc-3"
+		if err := l.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	l, _ = Open(dir)
+	r := rec(1, "a@pec.alpha.test")
+	r.Key = "abc-3"
+	l.Append(r)
+	l.Append(rec(2, "a@pec.alpha.test"))
+	l.Close()
+	if h, err := Verify(dir); err != nil || h.Seq != 2 {
+		t.Fatalf("Verify = %+v, %v; want 2 records", h, err)
+	}
+}

@@ -56,6 +56,10 @@ type Record struct {
 	Consegna     string `msgpack:"consegna,omitempty"`      // the mailbox the event concerns
 	Virus        string `msgpack:"virus,omitempty"`         // signature name
 
+	// Key names the output of a replayable reception this record is (package
+	// once): a record whose key the registro holds is not written twice.
+	Key string `msgpack:"key,omitempty"`
+
 	Prev string `msgpack:"prev"` // hex SHA-256 of the previous record ("" for the first)
 	Hash string `msgpack:"hash"` // hex SHA-256 over this record with Hash empty
 }
