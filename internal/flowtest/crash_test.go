@@ -116,7 +116,7 @@ func TestCrash(t *testing.T) {
 // queues are empty. Retries that the crash pushed into the future are brought
 // forward by advancing the instances' clocks a minute at a time (the timers
 // are 12 h away), never by sleeping through backoffs.
-func (h *harness) settle(t *testing.T, boxes map[string]string, want map[string]int, ins ...*lab.Instance) {
+func (h *harness) settle(t testing.TB, boxes map[string]string, want map[string]int, ins ...*lab.Instance) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	lastProgress, last := time.Now(), -1
@@ -155,7 +155,7 @@ func mailDir(in *lab.Instance, addr string) string {
 	return filepath.Join(in.Dir, "data", "mail", strings.ToLower(addr))
 }
 
-func count(t *testing.T, dir string) int {
+func count(t testing.TB, dir string) int {
 	n := 0
 	for _, sub := range []string{"new", "cur"} {
 		es, err := os.ReadDir(filepath.Join(dir, sub))
@@ -167,7 +167,7 @@ func count(t *testing.T, dir string) int {
 	return n
 }
 
-func readAll(t *testing.T, dir string) [][]byte {
+func readAll(t testing.TB, dir string) [][]byte {
 	var out [][]byte
 	for _, sub := range []string{"new", "cur"} {
 		es, _ := os.ReadDir(filepath.Join(dir, sub))

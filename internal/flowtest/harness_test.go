@@ -26,7 +26,7 @@ import (
 
 // harness is one lab and what the tests need to reach and judge it.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	l     *lab.Lab
 	pool  *x509.CertPool
 	opts  report.Options
@@ -37,8 +37,10 @@ type harness struct {
 	trasp map[string]int // X-Trasporto values seen
 }
 
-func newHarness(t *testing.T) *harness {
-	l := labtest.Up(t)
+func newHarness(t testing.TB) *harness { return harnessOn(t, labtest.Up(t)) }
+
+// harnessOn is the harness for a lab already up.
+func harnessOn(t testing.TB, l *lab.Lab) *harness {
 	pem, err := os.ReadFile(l.CAFile())
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +64,7 @@ func acct(a lab.Account) probe.Account {
 }
 
 // submit sends raw as from through in's submission port (implicit TLS, AUTH).
-func (h *harness) submit(t *testing.T, in *lab.Instance, from lab.Account, rcpt []string, raw []byte) error {
+func (h *harness) submit(t testing.TB, in *lab.Instance, from lab.Account, rcpt []string, raw []byte) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -71,7 +73,7 @@ func (h *harness) submit(t *testing.T, in *lab.Instance, from lab.Account, rcpt 
 }
 
 // mx delivers raw to in's MX over STARTTLS, as another provider would.
-func (h *harness) mx(t *testing.T, in *lab.Instance, from string, rcpt []string, raw []byte) error {
+func (h *harness) mx(t testing.TB, in *lab.Instance, from string, rcpt []string, raw []byte) error {
 	t.Helper()
 	c, err := smtp.DialStartTLS("127.0.0.1:"+strconv.Itoa(in.Ports.MX), &tls.Config{RootCAs: h.pool, ServerName: "127.0.0.1"})
 	if err != nil {
@@ -82,7 +84,7 @@ func (h *harness) mx(t *testing.T, in *lab.Instance, from string, rcpt []string,
 }
 
 // open logs in to a's INBOX on in over IMAPS.
-func (h *harness) open(t *testing.T, ctx context.Context, in *lab.Instance, a lab.Account) *probe.Mailbox {
+func (h *harness) open(t testing.TB, ctx context.Context, in *lab.Instance, a lab.Account) *probe.Mailbox {
 	t.Helper()
 	mb, err := probe.OpenMailbox(ctx, probe.Endpoint{Host: "127.0.0.1", Port: in.Ports.IMAP, TLS: probe.TLSImplicit},
 		h.pool, acct(a))
@@ -94,7 +96,7 @@ func (h *harness) open(t *testing.T, ctx context.Context, in *lab.Instance, a la
 
 // wait reads a's mailbox on in until match holds for a message not returned
 // before, and returns it.
-func (h *harness) wait(t *testing.T, in *lab.Instance, a lab.Account, what string, match func(*pec.Message) bool) []byte {
+func (h *harness) wait(t testing.TB, in *lab.Instance, a lab.Account, what string, match func(*pec.Message) bool) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -109,7 +111,7 @@ func (h *harness) wait(t *testing.T, in *lab.Instance, a lab.Account, what strin
 
 // all returns every message in a's mailbox that mentions msgid (with
 // brackets): the receipts and notices about it, or an anomaly carrying it.
-func (h *harness) all(t *testing.T, in *lab.Instance, a lab.Account, msgid string) [][]byte {
+func (h *harness) all(t testing.TB, in *lab.Instance, a lab.Account, msgid string) [][]byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -137,7 +139,7 @@ func refersTo(k pec.Kind, msgid string) func(*pec.Message) bool {
 
 // judge grades every message: no MUST failure, openssl smime -verify accepts
 // the signature, xmllint --dtdvalid accepts daticert.xml when there is one.
-func (h *harness) judge(t *testing.T, raws ...[]byte) {
+func (h *harness) judge(t testing.TB, raws ...[]byte) {
 	t.Helper()
 	for _, raw := range raws {
 		m := pec.Parse(raw)
@@ -160,7 +162,7 @@ func (h *harness) judge(t *testing.T, raws ...[]byte) {
 }
 
 // external runs openssl and xmllint on one message.
-func (h *harness) external(t *testing.T, m *pec.Message, raw []byte) {
+func (h *harness) external(t testing.TB, m *pec.Message, raw []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	eml := filepath.Join(dir, "m.eml")
@@ -190,7 +192,7 @@ func (h *harness) external(t *testing.T, m *pec.Message, raw []byte) {
 }
 
 // tx grades a transaction's captured messages with the multi rules.
-func (h *harness) tx(t *testing.T, sub report.Submission, caps []report.Captured) {
+func (h *harness) tx(t testing.TB, sub report.Submission, caps []report.Captured) {
 	t.Helper()
 	for _, v := range report.GradeTransaction(sub, caps, h.opts) {
 		if v.Level == report.Must && v.Status == report.Fail {
@@ -208,7 +210,7 @@ func captured(box string, service bool, raws ...[]byte) []report.Captured {
 }
 
 // admin calls an instance's admin API.
-func (h *harness) admin(t *testing.T, in *lab.Instance, method, path, body string) {
+func (h *harness) admin(t testing.TB, in *lab.Instance, method, path, body string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, "http://127.0.0.1:"+strconv.Itoa(in.Ports.Admin)+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+in.AdminToken)
@@ -224,7 +226,7 @@ func (h *harness) admin(t *testing.T, in *lab.Instance, method, path, body strin
 
 // advance moves every instance's clock by d, the way time passes: each
 // instance fires its timers at their instant.
-func (h *harness) advance(t *testing.T, d time.Duration) {
+func (h *harness) advance(t testing.TB, d time.Duration) {
 	t.Helper()
 	for _, in := range h.l.Providers {
 		h.admin(t, in, http.MethodPost, "/clock/advance?by="+d.String(), "")

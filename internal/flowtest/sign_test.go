@@ -23,7 +23,7 @@ func mxAddr(in *lab.Instance) string { return "127.0.0.1:" + strconv.Itoa(in.Por
 // instance's token, as that provider would (the test crafts what a provider
 // could send; the token is shared with the running instance, as PKCS#11
 // allows).
-func (h *harness) signAs(t *testing.T, name string, outer []string, content string) []byte {
+func (h *harness) signAs(t testing.TB, name string, outer []string, content string) []byte {
 	t.Helper()
 	in := h.l.Provider(name)
 	tok, err := hsm.Open(hsm.Config{SoftHSMConf: in.SoftHSMConf, TokenLabel: in.TokenLabel, PIN: in.PIN, Sessions: 1})
@@ -49,7 +49,7 @@ func (h *harness) signAs(t *testing.T, name string, outer []string, content stri
 
 // resign replaces old by repl inside a signed message's content and signs it
 // again with the named instance's key, keeping the outer header.
-func (h *harness) resign(t *testing.T, name string, raw []byte, old, repl string) []byte {
+func (h *harness) resign(t testing.TB, name string, raw []byte, old, repl string) []byte {
 	t.Helper()
 	m := pec.Parse(raw)
 	if m.Signed == nil {

@@ -23,6 +23,9 @@ type Options struct {
 	Dir    string       // work directory; created; everything the lab makes goes there
 	Pecref string       // pecref binary; "" = next to this executable, then $PATH
 	Log    *slog.Logger // nil = discard
+	// MaxTotalBytes is the instances' size × recipients limit (0 = their
+	// default, 30 MB); benchmarks raise it for a 50 MB message.
+	MaxTotalBytes int64
 }
 
 // Lab is a running laboratory.
@@ -37,6 +40,7 @@ type Lab struct {
 	clamd    *Clamd
 	log      *slog.Logger
 	pecref   string
+	maxTotal int64
 }
 
 // ErrLab wraps every start-up failure.
@@ -59,7 +63,7 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 	if err != nil {
 		return nil, err
 	}
-	l = &Lab{Dir: dir, log: opts.Log}
+	l = &Lab{Dir: dir, log: opts.Log, maxTotal: opts.MaxTotalBytes}
 	defer func() {
 		if err != nil {
 			l.Down()

@@ -79,6 +79,9 @@ func (l *Lab) startProc(ctx context.Context, p *Instance) error {
 	return nil
 }
 
+// Pid is the process ID of instance p (for resource measurements).
+func (p *Instance) Pid() int { return p.proc.cmd.Process.Pid }
+
 // Kill ends instance p at once with SIGKILL, as a crash would: nothing is
 // flushed, no listener is closed cleanly.
 func (l *Lab) Kill(p *Instance) {
@@ -127,6 +130,7 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		Users:             users,
 		AdminToken:        p.AdminToken,
 		ControllableClock: true,
+		MaxTotalBytes:     l.maxTotal,
 	}
 }
 

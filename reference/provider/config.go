@@ -39,6 +39,9 @@ type Config struct {
 	MaxTotalBytes int64 `yaml:"max_total_bytes,omitempty"`
 	// QueueLifetime is the SMTP idleness limit (RFC 6109 §2.2.2, TIM-08; default 24h).
 	QueueLifetime time.Duration `yaml:"queue_lifetime,omitempty"`
+	// QueueWorkers is how many SMTP deliveries run at once (default 16): each
+	// waits on the peer's processing, so they overlap rather than queue.
+	QueueWorkers int `yaml:"queue_workers,omitempty"`
 	// ControllableClock lets the admin API advance the clock (lab only).
 	ControllableClock bool `yaml:"controllable_clock,omitempty"`
 }
@@ -122,6 +125,9 @@ func LoadConfig(path string) (*Config, error) {
 func (c *Config) defaults() {
 	if c.MaxTotalBytes == 0 {
 		c.MaxTotalBytes = 30 << 20
+	}
+	if c.QueueWorkers == 0 {
+		c.QueueWorkers = 16
 	}
 	if c.QueueLifetime == 0 {
 		c.QueueLifetime = 24 * time.Hour

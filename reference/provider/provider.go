@@ -163,9 +163,11 @@ func (p *Provider) openQueue() error {
 		HeloName:     p.cfg.Domains[0],
 		Clock:        p.clock.Now,
 		Lifetime:     p.cfg.QueueLifetime,
+		Workers:      p.cfg.QueueWorkers,
 		OnFailure: func(it queue.Item, err error) {
-			// todo: TIM-04 / ERR-* notices for envelopes the queue gave up on
-			// (issue "every PEC flow"); logged meanwhile.
+			// An envelope to a certificato recipient that never got through
+			// is answered by the tracker's 24 h notice (TIM-04); esterno
+			// recipients get no notice (pec-rules A21). Logged here.
 			p.log.Error("queue gave up", "role", "queue", "id", it.ID, "to", it.To, "err", err)
 		},
 		Log: p.log,

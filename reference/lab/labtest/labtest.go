@@ -49,6 +49,12 @@ func Pecref(tb testing.TB) string {
 // with its logs, for inspection.
 func Up(tb testing.TB) *lab.Lab {
 	tb.Helper()
+	return UpWith(tb, lab.Options{})
+}
+
+// UpWith is Up with options; Dir and Pecref are filled in.
+func UpWith(tb testing.TB, opts lab.Options) *lab.Lab {
+	tb.Helper()
 	bin := Pecref(tb)
 	dir, err := os.MkdirTemp("", "pecspec-lab-")
 	if err != nil {
@@ -57,7 +63,8 @@ func Up(tb testing.TB) *lab.Lab {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	start := time.Now()
-	l, err := lab.Up(ctx, lab.Options{Dir: dir, Pecref: bin})
+	opts.Dir, opts.Pecref = dir, bin
+	l, err := lab.Up(ctx, opts)
 	if err != nil {
 		tb.Fatalf("lab up: %v (logs in %s)", err, dir)
 	}
