@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -33,12 +34,8 @@ func logVerify(args []string) int {
 		return fail(logUsage)
 	}
 	head, err := txlog.Verify(args[0])
-	switch {
-	case errors.Is(err, txlog.ErrTampered):
-		fmt.Fprintf(os.Stderr, "pecspec: %v\n", err)
-		return exitFail
-	case err != nil:
-		return fail("%v", err)
+	if err != nil {
+		return logFailure(err)
 	}
 	fmt.Printf("registro %s: %d records, chain intact, head %s\n", args[0], head.Seq, head.Hash)
 	return exitOK
@@ -65,15 +62,21 @@ func logExport(args []string) int {
 		return fail("log export: --to: %v", err)
 	}
 	n, err := txlog.Export(fs.Arg(0), f, *format, os.Stdout)
-	switch {
-	case errors.Is(err, txlog.ErrTampered):
-		fmt.Fprintf(os.Stderr, "pecspec: %v\n", err)
-		return exitFail
-	case err != nil:
-		return fail("%v", err)
+	if err != nil {
+		return logFailure(err)
 	}
 	fmt.Fprintf(os.Stderr, "pecspec: %d records exported\n", n)
 	return exitOK
+}
+
+// logFailure is exit 1 for an altered registro (a finding), 2 for anything
+// else (the harness could not read it).
+func logFailure(err error) int {
+	if errors.Is(err, txlog.ErrTampered) {
+		fmt.Fprintf(os.Stderr, "pecspec: %v\n", err)
+		return exitFail
+	}
+	return fail("%v", err)
 }
 
 // parseInstant reads RFC 3339 or a date (midnight in Italian legal time, the
@@ -85,9 +88,5 @@ func parseInstant(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	loc, err := time.LoadLocation("Europe/Rome")
-	if err != nil {
-		loc = time.UTC
-	}
-	return time.ParseInLocation("2006-01-02", s, loc)
+	return time.ParseInLocation("2006-01-02", s, pec.Rome)
 }

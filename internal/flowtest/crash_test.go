@@ -72,7 +72,7 @@ func TestCrash(t *testing.T) {
 	h.settle(t, boxes, want, a, b)
 
 	got := map[string]map[pec.Kind]int{}
-	for name, dir := range boxes {
+	for _, dir := range boxes {
 		for _, raw := range readAll(t, dir) {
 			m := pec.Parse(raw)
 			key := strings.TrimSpace(m.Header(pec.HeaderRiferimentoMsgID))
@@ -83,7 +83,6 @@ func TestCrash(t *testing.T) {
 				got[key] = map[pec.Kind]int{}
 			}
 			got[key][m.Kind()]++
-			_ = name
 		}
 	}
 	for id := range ids {

@@ -65,15 +65,16 @@ func (s *Sealer) SealEvent(n Notice, ev txlog.Event, provider string) ([]byte, *
 	if d.Errore != "" && d.Errore != pec.ErroreNessuno {
 		rec.Errore = string(d.Errore)
 	}
-	rec.Consegna = trimmed(d.Dati.Consegna)
-	rec.ErroreEsteso = trimmed(d.Dati.ErroreEsteso)
+	rec.Consegna = Deref(d.Dati.Consegna)
+	rec.ErroreEsteso = Deref(d.Dati.ErroreEsteso)
 	if d.Dati.Ricevuta != nil {
 		rec.TipoRicevuta = string(d.Dati.Ricevuta.Tipo)
 	}
 	return msg, rec, nil
 }
 
-func trimmed(s *string) string {
+// Deref is an optional daticert element's value, trimmed; "" when absent.
+func Deref(s *string) string {
 	if s == nil {
 		return ""
 	}

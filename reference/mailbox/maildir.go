@@ -100,21 +100,22 @@ func (s *Store) Addresses() []string {
 // into new/, and the directory fsynced, so it is durable when Deliver returns.
 // The bytes are stored exactly as given.
 func (s *Store) Deliver(address string, msg io.Reader) (string, error) {
+	data, err := io.ReadAll(msg)
+	if err != nil {
+		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
+	}
 	var r [6]byte
 	_, _ = rand.Read(r[:])
-	return s.deliver(address, s.uniqueName(hex.EncodeToString(r[:])), msg)
+	return s.deliver(address, s.uniqueName(hex.EncodeToString(r[:])), data)
 }
 
-func (s *Store) deliver(address, name string, msg io.Reader) (string, error) {
+// deliver writes data under name, without copying it.
+func (s *Store) deliver(address, name string, data []byte) (string, error) {
 	if !s.Exists(address) {
 		return "", fmt.Errorf("%w: %s", ErrNoMailbox, address)
 	}
 	dir := s.dir(address)
-	data, err := io.ReadAll(msg)
-	if err == nil {
-		err = durable.Write(filepath.Join(dir, "tmp", name), filepath.Join(dir, "new", name), data)
-	}
-	if err != nil {
+	if err := durable.Write(filepath.Join(dir, "tmp", name), filepath.Join(dir, "new", name), data); err != nil {
 		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
 	}
 	s.mu.Lock()

@@ -1,7 +1,6 @@
 package mailbox
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,7 +24,7 @@ func (s *Store) DeliverOnce(address, key string, msg []byte) (name string, dup b
 	if done {
 		return "", true, nil
 	}
-	name, err = s.deliver(address, s.uniqueName("k"+key), bytes.NewReader(msg))
+	name, err = s.deliver(address, s.uniqueName("k"+key), msg)
 	if err != nil {
 		return "", false, err
 	}
