@@ -46,7 +46,7 @@ type Record struct {
 	Sender     string    `msgpack:"sender"` // mittente of the original
 	Recipients []string  `msgpack:"rcpt"`   // destinatari of the original
 	Subject    string    `msgpack:"subject"`
-	Related    []string  `msgpack:"related,omitempty"` // Message-IDs of the messages this event generated
+	Related    []string  `msgpack:"related,omitempty"` // Message-IDs of the messages this event generated (received, for EventRicezioneAvviso)
 	Provider   string    `msgpack:"provider"`          // the sending provider (gestore mittente)
 
 	Tipo         string `msgpack:"tipo,omitempty"`          // daticert tipo of the generated message
