@@ -48,7 +48,7 @@ bench: build
 
 
 # fuzz runs every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m for a long run).
-FUZZ_TARGETS := ./pec:FuzzParse ./report:FuzzGrade ./report:FuzzDaticert ./report:FuzzCMS ./reference/deliverypoint:FuzzBreve ./reference/txlog:FuzzReader ./reference/index:FuzzParseLDIF
+FUZZ_TARGETS := ./pec:FuzzParse ./report:FuzzGrade ./report:FuzzDaticert ./report:FuzzCMS ./reference/deliverypoint:FuzzBreve ./reference/txlog:FuzzReader ./reference/index:FuzzParseLDIF ./probe:FuzzReadReply
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \

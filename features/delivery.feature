@@ -12,9 +12,70 @@ Feature: Delivery of a certified message between two providers
   @ACC-01 @ACC-02 @ACC-03 @ACC-04 @ACC-06 @ACC-07 @ACC-08 @ACC-09
   @TRN-01 @TRN-02 @TRN-04 @TRN-05 @TRN-06 @TRN-07 @TRN-08 @TRN-10 @TRN-11 @TRN-12 @TRN-13 @TRN-14
   @PIC-01 @PIC-03 @PIC-04 @PIC-05 @PIC-07 @CON-01 @CON-02 @CON-03 @CON-04 @CON-09 @CON-10
+  @CON-08 @ACC-05 @CRT-01 @SIG-09 @DAT-06 @DAT-15 @DAT-16 @DAT-17 @GEN-08 @GEN-09 @GEN-19 @TIM-10 @VIR-08 @TRN-03 @TRN-09 @TRN-16
   Scenario: A certified message is accepted, taken in charge and delivered with a complete receipt
     Given the target and its counterpart are reachable
     When alice sends a certified message to bob at the counterpart
+    Then alice receives an acceptance receipt
+    And bob receives a transport envelope
+    And the target's service mailbox receives a take-charge receipt
+    And alice receives a delivery receipt of type "completa"
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules
+
+  Scenario Outline: The sender asks for a <type> delivery receipt
+    When alice sends a certified message to bob at the counterpart with receipt type "<type>"
+    Then alice receives an acceptance receipt
+    And bob receives a transport envelope
+    And alice receives a delivery receipt of type "<type>"
+    And every captured message passes the MUST rules
+
+    @CON-04
+    Examples: complete receipt, the original included
+      | type     |
+      | completa |
+
+    @BRV-02 @BRV-04
+    Examples: short receipt, attachments replaced by their hashes
+      | type  |
+      | breve |
+
+    @CON-06
+    Examples: synthetic receipt, daticert only
+      | type      |
+      | sintetica |
+
+  @CON-05 @CON-06
+  Scenario Outline: A Cc recipient gets a sintetica receipt whatever the sender asked (<type>)
+    When alice sends a certified message to bob at the counterpart with alice at the counterpart in Cc with receipt type "<type>"
+    Then alice receives an acceptance receipt
+    And alice receives a delivery receipt of type "<type>" for bob at the counterpart
+    And alice receives a delivery receipt of type "sintetica" for alice at the counterpart
+    And bob receives a transport envelope
+    And alice at the counterpart receives a transport envelope
+    And the target's service mailbox receives a take-charge receipt
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules
+
+    Examples:
+      | type      |
+      | completa  |
+      | breve     |
+      | sintetica |
+
+  @BRV-01 @BRV-02 @BRV-03 @BRV-04
+  Scenario: A breve receipt replaces the attachments of the original by their hashes
+    When alice sends a certified message with an attachment to bob at the counterpart with receipt type "breve"
+    Then alice receives an acceptance receipt
+    And bob receives a transport envelope
+    And the target's service mailbox receives a take-charge receipt
+    And alice receives a delivery receipt of type "breve"
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules
+
+  @CON-07
+  Scenario: A recipient in both To and Cc is treated as primary
+    When alice sends a certified message to bob at the counterpart with bob at the counterpart in Cc
     Then alice receives an acceptance receipt
     And bob receives a transport envelope
     And the target's service mailbox receives a take-charge receipt

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"mime"
 	"mime/quotedprintable"
@@ -17,6 +18,12 @@ type Original struct {
 	Subject      string
 	Body         string
 	TipoRicevuta string // X-TipoRicevuta, "" to leave it out
+	// Attachment, when not nil, makes the message multipart/mixed with the
+	// text and this file (application/octet-stream, base64) named
+	// AttachmentName: what a breve receipt replaces by its hash (RFC 6109
+	// §3.3.2.2).
+	Attachment     []byte
+	AttachmentName string
 }
 
 // NewOriginal builds a plain RFC 5322 message (CRLF, text/plain UTF-8,
@@ -45,7 +52,15 @@ func (o Original) Build() (string, []byte) {
 		field("X-TipoRicevuta", o.TipoRicevuta)
 	}
 	field("MIME-Version", "1.0")
-	field("Content-Type", `text/plain; charset="utf-8"`)
+	boundary := ""
+	if o.Attachment != nil {
+		boundary = "pecspec-" + hex.EncodeToString(r[:6])
+		field("Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
+		b.WriteString("\r\n--" + boundary + "\r\n")
+		field("Content-Type", `text/plain; charset="utf-8"`)
+	} else {
+		field("Content-Type", `text/plain; charset="utf-8"`)
+	}
 	field("Content-Transfer-Encoding", "quoted-printable")
 	b.WriteString("\r\n")
 	w := quotedprintable.NewWriter(&b)
@@ -53,6 +68,19 @@ func (o Original) Build() (string, []byte) {
 	_ = w.Close()
 	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
 		b.WriteString("\r\n")
+	}
+	if boundary != "" {
+		b.WriteString("--" + boundary + "\r\n")
+		field("Content-Type", `application/octet-stream; name="`+o.AttachmentName+`"`)
+		field("Content-Disposition", `attachment; filename="`+o.AttachmentName+`"`)
+		field("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+		enc := base64.StdEncoding.EncodeToString(o.Attachment)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc + "\r\n--" + boundary + "--\r\n")
 	}
 	return id, b.Bytes()
 }

@@ -1,10 +1,12 @@
 package probe
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -19,15 +21,49 @@ import (
 var ErrSubmit = errors.New("probe: submit")
 
 // Submit sends msg as the user acct over SMTP submission: implicit TLS or
-// STARTTLS per ep.TLS, AUTH PLAIN, MAIL FROM from, RCPT TO rcpt.
+// STARTTLS per ep.TLS, AUTH PLAIN, MAIL FROM from, RCPT TO rcpt. A zero acct
+// submits without authenticating (APC-01 probes that the target refuses it).
 func Submit(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account, from string, rcpt []string, msg []byte) error {
+	c, err := dialSMTP(ctx, ep, roots)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	if acct.Address != "" {
+		if err := c.Auth(sasl.NewPlainClient("", acct.Address, acct.Password)); err != nil {
+			return fmt.Errorf("%w: auth %s: %w", ErrSubmit, acct.Address, err)
+		}
+	}
+	return send(c, from, rcpt, msg)
+}
+
+// Relay sends msg to a provider's MX as another mail server would: STARTTLS
+// when ep says so, no authentication.
+func Relay(ctx context.Context, ep Endpoint, roots *x509.CertPool, from string, rcpt []string, msg []byte) error {
+	return Submit(ctx, ep, roots, Account{}, from, rcpt, msg)
+}
+
+func send(c *smtp.Client, from string, rcpt []string, msg []byte) error {
+	if err := c.SendMail(from, rcpt, bytes.NewReader(msg)); err != nil {
+		return fmt.Errorf("%w: %w", ErrSubmit, err)
+	}
+	if err := c.Quit(); err != nil {
+		return fmt.Errorf("%w: quit: %w", ErrSubmit, err)
+	}
+	return nil
+}
+
+// dialSMTP connects per ep.TLS: implicit TLS (default), STARTTLS or none.
+func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Client, error) {
 	cfg := &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12}
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	var c *smtp.Client
+	var conn net.Conn
 	var err error
 	switch ep.TLS {
 	case TLSStartTLS, TLSNone:
-		var conn net.Conn
 		if conn, err = d.DialContext(ctx, "tcp", ep.Addr()); err == nil {
 			if ep.TLS == TLSStartTLS {
 				c, err = smtp.NewClientStartTLS(conn, cfg)
@@ -36,7 +72,6 @@ func Submit(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account
 			}
 		}
 	default:
-		var conn net.Conn
 		if conn, err = (&tls.Dialer{NetDialer: d, Config: cfg}).DialContext(ctx, "tcp", ep.Addr()); err == nil {
 			c = smtp.NewClient(conn)
 		}
@@ -44,20 +79,74 @@ func Submit(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account
 	if err != nil {
 		if c != nil {
 			c.Close()
+		} else if conn != nil {
+			conn.Close()
 		}
+		return nil, fmt.Errorf("%w: connect %s: %w", ErrSubmit, ep.Addr(), err)
+	}
+	return c, nil
+}
+
+// ErrPlainAccepted is returned by SubmitPlaintext when the server let the
+// client authenticate without TLS.
+var ErrPlainAccepted = errors.New("probe: the server accepted AUTH without TLS")
+
+// SubmitPlaintext tries to authenticate over a plain TCP connection, as a
+// client that skips TLS would (APC-02, RFC 6109 §5.3). It speaks first
+// (EHLO without waiting for a greeting), so an implicit-TLS port fails the
+// handshake at once instead of both sides waiting. It returns nil when the
+// server refused: it closed the connection, answered something else than an
+// SMTP greeting, or answered AUTH with an error. It returns ErrPlainAccepted
+// when AUTH succeeded.
+func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", ep.Addr())
+	if err != nil {
 		return fmt.Errorf("%w: connect %s: %w", ErrSubmit, ep.Addr(), err)
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if err := c.Auth(sasl.NewPlainClient("", acct.Address, acct.Password)); err != nil {
-		return fmt.Errorf("%w: auth %s: %w", ErrSubmit, acct.Address, err)
+	if _, err := conn.Write([]byte("EHLO probe.pecspec.test\r\n")); err != nil {
+		return nil
 	}
-	if err := c.SendMail(from, rcpt, bytes.NewReader(msg)); err != nil {
-		return fmt.Errorf("%w: %w", ErrSubmit, err)
+	r := bufio.NewReader(conn)
+	// The greeting, then the EHLO reply: each ends with a "NNN " line.
+	for range 2 {
+		code, err := readReply(r)
+		if err != nil || (code != 220 && code != 250) {
+			return nil
+		}
 	}
-	if err := c.Quit(); err != nil {
-		return fmt.Errorf("%w: quit: %w", ErrSubmit, err)
+	auth := base64.StdEncoding.EncodeToString([]byte("\x00" + acct.Address + "\x00" + acct.Password))
+	if _, err := conn.Write([]byte("AUTH PLAIN " + auth + "\r\n")); err != nil {
+		return nil
+	}
+	if code, err := readReply(r); err == nil && code == 235 {
+		return ErrPlainAccepted
 	}
 	return nil
+}
+
+// readReply reads one (possibly multi-line) SMTP reply and returns its code.
+func readReply(r *bufio.Reader) (int, error) {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(line) < 4 {
+			return 0, fmt.Errorf("%w: short reply %q", ErrSubmit, line)
+		}
+		code := 0
+		for _, c := range []byte(line[:3]) {
+			if c < '0' || c > '9' {
+				return 0, fmt.Errorf("%w: reply %q", ErrSubmit, line)
+			}
+			code = code*10 + int(c-'0')
+		}
+		if line[3] == ' ' {
+			return code, nil
+		}
+	}
 }

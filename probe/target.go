@@ -40,6 +40,9 @@ type Target struct {
 	// Counterpart is the honest provider the suite pairs with the target for
 	// flows that need a second provider (the reference beta in the lab).
 	Counterpart *Target `yaml:"counterpart,omitempty"`
+	// External is an ordinary (non-PEC) mail domain the suite may use for
+	// external recipients and ordinary senders (RFC 6109 §2.2.1 "esterno").
+	External *Ordinary `yaml:"external,omitempty"`
 
 	dir string // directory of the file, for relative paths
 }
@@ -59,6 +62,25 @@ func (a Account) Handle() string {
 	}
 	local, _, _ := strings.Cut(a.Address, "@")
 	return local
+}
+
+// Ordinary is a plain mail domain: its MX (where ordinary mail is sent from)
+// and an IMAP server where the suite reads what its accounts received.
+type Ordinary struct {
+	Domain   string    `yaml:"domain"`
+	MX       Endpoint  `yaml:"mx"`
+	IMAP     Endpoint  `yaml:"imap"`
+	Accounts []Account `yaml:"accounts"`
+}
+
+// Account returns the ordinary account whose handle or address is name.
+func (o *Ordinary) Account(name string) (Account, bool) {
+	for _, a := range o.Accounts {
+		if a.Handle() == name || strings.EqualFold(a.Address, name) {
+			return a, true
+		}
+	}
+	return Account{}, false
 }
 
 // Endpoint is a host:port with its TLS mode: implicit, starttls or none.
@@ -154,6 +176,11 @@ func (t *Target) Validate() error {
 	}
 	if len(t.Accounts) == 0 {
 		bad("%s: no accounts", t.Name)
+	}
+	if x := t.External; x != nil {
+		if x.Domain == "" || x.MX.Port <= 0 || x.IMAP.Port <= 0 || len(x.Accounts) == 0 {
+			bad("%s: external needs domain, mx, imap and accounts", t.Name)
+		}
 	}
 	if t.Counterpart != nil {
 		if err := t.Counterpart.Validate(); err != nil {

@@ -19,11 +19,15 @@ func (tx *Tx) consegne() map[string][]*Msg {
 	return out
 }
 
-// delivered are the mailboxes where the envelope was captured.
+// delivered are the PEC (certificato) mailboxes where the envelope was
+// captured.
 func (tx *Tx) delivered() []string {
 	var out []string
+	cert := tx.certified()
 	for i, m := range tx.Msgs {
-		if m.Kind == pec.KindTrasporto {
+		// An esterno recipient gets the envelope and no receipt (RFC 6109
+		// §2.2.1; DM2005 art.6 c.7 covers PEC mailboxes only).
+		if m.Kind == pec.KindTrasporto && slices.Contains(cert, strings.ToLower(tx.Caps[i].Mailbox)) {
 			out = append(out, strings.ToLower(tx.Caps[i].Mailbox))
 		}
 	}

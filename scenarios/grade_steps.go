@@ -28,10 +28,12 @@ func messagesPass(ctx context.Context) error {
 	return failures(lines)
 }
 
-// transactionPasses grades the captured messages as one transaction.
+// transactionPasses grades the captured messages as one transaction (the
+// multi rules); only scenarios that capture the whole flow ask for it.
 func transactionPasses(ctx context.Context) error {
 	w := world(ctx)
 	vs := report.GradeTransaction(w.sub, w.caps, w.r.grading)
+	w.res.Transaction = vs
 	var lines []string
 	for _, v := range mustOf(vs) {
 		lines = append(lines, fmt.Sprintf("%s [%s]: %s", v.Rule, v.Section, v.Detail))

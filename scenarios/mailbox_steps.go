@@ -1,9 +1,12 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/probe"
@@ -11,47 +14,118 @@ import (
 )
 
 func registerMailboxSteps(sc stepRegistrar) {
-	sc.Step(`^(\w+) receives an acceptance receipt$`, receives(pec.KindAccettazione))
-	sc.Step(`^(\w+) receives a transport envelope$`, receives(pec.KindTrasporto))
-	sc.Step(`^the target's service mailbox receives a take-charge receipt$`, serviceReceives(pec.KindPresaInCarico))
-	sc.Step(`^(\w+) receives a delivery receipt of type "(completa|breve|sintetica)"$`, receivesDelivery)
+	sc.Step(`^`+partyExpr+` receives an acceptance receipt$`, receives(pec.KindAccettazione))
+	sc.Step(`^the acceptance receipt lists every recipient as certificato or esterno$`, acceptanceLists)
+	sc.Step(`^`+partyExpr+` receives a transport envelope$`, receives(pec.KindTrasporto))
+	sc.Step(`^`+partyExpr+` receives an anomaly envelope$`, receivesAnomaly)
+	sc.Step(`^the (target|counterpart)'s service mailbox receives a take-charge receipt(?: from the (target|counterpart))?$`, serviceReceives)
+	sc.Step(`^`+partyExpr+` receives a delivery receipt(?: of type "(completa|breve|sintetica)")?(?: for `+partyExpr+`)?$`, receivesDelivery)
+	sc.Step(`^`+partyExpr+` receives a non-delivery notice for `+partyExpr+`$`, receivesNonDelivery)
+	sc.Step(`^`+partyExpr+` receives a non-acceptance notice( for virus)?$`, receivesNonAcceptance)
+	sc.Step(`^`+partyExpr+` receives a (12|24) h timeout notice$`, receivesTimeout)
+	sc.Step(`^`+partyExpr+` has received (\d+) timeout notices? in all$`, timeoutCount)
+	sc.Step(`^`+partyExpr+` has received nothing about the message$`, receivedNothing)
 }
 
 // receives waits in handle's mailbox for a message of kind about the
 // submitted message.
-func receives(kind pec.Kind) func(ctx context.Context, handle string) error {
-	return func(ctx context.Context, handle string) error {
+func receives(kind pec.Kind) func(ctx context.Context, who string) error {
+	return func(ctx context.Context, who string) error {
 		w := world(ctx)
-		p, acct, err := w.account(handle)
+		p, err := w.party(who)
 		if err != nil {
 			return err
 		}
-		_, err = w.await(ctx, p, acct, kind, false)
+		_, err = w.await(ctx, p, false, string(kind), w.about(kind))
 		return err
 	}
 }
 
-func serviceReceives(kind pec.Kind) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		w := world(ctx)
-		t := w.r.opts.Target
-		if t.ReceiptsMailbox.Address == "" {
-			return fmt.Errorf("the target file names no receipts_mailbox")
+// about matches a message of kind that refers to the submitted message: by
+// X-Riferimento-Message-ID (receipts, RFC 6109 §2.1.1.1), by the daticert
+// msgid (so a receipt that lacks the header is still captured, and graded
+// GEN-15), or by the original it carries (envelopes and anomalies).
+func (w *World) about(kind pec.Kind) func(*pec.Message) bool {
+	id := normID(w.sub.MessageID)
+	return func(m *pec.Message) bool {
+		if m.Kind() != kind {
+			return false
 		}
-		_, err := w.await(ctx, t, t.ReceiptsMailbox, kind, true)
-		return err
+		if normID(m.Header(pec.HeaderRiferimentoMsgID)) == id {
+			return true
+		}
+		if m.Postacert != nil && m.Postacert.Dati.Msgid != nil && normID(*m.Postacert.Dati.Msgid) == id {
+			return true
+		}
+		return m.Original != nil && bytes.Contains(m.Original.Body, []byte(id))
 	}
 }
 
-func receivesDelivery(ctx context.Context, handle, tipo string) error {
+// serviceReceives waits for a presa in carico in a provider's mailReceipt
+// (RFC 6109 §3.2.1); "from the counterpart" narrows it to the one that
+// provider issued (gestore-emittente, its providerName).
+func serviceReceives(ctx context.Context, role, from string) error {
 	w := world(ctx)
-	p, acct, err := w.account(handle)
+	p, err := w.service(role)
 	if err != nil {
 		return err
 	}
-	m, err := w.await(ctx, p, acct, pec.KindAvvenutaConsegna, false)
+	match := w.about(pec.KindPresaInCarico)
+	if from != "" {
+		issuer, err := w.service(from)
+		if err != nil {
+			return err
+		}
+		name, base := issuer.provider.ProviderName, match
+		match = func(m *pec.Message) bool {
+			return base(m) && m.Postacert != nil && m.Postacert.Dati.GestoreEmittente == name
+		}
+	}
+	_, err = w.await(ctx, p, true, "take-charge receipt", match)
+	return err
+}
+
+func receivesAnomaly(ctx context.Context, who string) error {
+	w := world(ctx)
+	p, err := w.party(who)
 	if err != nil {
 		return err
+	}
+	_, err = w.await(ctx, p, false, "anomaly envelope", w.about(pec.KindAnomalia))
+	return err
+}
+
+// forRecipient narrows match to notices whose daticert consegna is addr
+// (one receipt per recipient, RFC 6109 §3.3.2).
+func forRecipient(match func(*pec.Message) bool, addr string) func(*pec.Message) bool {
+	if addr == "" {
+		return match
+	}
+	return func(m *pec.Message) bool {
+		return match(m) && m.Postacert != nil && m.Postacert.Dati.Consegna != nil && strings.EqualFold(*m.Postacert.Dati.Consegna, addr)
+	}
+}
+
+func receivesDelivery(ctx context.Context, who, tipo, rcpt string) error {
+	w := world(ctx)
+	p, err := w.party(who)
+	if err != nil {
+		return err
+	}
+	addr := ""
+	if rcpt != "" {
+		r, err := w.party(rcpt)
+		if err != nil {
+			return err
+		}
+		addr = r.Address()
+	}
+	m, err := w.await(ctx, p, false, "delivery receipt", forRecipient(w.about(pec.KindAvvenutaConsegna), addr))
+	if err != nil {
+		return err
+	}
+	if tipo == "" {
+		return nil
 	}
 	got := pec.TipoRicevuta("")
 	if m.Postacert != nil && m.Postacert.Dati.Ricevuta != nil {
@@ -63,14 +137,194 @@ func receivesDelivery(ctx context.Context, handle, tipo string) error {
 	return nil
 }
 
-// await waits (IMAP IDLE, deadline StepTimeout) for a message of kind whose
-// X-Riferimento-Message-ID is the submitted msgid, keeps it as evidence and
-// grades it.
-func (w *World) await(ctx context.Context, p *probe.Target, acct probe.Account, kind pec.Kind, service bool) (*pec.Message, error) {
+// receivesNonDelivery waits for the avviso di mancata consegna for rcpt
+// (RFC 6109 §3.3.3): errore no-dest for an unknown mailbox.
+func receivesNonDelivery(ctx context.Context, who, rcpt string) error {
+	w := world(ctx)
+	p, err := w.party(who)
+	if err != nil {
+		return err
+	}
+	r, err := w.party(rcpt)
+	if err != nil {
+		return err
+	}
+	m, err := w.await(ctx, p, false, "non-delivery notice", forRecipient(w.about(pec.KindErroreConsegna), r.Address()))
+	if err != nil {
+		return err
+	}
+	if r.unknown && m.Postacert != nil && m.Postacert.Errore != pec.ErroreNoDest {
+		return fmt.Errorf("non-delivery notice for an unknown mailbox with errore %q, want %q", m.Postacert.Errore, pec.ErroreNoDest)
+	}
+	return nil
+}
+
+// receivesNonAcceptance waits for the avviso di non accettazione (RFC 6109
+// §3.1.2; per virus §3.1.3: errore virus).
+func receivesNonAcceptance(ctx context.Context, who, virus string) error {
+	w := world(ctx)
+	if w.refusal != nil {
+		return fmt.Errorf("the submission was refused at SMTP level instead of a non-acceptance notice: %v", w.refusal)
+	}
+	p, err := w.party(who)
+	if err != nil {
+		return err
+	}
+	m, err := w.await(ctx, p, false, "non-acceptance notice", w.about(pec.KindNonAccettazione))
+	if err != nil {
+		return err
+	}
+	want := pec.ErroreAltro
+	if virus != "" {
+		want = pec.ErroreVirus
+	}
+	if m.Postacert != nil && m.Postacert.Errore != want {
+		return fmt.Errorf("non-acceptance notice with errore %q, want %q", m.Postacert.Errore, want)
+	}
+	return nil
+}
+
+// timeoutPhase tells the 12 h preavviso from the 24 h notice by their
+// daticert instants against the dispatch (the accettazione's): the 24 h one
+// comes at 22 h or later (TIM-04), the 12 h one before.
+func (w *World) timeoutPhase(m *pec.Message) string {
+	var t0 time.Time
+	for _, c := range w.caps {
+		if a := pec.Parse(c.Raw); a.Kind() == pec.KindAccettazione && a.Postacert != nil {
+			t0, _ = a.Postacert.Dati.Data.Instant()
+		}
+	}
+	if m.Postacert == nil || t0.IsZero() {
+		return ""
+	}
+	t, err := m.Postacert.Dati.Data.Instant()
+	if err != nil {
+		return ""
+	}
+	if t.Sub(t0) >= 22*time.Hour {
+		return "24"
+	}
+	return "12"
+}
+
+func receivesTimeout(ctx context.Context, who, phase string) error {
+	w := world(ctx)
+	p, err := w.party(who)
+	if err != nil {
+		return err
+	}
+	about := w.about(pec.KindPreavvisoErroreConsegna)
+	_, err = w.await(ctx, p, false, phase+" h timeout notice", func(m *pec.Message) bool {
+		return about(m) && w.timeoutPhase(m) == phase
+	})
+	return err
+}
+
+// timeoutCount checks, after the notices waited for, that no other timeout
+// notice about the message is in the mailbox (TIM-05).
+func timeoutCount(ctx context.Context, who string, n int) error {
+	w := world(ctx)
+	msgs, err := w.allAbout(ctx, who)
+	if err != nil {
+		return err
+	}
+	got := 0
+	for _, m := range msgs {
+		if m.Kind() == pec.KindPreavvisoErroreConsegna {
+			got++
+		}
+	}
+	if got != n {
+		return fmt.Errorf("%d timeout notices about %s, want %d", got, w.sub.MessageID, n)
+	}
+	return nil
+}
+
+// receivedNothing checks that who's mailbox holds nothing about the
+// message now (after the notice that closed the flow came).
+func receivedNothing(ctx context.Context, who string) error {
+	w := world(ctx)
+	msgs, err := w.allAbout(ctx, who)
+	if err != nil {
+		return err
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("%s received a %s about %s", who, msgs[0].Kind(), w.sub.MessageID)
+	}
+	return nil
+}
+
+// allAbout returns every message in who's mailbox that refers to the
+// submitted message, whatever its kind.
+func (w *World) allAbout(ctx context.Context, who string) ([]*pec.Message, error) {
+	p, err := w.party(who)
+	if err != nil {
+		return nil, err
+	}
+	box, err := w.mailbox(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
+	all, err := box.Fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := []byte(normID(w.sub.MessageID))
+	var out []*pec.Message
+	for _, f := range all {
+		if bytes.Contains(f.Raw, id) {
+			out = append(out, pec.Parse(f.Raw))
+		}
+	}
+	return out, nil
+}
+
+// acceptanceLists checks the accettazione's destinatari against the
+// submission: every recipient once, certificato for PEC providers, esterno
+// for the external domain (RFC 6109 §3.1.4, ACC rules).
+func acceptanceLists(ctx context.Context) error {
+	w := world(ctx)
+	var acc *pec.Message
+	for _, c := range w.caps {
+		if m := pec.Parse(c.Raw); m.Kind() == pec.KindAccettazione {
+			acc = m
+		}
+	}
+	if acc == nil || acc.Postacert == nil {
+		return fmt.Errorf("no acceptance receipt with daticert was captured")
+	}
+	got := map[string]string{}
+	for _, d := range acc.Postacert.Intestazione.Destinatari {
+		got[strings.ToLower(strings.TrimSpace(d.Indirizzo))] = d.Tipo
+	}
+	var bad []string
+	for _, p := range w.rcpts {
+		want := pec.DestCertificato
+		if p.provider == nil {
+			want = pec.DestEsterno
+		}
+		if t, ok := got[strings.ToLower(p.Address())]; !ok || t != want {
+			bad = append(bad, fmt.Sprintf("%s: %q, want %q", p.Address(), t, want))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("acceptance receipt destinatari: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// await waits (IMAP IDLE, deadline StepTimeout) for a message matching
+// match in p's mailbox, keeps it as evidence and grades it.
+func (w *World) await(ctx context.Context, p *party, service bool, what string, match func(*pec.Message) bool) (*pec.Message, error) {
 	if w.sub.MessageID == "" {
 		return nil, fmt.Errorf("nothing was submitted in this scenario")
 	}
-	box, err := w.mailbox(ctx, p, acct)
+	if w.refusal != nil {
+		return nil, fmt.Errorf("the submission was refused: %v", w.refusal)
+	}
+	box, err := w.mailbox(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -79,20 +333,49 @@ func (w *World) await(ctx context.Context, p *probe.Target, acct probe.Account, 
 	var found *pec.Message
 	f, err := box.WaitFor(ctx, func(raw []byte) bool {
 		m := pec.Parse(raw)
-		if m.Kind() == kind && normID(m.Header(pec.HeaderRiferimentoMsgID)) == normID(w.sub.MessageID) {
+		if match(m) {
 			found = m
 			return true
 		}
 		return false
 	})
 	if errors.Is(err, probe.ErrTimeout) {
-		return nil, fmt.Errorf("no %s about %s reached %s within %v", kind, w.sub.MessageID, acct.Address, w.r.opts.StepTimeout)
+		err := fmt.Errorf("no %s about %s reached %s within %v", what, w.sub.MessageID, p.Address(), w.r.opts.StepTimeout)
+		return nil, &ruleError{rule: w.missingRule(what), err: err}
 	}
 	if err != nil {
 		return nil, err
 	}
-	w.capture(acct.Address, service, f.Raw)
+	w.capture(p.Address(), service, f.Raw)
 	return found, nil
+}
+
+// missingRule names the rule a missing message breaks.
+func (w *World) missingRule(what string) string {
+	switch {
+	case what == "non-acceptance notice" && w.procedureRule() != "":
+		return w.procedureRule()
+	case what == "24 h timeout notice":
+		return "TIM-04"
+	}
+	for _, k := range []pec.Kind{pec.KindAccettazione, pec.KindTrasporto, pec.KindPresaInCarico,
+		pec.KindAvvenutaConsegna, pec.KindErroreConsegna, pec.KindNonAccettazione,
+		pec.KindPreavvisoErroreConsegna, pec.KindAnomalia, pec.KindRilevazioneVirus} {
+		if what == string(k) || what == kindWords[k] {
+			return requiredBy[string(k)]
+		}
+	}
+	return requiredBy[what]
+}
+
+// kindWords are the words the steps use for each kind in their messages.
+var kindWords = map[pec.Kind]string{
+	pec.KindPresaInCarico:           "take-charge receipt",
+	pec.KindAvvenutaConsegna:        "delivery receipt",
+	pec.KindErroreConsegna:          "non-delivery notice",
+	pec.KindNonAccettazione:         "non-acceptance notice",
+	pec.KindPreavvisoErroreConsegna: "12 h timeout notice",
+	pec.KindAnomalia:                "anomaly envelope",
 }
 
 // capture saves a message as evidence and grades it.
@@ -107,11 +390,5 @@ func (w *World) capture(mailbox string, service bool, raw []byte) {
 }
 
 func normID(s string) string {
-	for len(s) > 0 && (s[0] == '<' || s[0] == ' ') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == '>' || s[len(s)-1] == ' ') {
-		s = s[:len(s)-1]
-	}
-	return s
+	return strings.Trim(s, "<> ")
 }

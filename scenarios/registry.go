@@ -14,6 +14,7 @@ func registeredExpressions() []*regexp.Regexp {
 	registerSubmitSteps(rec)
 	registerMailboxSteps(rec)
 	registerGradeSteps(rec)
+	registerControlSteps(rec)
 	for _, e := range rec.exprs {
 		out = append(out, regexp.MustCompile(e))
 	}

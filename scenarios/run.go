@@ -35,13 +35,18 @@ type Options struct {
 	StepTimeout time.Duration // deadline of each waiting step; default 60s
 	Console     io.Writer     // live progress and the final tables; nil = discard
 	Features    fs.FS         // default features.FS
-	TestingT    *testing.T
+	// Expect lists the failures the run expects (--expect): the run passes
+	// when every failure is expected and every expectation happened.
+	Expect   []Expectation
+	TestingT *testing.T
 }
 
 // Result counts a run's scenarios.
 type Result struct {
 	Scenarios, Passed, Failed, Undefined int
 	MustFailures                         int
+	// Outcome sorts the failures against Options.Expect.
+	Outcome Outcome
 }
 
 // ErrHarness marks problems of the harness or its configuration (exit code 2).
@@ -111,8 +116,18 @@ func newRunner(opts Options) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	grading := report.Options{Trust: trust}
+	if opts.Target.LDAPURL != "" {
+		// The grader's own reading of the index the target uses: the infra
+		// rules (SIG-09, CRT-01, ACC-05, PIC-02, ...) need it.
+		ix, err := report.LoadIndex(opts.Target.LDAPURL)
+		if err != nil {
+			return nil, fmt.Errorf("%w: index %s: %v", ErrHarness, opts.Target.LDAPURL, err)
+		}
+		grading.Index = ix
+	}
 	return &runner{opts: opts, console: opts.Console, trust: trust,
-		evidence: &probe.Evidence{Out: opts.Out}, grading: report.Options{Trust: trust}}, nil
+		evidence: &probe.Evidence{Out: opts.Out}, grading: grading}, nil
 }
 
 // preflight checks that every endpoint of the target (and its counterpart)

@@ -2,17 +2,28 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
+	"github.com/pecspec/pecspec/fixtures"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
 )
 
 func registerSubmitSteps(sc stepRegistrar) {
 	sc.Step(`^the target and its counterpart are reachable$`, reachable)
-	sc.Step(`^(\w+) sends a certified message to (\w+) at the counterpart$`, sendsToCounterpart)
+	sc.Step(`^`+partyExpr+` sends a certified message( with an attachment)? to `+listExpr+`(?: with `+listExpr+` in Cc)?(?: with receipt type "(completa|breve|sintetica)")?$`, sendsCertified)
+	sc.Step(`^`+partyExpr+` sends a certified message carrying a test virus to `+listExpr+`$`, sendsVirus)
+	sc.Step(`^`+partyExpr+` submits a message to `+partyExpr+` (without authenticating|over a connection without TLS|in the name of another user of the target)$`, submitsInsecure)
+	sc.Step(`^`+partyExpr+` submits a message to `+partyExpr+` ((?:with|without) an? .+|whose .+)$`, submitsFaulty)
+	sc.Step(`^the submission is refused$`, submissionRefused)
+	sc.Step(`^`+partyExpr+` sends an ordinary message to `+partyExpr+`$`, sendsOrdinary)
 }
 
 // reachable dials every endpoint of the target and the counterpart.
@@ -34,31 +45,245 @@ func reachable(ctx context.Context) error {
 	return nil
 }
 
-// sendsToCounterpart submits a new certified message as a user of the target.
-func sendsToCounterpart(ctx context.Context, from, to string) error {
+// subject is the subject of what the scenario sends: the scenario's slug and
+// its token (admin API holds match the token).
+func (w *World) subject() string { return "pecspec " + probe.Slug(w.res.Name) + " " + w.token }
+
+// sendsCertified submits a certified message (RFC 6109 §3.1.1) as a user of
+// a provider, with To, optional Cc and an optional X-TipoRicevuta.
+func sendsCertified(ctx context.Context, from, attach, to, cc, tipo string) error {
 	w := world(ctx)
-	t := w.r.opts.Target
-	sender, ok := t.Account(from)
-	if !ok {
-		return fmt.Errorf("no account %q at the target %s", from, t.Name)
-	}
-	rcpt, err := w.counterpartAccount(to)
+	w.attach = attach != ""
+	return w.sendCertified(ctx, from, to, cc, tipo, nil)
+}
+
+// sendsVirus submits a certified message whose body carries the EICAR test
+// string (APC-09, RFC 6109 §3.1.3).
+func sendsVirus(ctx context.Context, from, to string) error {
+	return world(ctx).sendCertified(ctx, from, to, "", "", fixtures.EICAR)
+}
+
+func (w *World) sendCertified(ctx context.Context, from, to, cc, tipo string, extra []byte) error {
+	sender, err := w.party(from)
 	if err != nil {
 		return err
 	}
-	subject := "pecspec " + probe.Slug(w.res.Name)
-	id, raw := probe.NewOriginal(sender.Address, []string{rcpt.Address}, nil, subject,
-		"Messaggio di prova di pecspec.\nScenario: "+w.res.Name+"\n")
+	if sender.provider == nil || sender.unknown {
+		return fmt.Errorf("%s is not a user of a PEC provider", from)
+	}
+	tos, err := w.partyList(to)
+	if err != nil {
+		return err
+	}
+	var ccs []*party
+	if cc != "" {
+		if ccs, err = w.partyList(cc); err != nil {
+			return err
+		}
+	}
+	o := probe.Original{From: sender.Address(), Subject: w.subject(), TipoRicevuta: tipo,
+		Body: "Messaggio di prova di pecspec.\nScenario: " + w.res.Name + "\n"}
+	if w.attach {
+		o.Attachment, o.AttachmentName = []byte("Allegato di prova di pecspec: "+w.token+"\n"), "allegato.txt"
+	}
+	for _, p := range tos {
+		o.To = append(o.To, p.Address())
+	}
+	for _, p := range ccs {
+		o.Cc = append(o.Cc, p.Address())
+	}
+	id, raw := o.Build()
+	if extra != nil {
+		raw = append(append(raw, extra...), "\r\n"...)
+	}
+	var rcpt []string // RCPT TO: each address once, though it be in To and Cc
+	for _, a := range append(append([]string(nil), o.To...), o.Cc...) {
+		if !slices.ContainsFunc(rcpt, func(r string) bool { return strings.EqualFold(r, a) }) {
+			rcpt = append(rcpt, a)
+		}
+	}
+	w.sender, w.rcpts = sender, append(tos, ccs...)
+	w.sub = report.Submission{Sender: sender.Address(), To: o.To, Cc: o.Cc, MessageID: id}
+	return w.submit(ctx, sender, sender.Address(), rcpt, raw)
+}
+
+// submit keeps raw as evidence and submits it as sender.
+func (w *World) submit(ctx context.Context, sender *party, mailFrom string, rcpt []string, raw []byte) error {
 	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
 		w.res.Sent = append(w.res.Sent, rel)
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	if err := probe.Submit(ctx, t.Submission, w.r.trust, sender, sender.Address, []string{rcpt.Address}, raw); err != nil {
+	return probe.Submit(ctx, sender.provider.Submission, w.r.trust, sender.account, mailFrom, rcpt, raw)
+}
+
+// faults are the formal faults of a submission the access point must answer
+// with an avviso di non accettazione (RFC 6109 §3.1.1, APC-03…08, APC-11):
+// each edits the original's header fields, MAIL FROM or RCPT TO.
+var faults = map[string]func(f *fault){
+	"without a From header":             func(f *fault) { f.drop("From") },
+	"without a To header":               func(f *fault) { f.drop("To") },
+	"whose From differs from MAIL FROM": func(f *fault) { f.set("From", "altro-mittente@"+f.domain) },
+	"with a recipient not in To or Cc":  func(f *fault) { f.rcpt = append(f.rcpt, "terzo@"+f.rcptDomain) },
+	"with a Bcc header":                 func(f *fault) { f.set("Bcc", "nascosto@"+f.rcptDomain) },
+	"whose size times recipients exceeds 30 MB": func(f *fault) {
+		f.body = bigBody(16 << 20)
+		f.set("To", f.rcpt[0]+", "+f.from)
+		f.rcpt = append(f.rcpt, f.from)
+	},
+}
+
+// fault is a submission being spoiled.
+type fault struct {
+	header             []string // "Name: value" lines
+	body               string
+	from               string
+	domain, rcptDomain string
+	rcpt               []string
+}
+
+func (f *fault) drop(name string) {
+	out := f.header[:0]
+	for _, h := range f.header {
+		if !strings.HasPrefix(strings.ToLower(h), strings.ToLower(name)+":") {
+			out = append(out, h)
+		}
+	}
+	f.header = out
+}
+
+func (f *fault) set(name, value string) {
+	f.drop(name)
+	f.header = append(f.header, name+": "+value)
+}
+
+func bigBody(n int) string {
+	line := strings.Repeat("x", 76) + "\r\n"
+	return strings.Repeat(line, n/len(line)+1)
+}
+
+// oneToOne resolves a sender and one recipient, builds an original from one
+// to the other with body, and makes it the scenario's submission.
+func (w *World) oneToOne(from, to, body string) (sender, rcpt *party, raw []byte, err error) {
+	if sender, err = w.party(from); err != nil {
+		return nil, nil, nil, err
+	}
+	if rcpt, err = w.party(to); err != nil {
+		return nil, nil, nil, err
+	}
+	id, raw := probe.Original{From: sender.Address(), To: []string{rcpt.Address()}, Subject: w.subject(), Body: body}.Build()
+	w.sender, w.rcpts = sender, []*party{rcpt}
+	w.sub = report.Submission{Sender: sender.Address(), To: []string{rcpt.Address()}, MessageID: id}
+	return sender, rcpt, raw, nil
+}
+
+// submitsFaulty submits a message to rcpt spoiled by the named fault.
+func submitsFaulty(ctx context.Context, from, to, name string) error {
+	w := world(ctx)
+	spoil, ok := faults[name]
+	if !ok {
+		return fmt.Errorf("unknown fault %q (known: %s)", name, strings.Join(sortedKeys(faults), "; "))
+	}
+	sender, rcpt, raw, err := w.oneToOne(from, to, "Messaggio di prova di pecspec con un difetto formale: "+name+"\n")
+	if err != nil {
 		return err
 	}
-	w.bound[from] = binding{t, sender}
-	w.bound[to] = binding{t.Counterpart, rcpt}
-	w.sub = report.Submission{Sender: sender.Address, To: []string{rcpt.Address}, MessageID: id}
+	if sender.provider == nil {
+		return fmt.Errorf("%s is not a user of a PEC provider", from)
+	}
+	head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+	f := &fault{header: strings.Split(head, "\r\n"), body: body, from: sender.Address(),
+		domain: sender.provider.Domains[0], rcpt: []string{rcpt.Address()}}
+	_, f.rcptDomain, _ = strings.Cut(rcpt.Address(), "@")
+	spoil(f)
+	msg := []byte(strings.Join(f.header, "\r\n") + "\r\n\r\n" + f.body)
+	// A refusal at SMTP level is recorded, not a step error: the notice
+	// steps then report it as the reason no notice came.
+	w.refusal, w.tried = w.submit(ctx, sender, sender.Address(), f.rcpt, msg), true
 	return nil
+}
+
+// submitsInsecure tries a submission the target must refuse at the protocol
+// level: without AUTH (APC-01, RFC 6109 §5.2), without TLS (APC-02, §5.3),
+// or authenticated as the sender with MAIL FROM and From of another user
+// (APC-11, §5.2). The refusal is recorded for "the submission is refused".
+func submitsInsecure(ctx context.Context, from, to, how string) error {
+	w := world(ctx)
+	sender, rcpt, raw, err := w.oneToOne(from, to, "Invio che il gestore deve rifiutare: "+how+"\n")
+	if err != nil {
+		return err
+	}
+	if sender.provider == nil {
+		return fmt.Errorf("%s is not a user of a PEC provider", from)
+	}
+	ep, acct, mailFrom := sender.provider.Submission, sender.account, sender.Address()
+	switch how {
+	case "without authenticating":
+		acct = probe.Account{}
+	case "over a connection without TLS":
+		ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+		defer cancel()
+		w.tried = true
+		switch err := probe.SubmitPlaintext(ctx, ep, acct); {
+		case errors.Is(err, probe.ErrPlainAccepted):
+			w.refusal = nil
+		case err != nil:
+			return err
+		default:
+			w.refusal = errors.New("no authentication without TLS")
+		}
+		return nil
+	default:
+		for _, a := range sender.provider.Accounts {
+			if !strings.EqualFold(a.Address, sender.Address()) {
+				mailFrom = a.Address
+			}
+		}
+		if mailFrom == sender.Address() {
+			return fmt.Errorf("%s has no second account to impersonate", sender.provider.Name)
+		}
+		raw = []byte(strings.Replace(string(raw), "From: "+sender.Address(), "From: "+mailFrom, 1))
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
+	w.refusal = probe.Submit(ctx, ep, w.r.trust, acct, mailFrom, []string{rcpt.Address()}, raw)
+	w.tried = true
+	return nil
+}
+
+// submissionRefused passes when the last protocol-level submission failed
+// with an SMTP error or the connection was refused at TLS or greeting.
+func submissionRefused(ctx context.Context) error {
+	w := world(ctx)
+	if !w.tried {
+		return fmt.Errorf("no submission was tried at protocol level in this scenario")
+	}
+	if w.refusal == nil {
+		return &ruleError{rule: w.procedureRule(), err: fmt.Errorf("the target accepted the submission %s", w.sub.MessageID)}
+	}
+	var se *smtp.SMTPError
+	if errors.As(w.refusal, &se) && se.Code < 400 {
+		return fmt.Errorf("the target answered %d, not a refusal", se.Code)
+	}
+	return nil
+}
+
+// sendsOrdinary sends an ordinary (unsigned) message from a user of the
+// external domain straight to the recipient provider's MX, as the ordinary
+// domain's server would (RFC 6109 §3.2.2: it must become a busta di anomalia).
+func sendsOrdinary(ctx context.Context, from, to string) error {
+	w := world(ctx)
+	sender, rcpt, raw, err := w.oneToOne(from, to, "Posta ordinaria inviata da pecspec.\n")
+	if err != nil {
+		return err
+	}
+	if rcpt.provider == nil {
+		return fmt.Errorf("%s is not a user of a PEC provider", to)
+	}
+	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
+		w.res.Sent = append(w.res.Sent, rel)
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
+	return probe.Relay(ctx, rcpt.provider.MX, w.r.trust, sender.Address(), []string{rcpt.Address()}, raw)
 }

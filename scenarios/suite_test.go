@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,8 @@ func TestSuiteOnReference(t *testing.T) {
 			t.Errorf("no %s captured", k)
 		}
 	}
+	tagsAreGraded(t, sum)
+	sameOnBeta(t, l.TargetFileOf("beta"), sum)
 	offlineTransactionsAgree(t, l.CAFile(), l.LDAPURL, out, sum)
 	opensslVerifies(t, l.CAFile(), kinds)
 	xmllintValidates(t, kinds)
@@ -88,6 +91,9 @@ func offlineTransactionsAgree(t *testing.T, ca, ldapURL, out string, sum scenari
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(sc.Transaction) == 0 {
+			g.Transaction = nil // a scenario that stops before the end of the flow grades no transaction
+		}
 		if f := g.MustFailures(); len(f) > 0 {
 			t.Errorf("%s offline with the index: MUST failures %+v", sc.Name, f)
 		}
@@ -106,6 +112,92 @@ func offlineTransactionsAgree(t *testing.T, ca, ldapURL, out string, sum scenari
 						t.Errorf("%s %s with the lab index: %s %s", m.Kind, id, v.Status, v.Detail)
 					}
 				}
+			}
+		}
+	}
+}
+
+// sameOnBeta runs the suite again, on the same lab, with beta as the target
+// through the target file the lab writes for it (alpha as counterpart): the
+// suite knows nothing of the target but that file, so every scenario must
+// end as it did against alpha and grade the same rules. An expectation for
+// a failure that does not happen makes the run fail as stale.
+func sameOnBeta(t *testing.T, file string, onAlpha scenarios.Summary) {
+	target, err := probe.LoadTarget(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target.Name != "beta" || target.Counterpart == nil || target.Counterpart.Name != "alpha" {
+		t.Fatalf("%s: target %s, counterpart %+v", file, target.Name, target.Counterpart)
+	}
+	out := t.TempDir()
+	var console bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stale := scenarios.Expectation{Rule: "GEN-15", Reason: "a failure beta does not have"}
+	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: out, StepTimeout: 30 * time.Second,
+		Console: &console, Expect: []scenarios.Expectation{stale}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed+res.Undefined > 0 || res.MustFailures > 0 {
+		t.Errorf("against beta: %+v\n%s", res, console.String())
+	}
+	if res.Outcome.Pass() || len(res.Outcome.Stale) != 1 || !strings.Contains(console.String(), "STALE expectation GEN-15") {
+		t.Errorf("a stale expectation did not fail the run: %+v", res.Outcome)
+	}
+	onBeta := readSummary(t, out)
+	graded := func(s scenarios.Summary) map[string]string {
+		m := map[string]string{}
+		for _, sc := range s.Scenarios {
+			var rules []string
+			vs := sc.Transaction
+			for _, msg := range sc.Messages {
+				vs = append(vs, msg.Verdicts...)
+			}
+			for _, v := range vs {
+				if v.Status == report.Pass || v.Status == report.Fail {
+					rules = append(rules, v.Rule)
+				}
+			}
+			slices.Sort(rules)
+			m[sc.Name] = sc.Status + " " + strings.Join(slices.Compact(rules), " ")
+		}
+		return m
+	}
+	a, b := graded(onAlpha), graded(onBeta)
+	if len(a) != len(b) {
+		t.Errorf("%d scenarios against alpha, %d against beta", len(a), len(b))
+	}
+	for name, want := range a {
+		if b[name] != want {
+			t.Errorf("%s:\n  alpha: %s\n  beta:  %s", name, want, b[name])
+		}
+	}
+}
+
+// tagsAreGraded: a scenario tagged with a rule the grader judges on messages
+// gave that rule a pass or fail verdict in the run (the coverage table is
+// built from tags, so a tag must not claim what the scenario does not grade).
+func tagsAreGraded(t *testing.T, sum scenarios.Summary) {
+	messageLevel := map[string]bool{}
+	for _, r := range report.Catalogue() {
+		messageLevel[r.ID] = true
+	}
+	for _, sc := range sum.Scenarios {
+		graded := map[string]bool{}
+		vs := sc.Transaction
+		for _, m := range sc.Messages {
+			vs = append(vs, m.Verdicts...)
+		}
+		for _, v := range vs {
+			if v.Status == report.Pass || v.Status == report.Fail {
+				graded[v.Rule] = true
+			}
+		}
+		for _, tag := range sc.Tags {
+			if id := strings.TrimPrefix(tag, "@"); messageLevel[id] && !graded[id] {
+				t.Errorf("%q is tagged %s but gave it no pass or fail verdict", sc.Name, tag)
 			}
 		}
 	}
@@ -143,6 +235,9 @@ func xmllintValidates(t *testing.T, files map[pec.Kind]string) {
 		raw, _ := os.ReadFile(f)
 		m := pec.Parse(raw)
 		if m.Daticert == nil {
+			if k == pec.KindAnomalia {
+				continue // a busta di anomalia has no daticert (RFC 6109 §3.2.2)
+			}
 			t.Errorf("%s: no daticert.xml", k)
 			continue
 		}

@@ -15,11 +15,15 @@ import (
 
 // Summary is summary.json (the run's output contract).
 type Summary struct {
-	Target    string            `json:"target"`
-	Seed      int64             `json:"seed"`
-	Started   time.Time         `json:"started"`
-	Finished  time.Time         `json:"finished"`
-	Totals    Totals            `json:"totals"`
+	Target   string    `json:"target"`
+	Seed     int64     `json:"seed"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Totals   Totals    `json:"totals"`
+	// Outcome is the run's failures sorted against --expect (all of them
+	// unexpected without one); the run passes when it has neither
+	// unexpected failures nor stale expectations.
+	Outcome   Outcome           `json:"outcome"`
 	Scenarios []*ScenarioResult `json:"scenarios"`
 }
 
@@ -42,6 +46,7 @@ type ScenarioResult struct {
 	Tags        []string         `json:"tags"`
 	Status      string           `json:"status"`
 	Error       string           `json:"error,omitempty"`
+	FailedRule  string           `json:"failed_rule,omitempty"` // the rule a failed step names
 	Sent        []string         `json:"sent"`
 	Messages    []MessageResult  `json:"messages"`
 	Transaction []report.Verdict `json:"transaction"`
@@ -75,6 +80,7 @@ func (r *runner) summary() *Summary {
 			}
 		}
 	}
+	defer func() { s.Outcome = Judge(s.Failures(), r.opts.Expect) }()
 	for _, sc := range s.Scenarios {
 		t.Scenarios++
 		switch sc.Status {
@@ -108,7 +114,7 @@ func (r *runner) writeSummary() error {
 func (r *runner) result() Result {
 	t := r.summary().Totals
 	return Result{Scenarios: t.Scenarios, Passed: t.Passed, Failed: t.Failed, Undefined: t.Undefined,
-		MustFailures: t.MustFailures}
+		MustFailures: t.MustFailures, Outcome: r.summary().Outcome}
 }
 
 // printTables prints the totals by flow tag and by rule family.
@@ -149,6 +155,12 @@ func (r *runner) printTables(res Result) {
 	for _, fam := range sortedKeys(fams) {
 		c := fams[fam]
 		fmt.Fprintf(w, "%-8s %6d %6d %6d %6d %6d\n", fam, c[report.Pass], c[report.Fail], c[report.Warn], c[report.NA], c[report.Error])
+	}
+	for _, f := range s.Outcome.Expected {
+		fmt.Fprintf(w, "expected failure  %s  %s: %s\n", f.Rule, f.Scenario, f.Detail)
+	}
+	for _, e := range s.Outcome.Stale {
+		fmt.Fprintf(w, "STALE expectation %s  %s: it no longer fails (%s)\n", e.Rule, e.Scenario, e.Reason)
 	}
 	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d undefined; %d messages, %d MUST failures (%s)\n",
 		res.Scenarios, res.Passed, res.Failed, res.Undefined, s.Totals.Messages, res.MustFailures,

@@ -25,6 +25,11 @@ type runner struct {
 	evidence *probe.Evidence
 	grading  report.Options
 
+	// clock is held shared by every scenario and exclusively by those that
+	// move the target's clock or hold the counterpart's work (@exclusive):
+	// advancing a clock under another scenario would fire its timers.
+	clock sync.RWMutex
+
 	mu                sync.Mutex
 	results           []*ScenarioResult
 	started, finished time.Time
@@ -37,15 +42,21 @@ type World struct {
 	sub   report.Submission
 	caps  []report.Captured
 	boxes map[string]*probe.Mailbox
-	// bound maps a handle to the provider and account a step bound it to
-	// ("bob at the counterpart"), so later steps mean the same mailbox.
-	bound  map[string]binding
-	failed []string // MUST failures found by the grading steps
-}
-
-type binding struct {
-	provider *probe.Target
-	account  probe.Account
+	// parties maps a handle (and handle@role) to the mailbox a step bound
+	// it to ("bob at the counterpart"), so later steps mean the same one.
+	parties map[string]*party
+	sender  *party
+	// rcpts are the submission's recipients, To then Cc.
+	rcpts []*party
+	// token is unique to the scenario and in the subject of what it sends:
+	// the admin API holds match it.
+	token  string
+	unlock func() // releases the run's clock lock
+	holds  bool   // the counterpart holds something for this scenario
+	// tried and refusal record a protocol-level submission attempt.
+	tried   bool
+	refusal error
+	attach  bool // the next certified message carries an attachment
 }
 
 type worldKey struct{}
@@ -55,20 +66,29 @@ func world(ctx context.Context) *World { return ctx.Value(worldKey{}).(*World) }
 // initialize registers the steps and the hooks of one scenario.
 func (r *runner) initialize(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
-		w := &World{r: r, boxes: map[string]*probe.Mailbox{}, bound: map[string]binding{}, res: &ScenarioResult{Name: s.Name, Feature: s.Uri}}
+		w := &World{r: r, boxes: map[string]*probe.Mailbox{}, parties: map[string]*party{},
+			res: &ScenarioResult{Name: s.Name, Feature: s.Uri}, token: "T" + unknownLocal()[8:]}
+		exclusive := false
 		for _, t := range s.Tags {
 			w.res.Tags = append(w.res.Tags, t.Name)
+			exclusive = exclusive || t.Name == tagExclusive
 		}
+		w.unlock = r.lockClock(exclusive)
 		return context.WithValue(ctx, worldKey{}, w), nil
 	})
 	registerSubmitSteps(sc)
 	registerMailboxSteps(sc)
 	registerGradeSteps(sc)
+	registerControlSteps(sc)
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		w := world(ctx)
+		if w.holds {
+			w.dropHolds(ctx)
+		}
 		for _, b := range w.boxes {
 			b.Close()
 		}
+		w.unlock()
 		w.finish(err)
 		return ctx, nil
 	})
@@ -86,13 +106,16 @@ func (w *World) finish(err error) {
 		res.Status, res.Error = "pending", err.Error()
 	default:
 		res.Status, res.Error = "failed", err.Error()
+		var re *ruleError
+		if errors.As(err, &re) {
+			res.FailedRule = re.rule
+		}
 		if trace := fmt.Sprintf("%+v", err); trace != err.Error() && strings.Contains(trace, "runtime error") {
 			// A panic in a step is a harness bug: show where (godog keeps the stack).
 			fmt.Fprintf(w.r.console, "harness panic in %q:\n%s\n", res.Name, trace)
 		}
 	}
 	if len(w.caps) > 0 && w.sub.MessageID != "" {
-		res.Transaction = report.GradeTransaction(w.sub, w.caps, w.r.grading)
 		w.saveManifest()
 	}
 	w.r.mu.Lock()
@@ -110,6 +133,18 @@ func (w *World) finish(err error) {
 	fmt.Fprintln(w.r.console, line)
 }
 
+// tagExclusive marks scenarios that run alone (they move a clock).
+const tagExclusive = "@exclusive"
+
+func (r *runner) lockClock(exclusive bool) func() {
+	if exclusive {
+		r.clock.Lock()
+		return r.clock.Unlock
+	}
+	r.clock.RLock()
+	return r.clock.RUnlock
+}
+
 func mustOf(vs []report.Verdict) []report.Verdict {
 	var out []report.Verdict
 	for _, v := range vs {
@@ -118,53 +153,6 @@ func mustOf(vs []report.Verdict) []report.Verdict {
 		}
 	}
 	return out
-}
-
-// account finds a handle ("alice"): as bound earlier in the scenario, else in
-// the target, then in the counterpart.
-func (w *World) account(handle string) (*probe.Target, probe.Account, error) {
-	if b, ok := w.bound[handle]; ok {
-		return b.provider, b.account, nil
-	}
-	t := w.r.opts.Target
-	for _, p := range []*probe.Target{t, t.Counterpart} {
-		if p == nil {
-			continue
-		}
-		if a, ok := p.Account(handle); ok {
-			return p, a, nil
-		}
-	}
-	return nil, probe.Account{}, fmt.Errorf("no account %q in the target file", handle)
-}
-
-// counterpartAccount finds a handle in the counterpart only.
-func (w *World) counterpartAccount(handle string) (probe.Account, error) {
-	cp := w.r.opts.Target.Counterpart
-	if cp == nil {
-		return probe.Account{}, fmt.Errorf("the target file names no counterpart provider")
-	}
-	a, ok := cp.Account(handle)
-	if !ok {
-		return probe.Account{}, fmt.Errorf("no account %q at the counterpart %s", handle, cp.Name)
-	}
-	return a, nil
-}
-
-// mailbox returns an open IMAP session on acct at provider p (one per
-// scenario and account).
-func (w *World) mailbox(ctx context.Context, p *probe.Target, acct probe.Account) (*probe.Mailbox, error) {
-	if b, ok := w.boxes[strings.ToLower(acct.Address)]; ok {
-		return b, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
-	defer cancel()
-	b, err := probe.OpenMailbox(ctx, p.IMAP, w.r.trust, acct)
-	if err != nil {
-		return nil, err
-	}
-	w.boxes[strings.ToLower(acct.Address)] = b
-	return b, nil
 }
 
 // saveManifest writes the scenario's transaction.json next to its evidence,

@@ -2,13 +2,16 @@ package main
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/pecspec/pecspec/features"
 	"github.com/pecspec/pecspec/report"
+	"github.com/pecspec/pecspec/scenarios"
 )
 
 const gradeUsage = "usage: pecspec grade [--trust PEM] [--index URL|LDIF] [--crl FILE]... [--transaction] [--format text|json|junit] PATH..."
@@ -148,11 +151,29 @@ func gradeOptions(trust, index string, crls []string) (report.Options, error) {
 func cmdRules(args []string) int {
 	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
 	format := fs.String("format", "text", "text or json")
+	coverage := fs.Bool("coverage", false, "every rule of pec-rules §9 with the scenarios whose tags grade it")
 	if err := fs.Parse(args); err != nil {
 		return exitHarness
 	}
 	if *format != "text" && *format != "json" {
 		return fail("unknown format %q (text or json)", *format)
+	}
+	if *coverage {
+		rows, err := scenarios.Coverage(features.FS)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if *format == "json" {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			err = enc.Encode(rows)
+		} else {
+			err = scenarios.WriteCoverage(os.Stdout, rows)
+		}
+		if err != nil {
+			return fail("%v", err)
+		}
+		return exitOK
 	}
 	if err := report.WriteRules(os.Stdout, *format); err != nil {
 		return fail("%v", err)

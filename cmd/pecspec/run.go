@@ -23,10 +23,11 @@ func cmdRun(args []string) int {
 	tags := fs.String("tags", "", "godog tag expression, e.g. @flow-delivery")
 	out := fs.String("out", "out", "reports directory")
 	timeout := fs.Duration("timeout", 60*time.Second, "deadline of each waiting step")
-	concurrency := fs.Int("concurrency", 2, "scenarios run at once")
+	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
 	seed := fs.Int64("seed", 0, "scenario order seed (0: random, printed)")
 	pecref := fs.String("pecref", "", "pecref binary for the reference lab")
 	verbose := fs.Bool("v", false, "log lab start-up")
+	expect := fs.String("expect", "", "YAML list of expected failures {rule, scenario, reason}")
 	if err := fs.Parse(args); err != nil {
 		return exitHarness
 	}
@@ -48,16 +49,32 @@ func cmdRun(args []string) int {
 		fmt.Printf("lab up in %v (%s)\n", time.Since(start).Round(time.Millisecond), l.Dir)
 		targetFile = l.TargetFile()
 	}
+	var exps []scenarios.Expectation
+	if *expect != "" {
+		var err error
+		if exps, err = scenarios.LoadExpectations(*expect); err != nil {
+			return fail("%v", err)
+		}
+	}
 	target, err := probe.LoadTarget(targetFile)
 	if err != nil {
 		return fail("%v", err)
 	}
 	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: *out, Tags: *tags,
-		Concurrency: *concurrency, Seed: *seed, StepTimeout: *timeout, Console: os.Stdout})
+		Concurrency: *concurrency, Seed: *seed, StepTimeout: *timeout, Console: os.Stdout, Expect: exps})
 	if err != nil {
 		return fail("%v", err)
 	}
-	if res.Failed > 0 || res.Undefined > 0 || res.MustFailures > 0 || res.Scenarios == 0 {
+	switch {
+	case res.Scenarios == 0:
+		fmt.Fprintln(os.Stderr, "pecspec: no scenario matched")
+		return exitHarness
+	case res.Undefined > 0:
+		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios have undefined steps\n", res.Undefined)
+		return exitHarness
+	case !res.Outcome.Pass():
+		fmt.Fprintf(os.Stderr, "pecspec: %d unexpected failures, %d stale expectations\n",
+			len(res.Outcome.Unexpected), len(res.Outcome.Stale))
 		return exitFail
 	}
 	return exitOK

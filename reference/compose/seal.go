@@ -52,7 +52,7 @@ func (s *Sealer) Seal(n Notice) ([]byte, error) {
 		{Name: "Message-ID", Value: "<" + s.NewID(n.Instant) + ">"},
 		{Name: pec.HeaderRicevuta, Value: string(n.Ricevuta)},
 	}
-	if n.RefMsgID != "" {
+	if n.RefMsgID != "" && !omitsRiferimento(s.ServiceAddress) {
 		outer = append(outer, smime.Field{Name: pec.HeaderRiferimentoMsgID, Value: n.RefMsgID})
 	}
 	outer = append(outer, n.Extra...)

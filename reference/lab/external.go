@@ -77,7 +77,7 @@ func (l *Lab) startExternal() error {
 	x.mx.ReadTimeout, x.mx.WriteTimeout = time.Minute, time.Minute
 	x.imap = mailbox.NewServer(st, externalUsers(x.Accounts), cfg, l.log)
 	go func() { _ = x.mx.Serve(mxl) }()
-	go func() { _ = x.imap.Serve(tls.NewListener(imapl, cfg)) }()
+	go func() { _ = x.imap.Serve(imapl) }() // Serve adds the TLS layer
 	l.External = x
 	return nil
 }

@@ -26,6 +26,14 @@ type target struct {
 	LDAPURL         string    `yaml:"ldap_url"`
 	Capabilities    []string  `yaml:"capabilities"`
 	Counterpart     *target   `yaml:"counterpart,omitempty"`
+	External        *ordinary `yaml:"external,omitempty"`
+}
+
+type ordinary struct {
+	Domain   string    `yaml:"domain"`
+	MX       endpoint  `yaml:"mx"`
+	IMAP     endpoint  `yaml:"imap"`
+	Accounts []Account `yaml:"accounts"`
 }
 
 type endpoint struct {
@@ -55,17 +63,38 @@ func (l *Lab) target(p *Instance) *target {
 	}
 }
 
-// writeTargets writes <name>.yaml per instance and reference.yaml (alpha with
-// beta as counterpart), all in the lab directory.
+// writeTargets writes, in the lab directory, <name>.yaml per instance (the
+// provider alone), target-<name>.yaml (that provider as the target, the other
+// as its counterpart, and the external domain) and reference.yaml, which is
+// target-alpha.yaml.
 func (l *Lab) writeTargets() error {
-	for _, p := range l.Providers {
+	for i, p := range l.Providers {
 		if err := saveYAML(filepath.Join(l.Dir, p.Name+".yaml"), l.target(p)); err != nil {
 			return err
 		}
+		t := l.target(p)
+		t.Counterpart = l.target(l.Providers[(i+1)%len(l.Providers)])
+		if x := l.External; x != nil {
+			t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts,
+				MX:   endpoint{"127.0.0.1", x.Ports.MX, "starttls"},
+				IMAP: endpoint{"127.0.0.1", x.Ports.IMAP, "implicit"}}
+		}
+		if err := saveYAML(l.TargetFileOf(p.Name), t); err != nil {
+			return err
+		}
+		if i == 0 {
+			if err := saveYAML(l.TargetFile(), t); err != nil {
+				return err
+			}
+		}
 	}
-	ref := l.target(l.Providers[0])
-	ref.Counterpart = l.target(l.Providers[1])
-	return saveYAML(l.TargetFile(), ref)
+	return nil
+}
+
+// TargetFileOf is the target file that makes the named instance the target
+// and the other one its counterpart: what a provider under test would write.
+func (l *Lab) TargetFileOf(name string) string {
+	return filepath.Join(l.Dir, "target-"+name+".yaml")
 }
 
 // Describe prints every endpoint, mailbox and password of the lab.

@@ -1,0 +1,12 @@
+@flow-anomaly
+Feature: Ordinary mail reaching a PEC mailbox
+  Mail that is not a correct PEC envelope or notice from a listed provider is delivered in a busta di anomalia
+  (RFC 6109 §3.2.2), with no receipt to anyone.
+
+  @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05
+  @ANO-06 @ANO-07 @ANO-08
+  Scenario: An ordinary message from a non-PEC domain is delivered in a busta di anomalia
+    When carol at the external domain sends an ordinary message to alice at the target
+    Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules

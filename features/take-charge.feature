@@ -1,0 +1,16 @@
+@flow-take-charge
+Feature: Take-charge of an envelope from another provider
+  The target as receiving provider: a correct busta di trasporto from the counterpart gets a ricevuta di presa
+  in carico sent to the counterpart's mailReceipt (RFC 6109 §3.2.1), then the envelope is delivered and the
+  ricevuta di avvenuta consegna goes to the sender (§3.3.2).
+
+  @PIC-01 @PIC-02 @PIC-03 @PIC-04 @PIC-05 @PIC-06 @PIC-07
+  Scenario: The target takes charge of an envelope and delivers it
+    Given the target and its counterpart are reachable
+    When bob at the counterpart sends a certified message to alice at the target
+    Then bob receives an acceptance receipt
+    And alice receives a transport envelope
+    And the counterpart's service mailbox receives a take-charge receipt from the target
+    And bob receives a delivery receipt of type "completa"
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules

@@ -1,0 +1,163 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pecspec/pecspec/report"
+)
+
+// Expectation is one entry of an --expect file: a failure the provider knows
+// about. Scenario, when set, limits it to that scenario.
+type Expectation struct {
+	Rule     string `yaml:"rule" json:"rule"`
+	Scenario string `yaml:"scenario,omitempty" json:"scenario,omitempty"`
+	Reason   string `yaml:"reason" json:"reason"`
+}
+
+// Failure is one conformance failure of a run: a MUST verdict that failed,
+// or a step that failed naming the rule it checks. Rule is empty for a step
+// failure no rule accounts for.
+type Failure struct {
+	Scenario string `json:"scenario"`
+	Rule     string `json:"rule"`
+	Detail   string `json:"detail"`
+}
+
+// Outcome sorts a run's failures against the expectations.
+type Outcome struct {
+	Expected   []Failure     `json:"expected"`
+	Unexpected []Failure     `json:"unexpected"`
+	Stale      []Expectation `json:"stale"` // expected failures that did not happen
+}
+
+// Pass is true when every failure was expected and no expectation is stale.
+func (o Outcome) Pass() bool { return len(o.Unexpected) == 0 && len(o.Stale) == 0 }
+
+// LoadExpectations reads an --expect file: a YAML list of {rule, scenario,
+// reason}. Every rule must be a rule of pec-rules §9 and every entry needs a
+// reason.
+func LoadExpectations(path string) ([]Expectation, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: expect file: %v", ErrHarness, err)
+	}
+	var exps []Expectation
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&exps); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: expect file %s: %v", ErrHarness, path, err)
+	}
+	known := map[string]bool{}
+	for _, r := range report.Requirements() {
+		known[r.ID] = true
+	}
+	var errs []error
+	for i, e := range exps {
+		if !known[e.Rule] {
+			errs = append(errs, fmt.Errorf("%w: expect file %s entry %d: %q is not a rule of pec-rules §9", ErrHarness, path, i+1, e.Rule))
+		}
+		if strings.TrimSpace(e.Reason) == "" {
+			errs = append(errs, fmt.Errorf("%w: expect file %s entry %d (%s): reason is empty", ErrHarness, path, i+1, e.Rule))
+		}
+	}
+	return exps, errors.Join(errs...)
+}
+
+// Failures lists every conformance failure of the run summarised by s.
+func (s *Summary) Failures() []Failure {
+	var out []Failure
+	add := func(sc *ScenarioResult, vs []report.Verdict) {
+		for _, v := range vs {
+			if v.Status == report.Fail {
+				out = append(out, Failure{Scenario: sc.Name, Rule: v.Rule, Detail: v.Detail})
+			}
+		}
+	}
+	for _, sc := range s.Scenarios {
+		before := len(out)
+		for _, m := range sc.Messages {
+			add(sc, m.Verdicts)
+		}
+		add(sc, sc.Transaction)
+		// A scenario that failed on its grading steps is accounted for by the
+		// rule failures above; one that failed otherwise adds its step failure.
+		if sc.Status != "passed" && (sc.FailedRule != "" || len(out) == before) {
+			out = append(out, Failure{Scenario: sc.Name, Rule: sc.FailedRule, Detail: sc.Status + ": " + sc.Error})
+		}
+	}
+	return out
+}
+
+// Judge matches failures with expectations.
+func Judge(failures []Failure, exps []Expectation) Outcome {
+	var o Outcome
+	used := make([]bool, len(exps))
+	for _, f := range failures {
+		hit := false
+		for i, e := range exps {
+			if f.Rule != "" && e.Rule == f.Rule && (e.Scenario == "" || e.Scenario == f.Scenario) {
+				used[i], hit = true, true
+			}
+		}
+		if hit {
+			o.Expected = append(o.Expected, f)
+		} else {
+			o.Unexpected = append(o.Unexpected, f)
+		}
+	}
+	for i, e := range exps {
+		if !used[i] {
+			o.Stale = append(o.Stale, e)
+		}
+	}
+	sort.Slice(o.Unexpected, func(i, j int) bool { return o.Unexpected[i].Scenario < o.Unexpected[j].Scenario })
+	return o
+}
+
+// ruleError is a step failure a rule of §9 accounts for: a message the rule
+// requires never came, or the target accepted what the rule says it must
+// refuse. It lets --expect name the failure by rule.
+type ruleError struct {
+	rule string
+	err  error
+}
+
+func (e *ruleError) Error() string { return e.rule + ": " + e.err.Error() }
+func (e *ruleError) Unwrap() error { return e.err }
+
+// requiredBy names, per kind, the rule that requires the message: the one
+// a missing message breaks.
+var requiredBy = map[string]string{
+	"accettazione":              "ACC-09",
+	"trasporto":                 "TRN-01",
+	"presa-in-carico":           "PIC-05",
+	"avvenuta-consegna":         "CON-02",
+	"errore-consegna":           "ERR-01",
+	"non-accettazione":          "NAC-01",
+	"preavviso-errore-consegna": "TIM-02",
+	"anomalia":                  "ANO-01",
+	"rilevazione-virus":         "VIR-03",
+}
+
+// procedureRule is the scenario's APC rule tag, when it has exactly one: the
+// access-point rule a missing non-accettazione or an accepted submission
+// breaks.
+func (w *World) procedureRule() string {
+	rule := ""
+	for _, t := range w.res.Tags {
+		if strings.HasPrefix(t, "@APC-") {
+			if rule != "" {
+				return ""
+			}
+			rule = t[1:]
+		}
+	}
+	return rule
+}
