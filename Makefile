@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 OUT     ?= out
-DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates
+DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
 FUZZTIME ?= 3s
 export CGO_ENABLED := 1
 

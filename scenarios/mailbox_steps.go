@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -386,7 +387,14 @@ func (w *World) capture(mailbox string, service bool, raw []byte) {
 		rel = "(not saved: " + err.Error() + ")"
 	}
 	w.caps = append(w.caps, report.Captured{Mailbox: mailbox, Service: service, Raw: raw})
-	w.res.Messages = append(w.res.Messages, MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Verdicts: g.Verdicts})
+	mr := MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Captured: time.Now(), Verdicts: g.Verdicts}
+	if e, err := pec.ReadEntity(raw); err == nil {
+		if a, err := mail.ParseAddress(e.Header.Get("From")); err == nil {
+			mr.From = a.Address
+		}
+		mr.Date, _ = mail.ParseDate(e.Header.Get("Date"))
+	}
+	w.res.Messages = append(w.res.Messages, mr)
 }
 
 func normID(s string) string {

@@ -109,6 +109,7 @@ func (w *World) sendCertified(ctx context.Context, from, to, cc, tipo string, ex
 
 // submit keeps raw as evidence and submits it as sender.
 func (w *World) submit(ctx context.Context, sender *party, mailFrom string, rcpt []string, raw []byte) error {
+	w.res.Submitted = time.Now()
 	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
 		w.res.Sent = append(w.res.Sent, rel)
 	}
@@ -283,6 +284,7 @@ func sendsOrdinary(ctx context.Context, from, to string) error {
 	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
 		w.res.Sent = append(w.res.Sent, rel)
 	}
+	w.res.Submitted = time.Now()
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
 	return probe.Relay(ctx, rcpt.provider.MX, w.r.trust, sender.Address(), []string{rcpt.Address()}, raw)

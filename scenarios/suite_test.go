@@ -6,10 +6,13 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +66,7 @@ func TestSuiteOnReference(t *testing.T) {
 		}
 	}
 	tagsAreGraded(t, sum)
+	reportRenders(t, out, sum)
 	sameOnBeta(t, l.TargetFileOf("beta"), sum)
 	offlineTransactionsAgree(t, l.CAFile(), l.LDAPURL, out, sum)
 	opensslVerifies(t, l.CAFile(), kinds)
@@ -174,6 +178,83 @@ func sameOnBeta(t *testing.T, file string, onAlpha scenarios.Summary) {
 			t.Errorf("%s:\n  alpha: %s\n  beta:  %s", name, want, b[name])
 		}
 	}
+}
+
+// reportRenders opens report.html in headless Debian Chromium: the page
+// renders (a screenshot that is not blank), it loads nothing from outside,
+// and the numbers the browser's DOM shows equal summary.json's.
+func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
+	page := filepath.Join(out, "report.html")
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{`src="http`, `href="http`, `url(http`, `<script`, `<link`, `@import`} {
+		if bytes.Contains(data, []byte(ext)) {
+			t.Errorf("report.html is not self-contained: it has %s", ext)
+		}
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium not installed (make setup installs it): %v", err)
+	}
+	browse := func(args ...string) []byte {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir=" + t.TempDir(), "--window-size=1280,1600"}
+		cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), "file://"+page)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+		}
+		return stdout.Bytes()
+	}
+	shot := filepath.Join(t.TempDir(), "report.png")
+	browse("--screenshot=" + shot)
+	if colors := pngColors(t, shot); colors < 8 {
+		t.Errorf("the screenshot of report.html has %d colours: blank", colors)
+	}
+	dom := string(browse("--dump-dom"))
+	want := map[string]int{"scenarios": sum.Totals.Scenarios, "passed": sum.Totals.Passed, "failed": sum.Totals.Failed,
+		"messages": sum.Totals.Messages, "must-failures": sum.Totals.MustFailures, "rules": len(report.Requirements())}
+	for id, n := range want {
+		re := regexp.MustCompile(`id="` + id + `" data-n="(\d+)">(\d+)<`)
+		m := re.FindStringSubmatch(dom)
+		if m == nil || m[1] != strconv.Itoa(n) || m[2] != strconv.Itoa(n) {
+			t.Errorf("report.html in Chromium: #%s shows %v, summary.json %d", id, m, n)
+		}
+	}
+	if got := strings.Count(dom, `<div class="scenario" id="sc-`); got != sum.Totals.Scenarios {
+		t.Errorf("report.html in Chromium: %d scenario sections, summary.json %d scenarios", got, sum.Totals.Scenarios)
+	}
+	if got := strings.Count(dom, "<svg class=\"seq\""); got == 0 {
+		t.Errorf("report.html in Chromium: no sequence diagram")
+	}
+}
+
+// pngColors counts the distinct colours of a PNG (up to 1000).
+func pngColors(t *testing.T, file string) int {
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y && len(seen) < 1000; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	return len(seen)
 }
 
 // tagsAreGraded: a scenario tagged with a rule the grader judges on messages

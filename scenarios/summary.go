@@ -50,6 +50,12 @@ type ScenarioResult struct {
 	Sent        []string         `json:"sent"`
 	Messages    []MessageResult  `json:"messages"`
 	Transaction []report.Verdict `json:"transaction"`
+	Started     time.Time        `json:"started"`
+	Finished    time.Time        `json:"finished"`
+	// Sender and Submitted: who submitted the scenario's message and when
+	// (the first arrow of the report's sequence diagram).
+	Sender    string    `json:"sender,omitempty"`
+	Submitted time.Time `json:"submitted,omitempty"`
 }
 
 // MessageResult is one captured message and its verdicts.
@@ -57,6 +63,9 @@ type MessageResult struct {
 	File     string           `json:"file"`
 	Kind     pec.Kind         `json:"kind"`
 	Mailbox  string           `json:"mailbox"`
+	From     string           `json:"from"`     // the From address: who sent it
+	Captured time.Time        `json:"captured"` // when the probe read it
+	Date     time.Time        `json:"date"`     // its Date header (the sending provider's clock)
 	Verdicts []report.Verdict `json:"verdicts"`
 }
 
@@ -100,15 +109,17 @@ func (r *runner) summary() *Summary {
 	return s
 }
 
+// writeSummary writes summary.json and report.html.
 func (r *runner) writeSummary() error {
-	data, err := json.MarshalIndent(r.summary(), "", "  ")
+	s := r.summary()
+	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	if err := os.WriteFile(filepath.Join(r.opts.Out, "summary.json"), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
-	return nil
+	return r.writeHTML(s)
 }
 
 func (r *runner) result() Result {

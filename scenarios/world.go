@@ -74,6 +74,7 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 			exclusive = exclusive || t.Name == tagExclusive
 		}
 		w.unlock = r.lockClock(exclusive)
+		w.res.Started = time.Now()
 		return context.WithValue(ctx, worldKey{}, w), nil
 	})
 	registerSubmitSteps(sc)
@@ -97,6 +98,7 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 // finish records the scenario's outcome and prints its progress line.
 func (w *World) finish(err error) {
 	res := w.res
+	res.Finished, res.Sender = time.Now(), w.sub.Sender
 	switch {
 	case err == nil:
 		res.Status = "passed"
