@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 OUT     ?= out
 DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
-FUZZTIME ?= 3s
+FUZZTIME ?= 5s
 export CGO_ENABLED := 1
 
 .PHONY: all setup build run test test-short lint bench fuzz clean

@@ -10,3 +10,21 @@ Feature: Ordinary mail reaching a PEC mailbox
     Then alice receives an anomaly envelope
     And every captured message passes the MUST rules
     And the transaction passes the MUST rules
+
+  @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05 @ANO-06
+  Scenario: A message signed by a listed provider that is not a correct envelope becomes a busta di anomalia
+    When gamma sends a malformed transport envelope from carol at gamma to alice at the target
+    Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules
+
+  @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05 @ANO-06
+  Scenario: An envelope whose signature was tampered with becomes a busta di anomalia
+    When gamma sends a tampered transport envelope from carol at gamma to alice at the target
+    Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules
+
+  @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05 @ANO-06
+  Scenario: An envelope signed by a provider that is not in the index becomes a busta di anomalia
+    When a provider not in the index sends a transport envelope to alice at the target
+    Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules

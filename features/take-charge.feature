@@ -14,3 +14,12 @@ Feature: Take-charge of an envelope from another provider
     And bob receives a delivery receipt of type "completa"
     And every captured message passes the MUST rules
     And the transaction passes the MUST rules
+
+  @PIC-01 @PIC-02 @PIC-04
+  Scenario: The target takes charge of an envelope from gamma and delivers it
+    When gamma sends a correct transport envelope from carol at gamma to alice at the target
+    Then gamma's service mailbox receives a take-charge receipt
+    And alice receives a transport envelope
+    And carol at gamma receives a delivery receipt of type "completa"
+    And every captured message passes the MUST rules
+    And the transaction passes the MUST rules

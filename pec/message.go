@@ -116,3 +116,26 @@ func (m *Message) Kind() Kind {
 	}
 	return KindOrdinaria
 }
+
+// PlainText returns the decoded text/plain of the human-readable part: the
+// part itself, or the text/plain inside a multipart/alternative (RFC 6109
+// §4.3.1). The bytes keep the part's charset.
+func (m *Message) PlainText() ([]byte, error) {
+	if m.Text == nil {
+		return nil, fmt.Errorf("%w: no text part", ErrMIME)
+	}
+	t, _ := m.Text.MediaType()
+	if t != "multipart/alternative" {
+		return m.Text.Decoded()
+	}
+	parts, err := m.Text.Parts()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		if pt, _ := p.MediaType(); pt == "text/plain" {
+			return p.Decoded()
+		}
+	}
+	return nil, fmt.Errorf("%w: multipart/alternative without text/plain", ErrMIME)
+}

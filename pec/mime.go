@@ -195,3 +195,15 @@ func trimEOL(body []byte, pos int) int {
 	}
 	return pos
 }
+
+// Base64Lines encodes data as base64 in lines of 76 characters, each ended
+// by CRLF (RFC 2045 §6.8): the body of a base64 MIME part.
+func Base64Lines(data []byte) []byte {
+	enc := base64.StdEncoding.EncodeToString(data)
+	out := make([]byte, 0, len(enc)+len(enc)/76*2+2)
+	for len(enc) > 76 {
+		out = append(append(out, enc[:76]...), "\r\n"...)
+		enc = enc[76:]
+	}
+	return append(append(out, enc...), "\r\n"...)
+}

@@ -50,6 +50,12 @@ func (e *Evidence) Save(scenario string, kind pec.Kind, raw []byte) (string, err
 	return e.write(slug, fmt.Sprintf("%02d-%s.eml", e.next(slug), kind), raw)
 }
 
+// SaveFile writes any other evidence (an index record, a signed LDIF) under
+// its own name in the scenario's folder.
+func (e *Evidence) SaveFile(scenario, name string, data []byte) (string, error) {
+	return e.write(Slug(scenario), name, data)
+}
+
 // SaveSent writes a message the probe submitted, as sent-<nn>.eml.
 func (e *Evidence) SaveSent(scenario string, raw []byte) (string, error) {
 	slug := Slug(scenario)

@@ -32,17 +32,24 @@ type Target struct {
 	IMAP            Endpoint  `yaml:"imap"`
 	MX              Endpoint  `yaml:"mx"`
 	Accounts        []Account `yaml:"accounts"`
-	Trust           string    `yaml:"trust"`       // PEM CA bundle for its signing and TLS certificates
-	Certificate     string    `yaml:"certificate"` // its signing certificate, PEM
+	Trust           string    `yaml:"trust"`          // PEM CA bundle for its signing and TLS certificates
+	CRLs            []string  `yaml:"crls,omitempty"` // its CA's revocation lists (PEM or DER), for SIG-07
+	Certificate     string    `yaml:"certificate"`    // its signing certificate, PEM
 	Admin           *Admin    `yaml:"admin,omitempty"`
 	LDAPURL         string    `yaml:"ldap_url,omitempty"` // the index it uses, when known
-	Capabilities    []string  `yaml:"capabilities,omitempty"`
+	// LDIF is where the provider publishes its signed LDIF (.p7m, RFC 6109
+	// §4.5.6): a file path relative to the target file, or an https URL.
+	LDIF         string   `yaml:"ldif,omitempty"`
+	Capabilities []string `yaml:"capabilities,omitempty"`
 	// Counterpart is the honest provider the suite pairs with the target for
 	// flows that need a second provider (the reference beta in the lab).
 	Counterpart *Target `yaml:"counterpart,omitempty"`
 	// External is an ordinary (non-PEC) mail domain the suite may use for
 	// external recipients and ordinary senders (RFC 6109 §2.2.1 "esterno").
 	External *Ordinary `yaml:"external,omitempty"`
+	// Peer is gamma, the scriptable peer the probe runs (package
+	// probe/peer): a provider listed in the index the target uses.
+	Peer *Peer `yaml:"peer,omitempty"`
 
 	dir string // directory of the file, for relative paths
 }
@@ -62,6 +69,29 @@ func (a Account) Handle() string {
 	}
 	local, _, _ := strings.Cut(a.Address, "@")
 	return local
+}
+
+// Peer describes gamma for the probe: its identity in the index, where its
+// MX listens (the target routes the peer's domain there), its TLS
+// certificate, and the token with its signing key and with the key of a
+// provider that is not in the index. Paths are relative to the target file.
+type Peer struct {
+	Name            string   `yaml:"name"`
+	ProviderName    string   `yaml:"provider_name"`
+	Domain          string   `yaml:"domain"`
+	ServiceAddress  string   `yaml:"service_address"`
+	ReceiptsAddress string   `yaml:"receipts_address"`
+	Accounts        []string `yaml:"accounts"`
+	MXListen        string   `yaml:"mx_listen"`
+	TLSCert         string   `yaml:"tls_cert"`
+	TLSKey          string   `yaml:"tls_key"`
+	SoftHSMConf     string   `yaml:"softhsm_conf"`
+	TokenLabel      string   `yaml:"token_label"`
+	PIN             string   `yaml:"pin"`
+	KeyLabel        string   `yaml:"key_label"`
+	Certificate     string   `yaml:"certificate"`
+	UnlistedKey     string   `yaml:"unlisted_key_label"`
+	UnlistedCert    string   `yaml:"unlisted_certificate"`
 }
 
 // Ordinary is a plain mail domain: its MX (where ordinary mail is sent from)
@@ -134,6 +164,15 @@ func (t *Target) setDir(dir string) {
 	}
 }
 
+// CRLFiles are the CRL paths, resolved.
+func (t *Target) CRLFiles() []string {
+	var out []string
+	for _, f := range t.CRLs {
+		out = append(out, t.Path(f))
+	}
+	return out
+}
+
 // Path resolves p (Trust, Certificate) against the target file's directory.
 func (t *Target) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
@@ -176,6 +215,11 @@ func (t *Target) Validate() error {
 	}
 	if len(t.Accounts) == 0 {
 		bad("%s: no accounts", t.Name)
+	}
+	if g := t.Peer; g != nil {
+		if g.Domain == "" || g.MXListen == "" || g.TokenLabel == "" || g.KeyLabel == "" || g.Certificate == "" || g.ReceiptsAddress == "" {
+			bad("%s: peer needs domain, mx_listen, token_label, key_label, certificate and receipts_address", t.Name)
+		}
 	}
 	if x := t.External; x != nil {
 		if x.Domain == "" || x.MX.Port <= 0 || x.IMAP.Port <= 0 || len(x.Accounts) == 0 {

@@ -64,6 +64,13 @@ func isSignaturePart(e *pec.Entity) bool {
 	return t == pec.SignatureProtocol || t == pec.SignatureProtocolLegacy
 }
 
+// isOpaqueSMIME reports whether e is an application/(x-)pkcs7-mime object,
+// which a breve receipt leaves intact (RFC 6109 §3.3.2.2, BRV-06).
+func isOpaqueSMIME(e *pec.Entity) bool {
+	t, _ := e.MediaType()
+	return t == "application/pkcs7-mime" || t == "application/x-pkcs7-mime"
+}
+
 // hashOf tells which reading of the part a breve hash matches (pec-rules A12):
 // the encoded body, the encoded body without its final line break, or the
 // decoded content.
@@ -136,7 +143,9 @@ func init() {
 				n := 0
 				for _, l := range ls {
 					name := l.Filename()
-					if name == "" || isSignaturePart(l) {
+					// Signature parts are kept (BRV-05) and an opaque S/MIME
+					// object stays whole (BRV-06): neither is hashed.
+					if name == "" || isSignaturePart(l) || isOpaqueSMIME(l) {
 						continue
 					}
 					t, _ := l.MediaType()

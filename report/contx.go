@@ -27,7 +27,7 @@ func (tx *Tx) delivered() []string {
 	for i, m := range tx.Msgs {
 		// An esterno recipient gets the envelope and no receipt (RFC 6109
 		// §2.2.1; DM2005 art.6 c.7 covers PEC mailboxes only).
-		if m.Kind == pec.KindTrasporto && slices.Contains(cert, strings.ToLower(tx.Caps[i].Mailbox)) {
+		if m.Kind == pec.KindTrasporto && !tx.Caps[i].AtMX && slices.Contains(cert, strings.ToLower(tx.Caps[i].Mailbox)) {
 			out = append(out, strings.ToLower(tx.Caps[i].Mailbox))
 		}
 	}

@@ -35,6 +35,9 @@ type IndexProvider struct {
 	CertHashes  []string // providerCertificateHash, lowercased (pec-rules A7)
 	MailReceipt string
 	Domains     []string // managedDomains, lowercased
+	// Attrs are the record's attributes as read (names lowercased, options
+	// dropped, "dn" for the DN): what the IDX rules judge.
+	Attrs map[string][]string
 }
 
 // ByCertHash returns the provider whose providerCertificateHash is h
@@ -199,7 +202,7 @@ func providerFrom(a map[string][]string) (IndexProvider, bool) {
 	if !isProvider {
 		return IndexProvider{}, false
 	}
-	p := IndexProvider{DN: first(a["dn"]), Name: first(a["providername"]), MailReceipt: first(a["mailreceipt"])}
+	p := IndexProvider{DN: first(a["dn"]), Name: first(a["providername"]), MailReceipt: first(a["mailreceipt"]), Attrs: a}
 	for _, h := range a["providercertificatehash"] {
 		p.CertHashes = append(p.CertHashes, strings.ToLower(strings.TrimSpace(h)))
 	}
@@ -233,7 +236,7 @@ func loadLDAP(src string) (*Index, error) {
 	defer conn.Close()
 	conn.SetTimeout(10 * time.Second)
 	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 10, false,
-		"(objectClass=provider)", []string{"objectClass", "providerName", "providerCertificateHash", "mailReceipt", "managedDomains"}, nil))
+		"(objectClass=provider)", []string{"*"}, nil))
 	if err != nil {
 		return nil, fmt.Errorf("report: index %s: %w", src, err)
 	}
@@ -241,7 +244,8 @@ func loadLDAP(src string) (*Index, error) {
 	for _, e := range res.Entries {
 		a := map[string][]string{"dn": {e.DN}}
 		for _, at := range e.Attributes {
-			a[strings.ToLower(at.Name)] = at.Values
+			name, _, _ := strings.Cut(strings.ToLower(at.Name), ";")
+			a[name] = append(a[name], at.Values...)
 		}
 		if p, ok := providerFrom(a); ok {
 			ix.Providers = append(ix.Providers, p)

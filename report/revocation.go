@@ -1,6 +1,12 @@
 package report
 
-import "bytes"
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+)
 
 // revocation judges SIG-07 (RFC 6109 §2.2.2): the signer certificate is not
 // on a CRL of its issuer that was current at the message's Date.
@@ -28,4 +34,20 @@ func revocation(x *Msg) outcome {
 		return pass("not on the CRL of %s (%s)", crl.Issuer, crl.ThisUpdate.Format("2006-01-02"))
 	}
 	return na("no CRL of the issuer %s given", c.Issuer)
+}
+
+// LoadCRL reads a CRL file, PEM or DER, for SIG-07.
+func LoadCRL(file string) (*x509.RevocationList, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("crl: %w", err)
+	}
+	if b, _ := pem.Decode(data); b != nil {
+		data = b.Bytes
+	}
+	crl, err := x509.ParseRevocationList(data)
+	if err != nil {
+		return nil, fmt.Errorf("crl %s: %w", file, err)
+	}
+	return crl, nil
 }

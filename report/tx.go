@@ -11,7 +11,11 @@ import (
 type Captured struct {
 	Mailbox string // the mailbox it was read from
 	Service bool   // true for a provider's service mailbox (mailReceipt)
-	Raw     []byte
+	// AtMX is true for a message read at the receiving provider's MX (the
+	// probe's peer provider) rather than from a mailbox: it reached that
+	// provider, not a user, so it counts as no delivery.
+	AtMX bool
+	Raw  []byte
 }
 
 // Submission is what the probe submitted.
@@ -19,6 +23,10 @@ type Submission struct {
 	Sender    string
 	To, Cc    []string
 	MessageID string // the client's Message-ID
+	// Relayed is true when the probe's peer provider sent a ready envelope
+	// to the graded provider's MX: no access point of the graded provider
+	// was involved, so the sender-side rules (ACC-09, VIR-07) do not apply.
+	Relayed bool `json:",omitempty"`
 }
 
 // Tx is one transaction as the multi rules see it.

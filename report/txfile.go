@@ -32,6 +32,7 @@ type ManifestEntry struct {
 	File    string `json:"file"`
 	Mailbox string `json:"mailbox"`
 	Service bool   `json:"service,omitempty"`
+	AtMX    bool   `json:"at_mx,omitempty"`
 }
 
 // GradedTx is one transaction graded: each message, then the transaction rules.
@@ -81,7 +82,7 @@ func GradeTransactionDir(dir string, opts Options) (GradedTx, error) {
 		g := Grade(raw, opts)
 		g.File = filepath.Join(dir, e.File)
 		out.Messages = append(out.Messages, g)
-		caps = append(caps, Captured{Mailbox: strings.ToLower(e.Mailbox), Service: e.Service, Raw: raw})
+		caps = append(caps, Captured{Mailbox: strings.ToLower(e.Mailbox), Service: e.Service, AtMX: e.AtMX, Raw: raw})
 	}
 	if len(caps) == 0 {
 		return out, fmt.Errorf("report: %s: no captured message", dir)

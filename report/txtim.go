@@ -26,6 +26,12 @@ type timeline struct {
 
 func (tx *Tx) timeline() timeline {
 	tl := timeline{notices: map[string][]*Msg{}}
+	if tx.Sub.Relayed {
+		// The timers are the sending provider's (RFC 6109 §3.1.6): here the
+		// probe's peer, not the graded provider.
+		tl.whyNotOK = "the sender's provider is the probe's peer, whose timers are not graded"
+		return tl
+	}
 	src := tx.one(pec.KindAccettazione)
 	if src == nil {
 		src = tx.one(pec.KindTrasporto)

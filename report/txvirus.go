@@ -38,7 +38,7 @@ func virTx() []Rule {
 					return na("no rilevazione-virus captured")
 				}
 				for i, m := range tx.Msgs {
-					if m.Kind == pec.KindTrasporto && rs[tx.Caps[i].Mailbox] > 0 {
+					if m.Kind == pec.KindTrasporto && !tx.Caps[i].AtMX && rs[tx.Caps[i].Mailbox] > 0 {
 						return fail("the infected envelope reached %s", tx.Caps[i].Mailbox)
 					}
 				}
@@ -51,6 +51,9 @@ func virTx() []Rule {
 			}),
 		multi("VIR-07", "RFC6109 §3.2.4", "The sender provider sends the mancata consegna per virus after a rilevazione-virus",
 			func(tx *Tx) outcome {
+				if tx.Sub.Relayed {
+					return na("the sender's provider is the probe's peer, not the graded provider")
+				}
 				rs := tx.virusRecipients()
 				if len(rs) == 0 {
 					return na("no rilevazione-virus captured")

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/probe/peer"
 	"github.com/pecspec/pecspec/report"
 )
 
@@ -19,9 +21,10 @@ func registerMailboxSteps(sc stepRegistrar) {
 	sc.Step(`^the acceptance receipt lists every recipient as certificato or esterno$`, acceptanceLists)
 	sc.Step(`^`+partyExpr+` receives a transport envelope$`, receives(pec.KindTrasporto))
 	sc.Step(`^`+partyExpr+` receives an anomaly envelope$`, receivesAnomaly)
-	sc.Step(`^the (target|counterpart)'s service mailbox receives a take-charge receipt(?: from the (target|counterpart))?$`, serviceReceives)
+	sc.Step(`^(?:the )?(target|counterpart|gamma)'s service mailbox receives a take-charge receipt(?: from the (target|counterpart))?$`, serviceReceives)
+	sc.Step(`^(?:the )?(target|gamma)'s service mailbox receives a virus detection notice$`, serviceReceivesVirusNotice)
 	sc.Step(`^`+partyExpr+` receives a delivery receipt(?: of type "(completa|breve|sintetica)")?(?: for `+partyExpr+`)?$`, receivesDelivery)
-	sc.Step(`^`+partyExpr+` receives a non-delivery notice for `+partyExpr+`$`, receivesNonDelivery)
+	sc.Step(`^`+partyExpr+` receives a non-delivery notice( for virus)? for `+partyExpr+`$`, receivesNonDelivery)
 	sc.Step(`^`+partyExpr+` receives a non-acceptance notice( for virus)?$`, receivesNonAcceptance)
 	sc.Step(`^`+partyExpr+` receives a (12|24) h timeout notice$`, receivesTimeout)
 	sc.Step(`^`+partyExpr+` has received (\d+) timeout notices? in all$`, timeoutCount)
@@ -140,7 +143,7 @@ func receivesDelivery(ctx context.Context, who, tipo, rcpt string) error {
 
 // receivesNonDelivery waits for the avviso di mancata consegna for rcpt
 // (RFC 6109 §3.3.3): errore no-dest for an unknown mailbox.
-func receivesNonDelivery(ctx context.Context, who, rcpt string) error {
+func receivesNonDelivery(ctx context.Context, who, virus, rcpt string) error {
 	w := world(ctx)
 	p, err := w.party(who)
 	if err != nil {
@@ -156,6 +159,9 @@ func receivesNonDelivery(ctx context.Context, who, rcpt string) error {
 	}
 	if r.unknown && m.Postacert != nil && m.Postacert.Errore != pec.ErroreNoDest {
 		return fmt.Errorf("non-delivery notice for an unknown mailbox with errore %q, want %q", m.Postacert.Errore, pec.ErroreNoDest)
+	}
+	if virus != "" && m.Postacert != nil && m.Postacert.Errore != pec.ErroreVirus {
+		return fmt.Errorf("non-delivery notice for a virus with errore %q, want %q", m.Postacert.Errore, pec.ErroreVirus)
 	}
 	return nil
 }
@@ -325,21 +331,28 @@ func (w *World) await(ctx context.Context, p *party, service bool, what string, 
 	if w.refusal != nil {
 		return nil, fmt.Errorf("the submission was refused: %v", w.refusal)
 	}
-	box, err := w.mailbox(ctx, p)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
 	var found *pec.Message
-	f, err := box.WaitFor(ctx, func(raw []byte) bool {
+	accept := func(raw []byte) bool {
 		m := pec.Parse(raw)
 		if match(m) {
 			found = m
 			return true
 		}
 		return false
-	})
+	}
+	var f probe.Fetched
+	var err error
+	if p.role == roleGamma {
+		f, err = w.awaitPeer(ctx, p, accept)
+	} else {
+		var box *probe.Mailbox
+		if box, err = w.mailbox(ctx, p); err != nil {
+			return nil, err
+		}
+		f, err = box.WaitFor(ctx, accept)
+	}
 	if errors.Is(err, probe.ErrTimeout) {
 		err := fmt.Errorf("no %s about %s reached %s within %v", what, w.sub.MessageID, p.Address(), w.r.opts.StepTimeout)
 		return nil, &ruleError{rule: w.missingRule(what), err: err}
@@ -347,7 +360,7 @@ func (w *World) await(ctx context.Context, p *party, service bool, what string, 
 	if err != nil {
 		return nil, err
 	}
-	w.capture(p.Address(), service, f.Raw)
+	w.capture(p.Address(), service, p.role == roleGamma, f.Raw)
 	return found, nil
 }
 
@@ -377,16 +390,17 @@ var kindWords = map[pec.Kind]string{
 	pec.KindNonAccettazione:         "non-acceptance notice",
 	pec.KindPreavvisoErroreConsegna: "12 h timeout notice",
 	pec.KindAnomalia:                "anomaly envelope",
+	pec.KindRilevazioneVirus:        "virus detection notice",
 }
 
 // capture saves a message as evidence and grades it.
-func (w *World) capture(mailbox string, service bool, raw []byte) {
+func (w *World) capture(mailbox string, service, atMX bool, raw []byte) {
 	g := report.Grade(raw, w.r.grading)
 	rel, err := w.r.evidence.Save(w.res.Name, g.Kind, raw)
 	if err != nil {
 		rel = "(not saved: " + err.Error() + ")"
 	}
-	w.caps = append(w.caps, report.Captured{Mailbox: mailbox, Service: service, Raw: raw})
+	w.caps = append(w.caps, report.Captured{Mailbox: mailbox, Service: service, AtMX: atMX, Raw: raw})
 	mr := MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Captured: time.Now(), Verdicts: g.Verdicts}
 	if e, err := pec.ReadEntity(raw); err == nil {
 		if a, err := mail.ParseAddress(e.Header.Get("From")); err == nil {
@@ -399,4 +413,33 @@ func (w *World) capture(mailbox string, service bool, raw []byte) {
 
 func normID(s string) string {
 	return strings.Trim(s, "<> ")
+}
+
+// awaitPeer waits for a message gamma's MX received for p, and keeps its
+// SMTP transcript (reverse-path, recipients, TLS) as evidence next to it.
+func (w *World) awaitPeer(ctx context.Context, p *party, accept func([]byte) bool) (probe.Fetched, error) {
+	r, err := w.r.peer.Wait(ctx, func(r peer.Received) bool {
+		return slices.ContainsFunc(r.RcptTo, func(a string) bool { return strings.EqualFold(a, p.Address()) }) && accept(r.Raw)
+	})
+	if err != nil {
+		return probe.Fetched{}, err
+	}
+	transcript := map[string]any{"mail_from": r.MailFrom, "rcpt_to": r.RcptTo, "tls": r.TLS, "received": r.At}
+	if _, err := w.r.evidence.SaveJSON(w.res.Name, fmt.Sprintf("smtp-%02d.json", len(w.caps)+1), transcript); err != nil {
+		fmt.Fprintf(w.r.console, "warning: %v\n", err)
+	}
+	return probe.Fetched{Raw: r.Raw, Received: r.At}, nil
+}
+
+// serviceReceivesVirusNotice waits at a provider's mailReceipt for the avviso
+// di rilevazione virus the receiving provider owes the sending one (RFC 6109
+// §3.2.3).
+func serviceReceivesVirusNotice(ctx context.Context, role string) error {
+	w := world(ctx)
+	p, err := w.service(role)
+	if err != nil {
+		return err
+	}
+	_, err = w.await(ctx, p, true, "virus detection notice", w.about(pec.KindRilevazioneVirus))
+	return err
 }

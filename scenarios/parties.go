@@ -14,17 +14,18 @@ import (
 // partyExpr matches a party in step text: a handle, optionally with where it
 // lives ("bob at the counterpart"). A bare handle means the one bound earlier
 // in the scenario, else an account of the target.
-const partyExpr = `(\w+(?: at the (?:target|counterpart|external domain))?)`
+const partyExpr = `(\w+(?: at (?:the target|the counterpart|the external domain|gamma))?)`
 
 // listExpr matches "bob at the counterpart, carol at the external domain and
 // erin at the target".
-const listExpr = `(\w+(?: at the (?:target|counterpart|external domain))?(?:(?:, | and )\w+(?: at the (?:target|counterpart|external domain))?)*)`
+const listExpr = `(\w+(?: at (?:the target|the counterpart|the external domain|gamma))?(?:(?:, | and )\w+(?: at (?:the target|the counterpart|the external domain|gamma))?)*)`
 
 // Roles a party can have.
 const (
 	roleTarget      = "target"
 	roleCounterpart = "counterpart"
 	roleExternal    = "external domain"
+	roleGamma       = "gamma" // the scriptable peer: its mail is read from the probe's own MX
 )
 
 // party is one mailbox of the scenario.
@@ -41,7 +42,7 @@ type party struct {
 // Address is the party's mail address.
 func (p *party) Address() string { return p.account.Address }
 
-var partyRE = regexp.MustCompile(`^(\w+)(?: at the (target|counterpart|external domain))?$`)
+var partyRE = regexp.MustCompile(`^(\w+)(?: at (?:the (target|counterpart|external domain)|(gamma)))?$`)
 
 // party resolves a party phrase and binds its handle for the rest of the
 // scenario. The handle "nobody" is an address without a mailbox at that
@@ -51,7 +52,7 @@ func (w *World) party(phrase string) (*party, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%q is not a party (handle [at the target|counterpart|external domain])", phrase)
 	}
-	handle, role := m[1], m[2]
+	handle, role := m[1], m[2]+m[3]
 	if role == "" {
 		if p, ok := w.parties[handle]; ok {
 			return p, nil
@@ -77,6 +78,12 @@ func (w *World) party(phrase string) (*party, error) {
 // resolve finds handle at role in the target file.
 func (r *runner) resolve(handle, role string) (*party, error) {
 	t := r.opts.Target
+	if role == roleGamma {
+		if r.peer == nil {
+			return nil, fmt.Errorf("the target file names no peer (gamma)")
+		}
+		return &party{handle: handle, role: role, account: probe.Account{Address: handle + "@" + r.peer.Cfg.Domain}}, nil
+	}
 	if role == roleExternal {
 		x := t.External
 		if x == nil {
@@ -135,8 +142,8 @@ func unknownLocal() string {
 // mailbox returns an open IMAP session on p's mailbox (one per scenario and
 // mailbox).
 func (w *World) mailbox(ctx context.Context, p *party) (*probe.Mailbox, error) {
-	if p.unknown {
-		return nil, fmt.Errorf("%s has no mailbox to read", p.Address())
+	if p.unknown || p.role == roleGamma {
+		return nil, fmt.Errorf("%s has no mailbox to read over IMAP", p.Address())
 	}
 	key := strings.ToLower(p.Address())
 	if b, ok := w.boxes[key]; ok {
@@ -155,6 +162,12 @@ func (w *World) mailbox(ctx context.Context, p *party) (*probe.Mailbox, error) {
 // service returns the receipts mailbox (mailReceipt) of the target or the
 // counterpart as a party.
 func (w *World) service(role string) (*party, error) {
+	if role == roleGamma {
+		if w.r.peer == nil {
+			return nil, fmt.Errorf("the target file names no peer (gamma)")
+		}
+		return &party{handle: "service", role: role, account: probe.Account{Address: w.r.peer.Cfg.ReceiptsAddress}}, nil
+	}
 	prov := w.r.opts.Target
 	if role == roleCounterpart {
 		prov = prov.Counterpart

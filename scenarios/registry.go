@@ -15,6 +15,8 @@ func registeredExpressions() []*regexp.Regexp {
 	registerMailboxSteps(rec)
 	registerGradeSteps(rec)
 	registerControlSteps(rec)
+	registerPeerSteps(rec)
+	registerIndexSteps(rec)
 	for _, e := range rec.exprs {
 		out = append(out, regexp.MustCompile(e))
 	}

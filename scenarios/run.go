@@ -22,6 +22,7 @@ import (
 
 	"github.com/pecspec/pecspec/features"
 	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/probe/peer"
 	"github.com/pecspec/pecspec/report"
 )
 
@@ -60,6 +61,12 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	if err := preflight(opts.Target); err != nil {
 		return Result{}, err
+	}
+	if g := opts.Target.Peer; g != nil {
+		if r.peer, err = peer.Start(*g, opts.Target.Path); err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
+		}
+		defer r.peer.Close()
 	}
 	fmt.Fprintf(r.console, "pecspec: target %s, seed %d, concurrency %d\n", opts.Target.Name, r.opts.Seed, r.opts.Concurrency)
 	suite := godog.TestSuite{
@@ -117,6 +124,18 @@ func newRunner(opts Options) (*runner, error) {
 		return nil, err
 	}
 	grading := report.Options{Trust: trust}
+	for _, p := range []*probe.Target{opts.Target, opts.Target.Counterpart} {
+		if p == nil {
+			continue
+		}
+		for _, f := range p.CRLFiles() {
+			crl, err := report.LoadCRL(f)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrHarness, err)
+			}
+			grading.CRLs = append(grading.CRLs, crl)
+		}
+	}
 	if opts.Target.LDAPURL != "" {
 		// The grader's own reading of the index the target uses: the infra
 		// rules (SIG-09, CRT-01, ACC-05, PIC-02, ...) need it.

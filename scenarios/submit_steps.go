@@ -18,7 +18,7 @@ import (
 
 func registerSubmitSteps(sc stepRegistrar) {
 	sc.Step(`^the target and its counterpart are reachable$`, reachable)
-	sc.Step(`^`+partyExpr+` sends a certified message( with an attachment)? to `+listExpr+`(?: with `+listExpr+` in Cc)?(?: with receipt type "(completa|breve|sintetica)")?$`, sendsCertified)
+	sc.Step(`^`+partyExpr+` sends a certified message( with an attachment| signed with S/MIME| signed with S/MIME in opaque form)? to `+listExpr+`(?: with `+listExpr+` in Cc)?(?: with receipt type "(completa|breve|sintetica)")?$`, sendsCertified)
 	sc.Step(`^`+partyExpr+` sends a certified message carrying a test virus to `+listExpr+`$`, sendsVirus)
 	sc.Step(`^`+partyExpr+` submits a message to `+partyExpr+` (without authenticating|over a connection without TLS|in the name of another user of the target)$`, submitsInsecure)
 	sc.Step(`^`+partyExpr+` submits a message to `+partyExpr+` ((?:with|without) an? .+|whose .+)$`, submitsFaulty)
@@ -51,9 +51,9 @@ func (w *World) subject() string { return "pecspec " + probe.Slug(w.res.Name) + 
 
 // sendsCertified submits a certified message (RFC 6109 §3.1.1) as a user of
 // a provider, with To, optional Cc and an optional X-TipoRicevuta.
-func sendsCertified(ctx context.Context, from, attach, to, cc, tipo string) error {
+func sendsCertified(ctx context.Context, from, variant, to, cc, tipo string) error {
 	w := world(ctx)
-	w.attach = attach != ""
+	w.variant = strings.TrimSpace(variant)
 	return w.sendCertified(ctx, from, to, cc, tipo, nil)
 }
 
@@ -83,8 +83,14 @@ func (w *World) sendCertified(ctx context.Context, from, to, cc, tipo string, ex
 	}
 	o := probe.Original{From: sender.Address(), Subject: w.subject(), TipoRicevuta: tipo,
 		Body: "Messaggio di prova di pecspec.\nScenario: " + w.res.Name + "\n"}
-	if w.attach {
+	switch w.variant {
+	case "with an attachment":
 		o.Attachment, o.AttachmentName = []byte("Allegato di prova di pecspec: "+w.token+"\n"), "allegato.txt"
+	case "signed with S/MIME", "signed with S/MIME in opaque form":
+		if o.Signer, err = probe.NewUserSigner(sender.Address()); err != nil {
+			return err
+		}
+		o.Opaque = strings.HasSuffix(w.variant, "opaque form")
 	}
 	for _, p := range tos {
 		o.To = append(o.To, p.Address())

@@ -14,6 +14,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/probe/peer"
 	"github.com/pecspec/pecspec/report"
 )
 
@@ -24,6 +25,7 @@ type runner struct {
 	trust    *x509.CertPool
 	evidence *probe.Evidence
 	grading  report.Options
+	peer     *peer.Peer // gamma, when the target file names it
 
 	// clock is held shared by every scenario and exclusively by those that
 	// move the target's clock or hold the counterpart's work (@exclusive):
@@ -56,7 +58,10 @@ type World struct {
 	// tried and refusal record a protocol-level submission attempt.
 	tried   bool
 	refusal error
-	attach  bool // the next certified message carries an attachment
+	// variant is how the next certified message is built: "with an
+	// attachment", "signed with S/MIME" (multipart/signed) or "... in
+	// opaque form" (application/pkcs7-mime).
+	variant string
 }
 
 type worldKey struct{}
@@ -80,6 +85,8 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 	registerSubmitSteps(sc)
 	registerMailboxSteps(sc)
 	registerGradeSteps(sc)
+	registerPeerSteps(sc)
+	registerIndexSteps(sc)
 	registerControlSteps(sc)
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		w := world(ctx)
@@ -163,7 +170,7 @@ func (w *World) saveManifest() {
 	m := report.Manifest{Submission: w.sub}
 	for i, msg := range w.res.Messages {
 		if i < len(w.caps) && strings.HasPrefix(msg.File, "evidence/") {
-			m.Messages = append(m.Messages, report.ManifestEntry{File: path.Base(msg.File), Mailbox: msg.Mailbox, Service: w.caps[i].Service})
+			m.Messages = append(m.Messages, report.ManifestEntry{File: path.Base(msg.File), Mailbox: msg.Mailbox, Service: w.caps[i].Service, AtMX: w.caps[i].AtMX})
 		}
 	}
 	if _, err := w.r.evidence.SaveJSON(w.res.Name, report.ManifestName, m); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"os"
@@ -131,16 +130,9 @@ func gradeOptions(trust, index string, crls []string) (report.Options, error) {
 		opts.Index = ix
 	}
 	for _, f := range crls {
-		data, err := os.ReadFile(f)
+		crl, err := report.LoadCRL(f)
 		if err != nil {
-			return opts, fmt.Errorf("crl: %w", err)
-		}
-		if b, _ := pem.Decode(data); b != nil {
-			data = b.Bytes
-		}
-		crl, err := x509.ParseRevocationList(data)
-		if err != nil {
-			return opts, fmt.Errorf("crl %s: %w", f, err)
+			return opts, err
 		}
 		opts.CRLs = append(opts.CRLs, crl)
 	}

@@ -401,7 +401,7 @@ func timeouts(t *testing.T, h *harness) {
 			if m.Kind() != pec.KindPreavvisoErroreConsegna {
 				continue
 			}
-			txt, _ := m.Text.Decoded()
+			txt, _ := m.PlainText()
 			if bytes.Contains(txt, []byte("24 ore")) {
 				got = append(got, 24)
 			} else {

@@ -89,3 +89,41 @@ func TestTextsCarryTheFacts(t *testing.T) {
 		t.Errorf("anomalia text wrong:\n%s", a)
 	}
 }
+
+// TestMixedHTMLAlternative: with HTML the text part is multipart/alternative
+// of text/plain and text/html (RFC 6109 §4.3.1, GEN-04); the HTML carries
+// the text's facts escaped (GEN-07) and no resource or script (GEN-05/06).
+func TestMixedHTMLAlternative(t *testing.T) {
+	f := Facts{Instant: time.Date(2026, 1, 15, 17, 20, 38, 0, time.UTC), Subject: `<b>Test</b> & "più"`,
+		Sender: "alice@pec.alpha.test", Recipients: []Recipient{{"bob@pec.beta.test", true}}, ID: "opec1@pec.alpha.test"}
+	entity := Mixed{Text: TextAccettazione(f), HTML: true}.Bytes()
+	m := pec.Parse(append([]byte("Subject: t\r\nMIME-Version: 1.0\r\n"), entity...))
+	if len(m.Problems) > 0 || m.Text == nil {
+		t.Fatalf("problems %v, text %v", m.Problems, m.Text != nil)
+	}
+	if mt, _ := m.Text.MediaType(); mt != "multipart/alternative" {
+		t.Fatalf("text part is %s", mt)
+	}
+	parts, err := m.Text.Parts()
+	if err != nil || len(parts) != 2 {
+		t.Fatalf("%d parts, %v", len(parts), err)
+	}
+	plain, _ := m.PlainText()
+	page, _ := parts[1].Decoded()
+	if mt, _ := parts[1].MediaType(); mt != "text/html" {
+		t.Fatalf("second part is %s", mt)
+	}
+	for _, want := range []string{"15/01/2026", "18:20:38", f.ID} {
+		if !bytes.Contains(plain, []byte(want)) || !bytes.Contains(page, []byte(want)) {
+			t.Errorf("%q missing: text %v, html %v", want, bytes.Contains(plain, []byte(want)), bytes.Contains(page, []byte(want)))
+		}
+	}
+	if bytes.Contains(page, []byte("<b>Test")) || !bytes.Contains(page, []byte("&lt;b&gt;Test")) {
+		t.Errorf("the subject is not escaped in the HTML:\n%s", page)
+	}
+	for _, bad := range []string{"src=", "<script", "<img", "url("} {
+		if bytes.Contains(bytes.ToLower(page), []byte(bad)) {
+			t.Errorf("HTML has %q", bad)
+		}
+	}
+}

@@ -3,10 +3,12 @@ package compose
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
+	"html"
 	"mime/quotedprintable"
 	"strings"
+
+	"github.com/pecspec/pecspec/pec"
 )
 
 // Mixed is the multipart/mixed body of a system message (RFC 6109 §4.3): the
@@ -18,6 +20,10 @@ type Mixed struct {
 	// OriginalName is the attachment name of the original: postacert.eml for
 	// envelopes and receipts (RFC 6109 §4.3.2); the anomaly uses it too.
 	OriginalName string
+	// HTML makes the text part multipart/alternative: the text/plain and an
+	// HTML rendering of the same text (RFC 6109 §4.3.1; GEN-04…07), as most
+	// observed providers send.
+	HTML bool
 }
 
 // Bytes writes the entity: its own Content-Type header and the body, CRLF.
@@ -30,12 +36,16 @@ func (m Mixed) Bytes() []byte {
 		b.WriteString("\r\n--" + boundary + "\r\n" + header + "\r\n\r\n")
 		b.Write(body)
 	}
-	part("Content-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable",
-		latin1QP(m.Text))
+	if m.HTML {
+		part("Content-Type: multipart/alternative; boundary=\"alt-"+boundary+"\"", alternative("alt-"+boundary, m.Text))
+	} else {
+		part("Content-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable",
+			latin1QP(m.Text))
+	}
 	if m.Daticert != nil {
 		part("Content-Type: application/xml; name=\"daticert.xml\"\r\n"+
 			"Content-Transfer-Encoding: base64\r\nContent-Disposition: inline; filename=\"daticert.xml\"",
-			base64Lines(m.Daticert))
+			pec.Base64Lines(m.Daticert))
 	}
 	if m.Original != nil {
 		name := m.OriginalName
@@ -81,17 +91,6 @@ func latin1QP(s string) []byte {
 	return withFinalCRLF(out.Bytes())
 }
 
-func base64Lines(data []byte) []byte {
-	enc := base64.StdEncoding.EncodeToString(data)
-	var b bytes.Buffer
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\r\n")
-	return b.Bytes()
-}
-
 func withFinalCRLF(b []byte) []byte {
 	b = toCRLF(b)
 	if bytes.HasSuffix(b, []byte("\r\n")) {
@@ -114,4 +113,36 @@ func isASCII(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// alternative is the body of a multipart/alternative with text as
+// text/plain and as text/html (RFC 6109 §4.3.1): the HTML carries exactly
+// the text's lines, escaped, and references nothing and runs nothing
+// (GEN-05, GEN-06, GEN-07).
+func alternative(boundary, text string) []byte {
+	var b bytes.Buffer
+	b.WriteString("--" + boundary + "\r\nContent-Type: text/plain; charset=\"iso-8859-1\"\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+	b.Write(latin1QP(text))
+	b.WriteString("--" + boundary + "\r\nContent-Type: text/html; charset=\"iso-8859-1\"\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+	b.Write(latin1QP(htmlOf(text)))
+	b.WriteString("--" + boundary + "--\r\n")
+	return b.Bytes()
+}
+
+// htmlOf renders text as a minimal HTML page: one paragraph per block of
+// lines, a <br> between lines.
+func htmlOf(text string) string {
+	var b strings.Builder
+	b.WriteString("<html><body>\n")
+	for _, para := range strings.Split(strings.ReplaceAll(strings.TrimSpace(text), "\r\n", "\n"), "\n\n") {
+		lines := strings.Split(para, "\n")
+		for i, l := range lines {
+			lines[i] = html.EscapeString(l)
+		}
+		b.WriteString("<p>" + strings.Join(lines, "<br>\n") + "</p>\n")
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
 }

@@ -21,6 +21,9 @@ type Sealer struct {
 	Domain         string // the provider's mail domain, for message IDs
 	Cert           *x509.Certificate
 	Key            crypto.Signer
+	// HTML gives every system message a text/html alternative of its text
+	// (Mixed.HTML).
+	HTML bool
 }
 
 // Notice is a receipt or notice to seal: its identifying header, subject
@@ -61,6 +64,7 @@ func (s *Sealer) Seal(n Notice) ([]byte, error) {
 
 // Sign seals an arbitrary outer header and body (envelopes build their own header).
 func (s *Sealer) Sign(outer []smime.Field, body Mixed) ([]byte, error) {
+	body.HTML = body.HTML || s.HTML
 	msg, err := smime.Sign(outer, body.Bytes(), s.Cert, s.Key)
 	if err != nil {
 		return nil, fmt.Errorf("compose: sign: %w", err)

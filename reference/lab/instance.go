@@ -56,14 +56,22 @@ var specs = []struct {
 	{"beta", "Reference Beta", true},
 }
 
-// makePKI creates the lab CA and writes ca.pem.
+// makePKI creates the lab CA and writes ca.pem and its current CRL ca.crl
+// (no certificate revoked; the grader judges SIG-07 against it).
 func (l *Lab) makePKI() error {
 	ca, err := NewCA("pecspec lab CA", nowFunc())
 	if err != nil {
 		return fmt.Errorf("%w: CA: %v", ErrLab, err)
 	}
 	l.CA = ca
+	crl, err := ca.CRL(nowFunc())
+	if err != nil {
+		return fmt.Errorf("%w: CRL: %v", ErrLab, err)
+	}
 	if err := os.WriteFile(l.CAFile(), ca.CertPEM, 0o644); err != nil {
+		return fmt.Errorf("%w: %v", ErrLab, err)
+	}
+	if err := os.WriteFile(filepath.Join(l.Dir, "ca.crl"), crl, 0o644); err != nil {
 		return fmt.Errorf("%w: %v", ErrLab, err)
 	}
 	return nil

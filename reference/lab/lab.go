@@ -36,6 +36,8 @@ type Lab struct {
 	Providers []*Instance
 	// External is the ordinary (non-PEC) mail domain.
 	External *External
+	// Peer is gamma, the scriptable peer the probe runs (peer.go).
+	Peer     *Instance
 	slapd    *Slapd
 	clamd    *Clamd
 	log      *slog.Logger
@@ -76,6 +78,10 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 		return l, err
 	}
 	if err := l.makeProviders(); err != nil {
+		<-daemons
+		return l, err
+	}
+	if err := l.makePeer(); err != nil {
 		<-daemons
 		return l, err
 	}

@@ -26,7 +26,7 @@ var nowFunc = time.Now
 // loadIndex puts o=postacert and one provider entry per instance in slapd.
 func (l *Lab) loadIndex(ctx context.Context) error {
 	var entries []index.Provider
-	for _, p := range l.Providers {
+	for _, p := range l.listed() {
 		entries = append(entries, p.entry())
 	}
 	if err := index.Load(ctx, l.slapd.URL, l.slapd.BindDN, l.slapd.Password, entries...); err != nil {
@@ -48,8 +48,15 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 			*port = n
 		}
 	}
+	if l.Peer != nil {
+		n, err := FreePort()
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrLab, err)
+		}
+		l.Peer.Ports.MX = n
+	}
 	routes := map[string]string{}
-	for _, p := range l.Providers {
+	for _, p := range l.listed() {
 		routes[p.Domain] = "127.0.0.1:" + strconv.Itoa(p.Ports.MX)
 	}
 	routes[l.External.Domain] = l.External.MXAddr()
@@ -129,8 +136,8 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
-		ControllableClock: true,
-		MaxTotalBytes:     l.maxTotal,
+		ControllableClock: true, NoticeHTML: true,
+		MaxTotalBytes: l.maxTotal,
 	}
 }
 
@@ -141,10 +148,18 @@ func (l *Lab) indexFor(p *Instance) provider.Index {
 		return provider.Index{URL: l.LDAPURL}
 	}
 	var files []string
-	for _, o := range l.Providers {
+	for _, o := range l.listed() {
 		files = append(files, l.LDIFFile(o.Name))
 	}
 	return provider.Index{LDIF: files}
+}
+
+// listed are the providers of the index: the instances and gamma.
+func (l *Lab) listed() []*Instance {
+	if l.Peer == nil {
+		return l.Providers
+	}
+	return append(append([]*Instance(nil), l.Providers...), l.Peer)
 }
 
 // waitHealthy polls the admin /health until it answers, the process exits or

@@ -11,22 +11,25 @@ import (
 // file"). reference/ may not import probe (STYLE 4), so the lab writes the
 // same YAML shape; the integration test loads what it writes with probe.LoadTarget.
 type target struct {
-	Name            string    `yaml:"name"`
-	ProviderName    string    `yaml:"provider_name"`
-	Domains         []string  `yaml:"domains"`
-	ServiceAddress  string    `yaml:"service_address"`
-	ReceiptsMailbox Account   `yaml:"receipts_mailbox"`
-	Submission      endpoint  `yaml:"submission"`
-	IMAP            endpoint  `yaml:"imap"`
-	MX              endpoint  `yaml:"mx"`
-	Accounts        []Account `yaml:"accounts"`
-	Trust           string    `yaml:"trust"`
-	Certificate     string    `yaml:"certificate"`
-	Admin           admin     `yaml:"admin"`
-	LDAPURL         string    `yaml:"ldap_url"`
-	Capabilities    []string  `yaml:"capabilities"`
-	Counterpart     *target   `yaml:"counterpart,omitempty"`
-	External        *ordinary `yaml:"external,omitempty"`
+	Name            string      `yaml:"name"`
+	ProviderName    string      `yaml:"provider_name"`
+	Domains         []string    `yaml:"domains"`
+	ServiceAddress  string      `yaml:"service_address"`
+	ReceiptsMailbox Account     `yaml:"receipts_mailbox"`
+	Submission      endpoint    `yaml:"submission"`
+	IMAP            endpoint    `yaml:"imap"`
+	MX              endpoint    `yaml:"mx"`
+	Accounts        []Account   `yaml:"accounts"`
+	Trust           string      `yaml:"trust"`
+	CRLs            []string    `yaml:"crls,omitempty"`
+	Certificate     string      `yaml:"certificate"`
+	Admin           admin       `yaml:"admin"`
+	LDAPURL         string      `yaml:"ldap_url"`
+	LDIF            string      `yaml:"ldif,omitempty"`
+	Capabilities    []string    `yaml:"capabilities"`
+	Counterpart     *target     `yaml:"counterpart,omitempty"`
+	External        *ordinary   `yaml:"external,omitempty"`
+	Peer            *peerTarget `yaml:"peer,omitempty"`
 }
 
 type ordinary struct {
@@ -56,9 +59,11 @@ func (l *Lab) target(p *Instance) *target {
 		MX:              endpoint{"127.0.0.1", p.Ports.MX, "starttls"},
 		Accounts:        p.Accounts,
 		Trust:           "ca.pem",
+		CRLs:            []string{"ca.crl"},
 		Certificate:     filepath.Join(p.Name, "signer.pem"),
 		Admin:           admin{URL: "http://127.0.0.1:" + strconv.Itoa(p.Ports.Admin), Token: p.AdminToken},
 		LDAPURL:         l.LDAPURL,
+		LDIF:            filepath.Join("index", p.Name+".ldif.p7m"),
 		Capabilities:    []string{"antivirus", "controllable-clock"},
 	}
 }
@@ -79,6 +84,7 @@ func (l *Lab) writeTargets() error {
 				MX:   endpoint{"127.0.0.1", x.Ports.MX, "starttls"},
 				IMAP: endpoint{"127.0.0.1", x.Ports.IMAP, "implicit"}}
 		}
+		t.Peer = l.peerTarget()
 		if err := saveYAML(l.TargetFileOf(p.Name), t); err != nil {
 			return err
 		}
@@ -105,6 +111,12 @@ func (l *Lab) Describe(w io.Writer) {
 		fmt.Fprintf(w, "clamd           unix:%s\n", l.clamd.Socket)
 	}
 	fmt.Fprintf(w, "target file     %s\n", l.TargetFile())
+	if g := l.Peer; g != nil {
+		fmt.Fprintf(w, "\n%s  %q  %s  (scriptable peer: listed in the index, run by `pecspec run`; its MX 127.0.0.1:%d is served only during a run)\n",
+			g.Name, g.ProviderName, g.Domain, g.Ports.MX)
+		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), keys %q and %q (%s, not in the index)\n",
+			g.TokenLabel, g.SoftHSMConf, g.PIN, KeyLabel, UnlistedKeyLabel, UnlistedDomain)
+	}
 	for _, p := range l.Providers {
 		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
 		fmt.Fprintf(w, "  submission  smtps://127.0.0.1:%d   (implicit TLS, AUTH PLAIN)\n", p.Ports.Submission)

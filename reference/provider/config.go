@@ -44,6 +44,9 @@ type Config struct {
 	QueueWorkers int `yaml:"queue_workers,omitempty"`
 	// ControllableClock lets the admin API advance the clock (lab only).
 	ControllableClock bool `yaml:"controllable_clock,omitempty"`
+	// NoticeHTML gives the text of every system message a text/html
+	// alternative (RFC 6109 §4.3.1), as most observed providers do.
+	NoticeHTML bool `yaml:"notice_html,omitempty"`
 }
 
 // Listen holds the listening addresses (host:port; port 0 picks one).

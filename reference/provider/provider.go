@@ -132,7 +132,7 @@ func (p *Provider) openSealer() (*compose.Sealer, error) {
 		var cert *x509.Certificate
 		if cert, err = tok.Certificate(h.KeyLabel); err == nil {
 			return &compose.Sealer{ProviderName: p.cfg.ProviderName, ServiceAddress: p.cfg.ServiceAddress,
-				Domain: p.cfg.Domains[0], Cert: cert, Key: key}, nil
+				Domain: p.cfg.Domains[0], Cert: cert, Key: key, HTML: p.cfg.NoticeHTML}, nil
 		}
 	}
 	tok.Close()

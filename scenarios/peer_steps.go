@@ -1,0 +1,111 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pecspec/pecspec/fixtures"
+	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/probe"
+	"github.com/pecspec/pecspec/probe/peer"
+	"github.com/pecspec/pecspec/report"
+)
+
+// registerPeerSteps binds what gamma, the scriptable peer, sends the target:
+// crafted envelopes (RFC 6109 §2.2.2 decision table at the receiver) and a
+// rilevazione virus about one of the target's envelopes (§3.2.3–4).
+func registerPeerSteps(sc stepRegistrar) {
+	sc.Step(`^gamma sends a (correct|malformed|tampered) transport envelope from (\w+) at gamma to `+partyExpr+`$`, gammaSends)
+	sc.Step(`^gamma sends a transport envelope carrying a test virus from (\w+) at gamma to `+partyExpr+`$`, gammaSendsVirus)
+	sc.Step(`^a provider not in the index sends a transport envelope to `+partyExpr+`$`, unlistedSends)
+	sc.Step(`^gamma reports a virus in the envelope for `+partyExpr+`$`, gammaReportsVirus)
+}
+
+var crafts = map[string]peer.Craft{"correct": peer.Correct, "malformed": peer.Malformed, "tampered": peer.Tampered}
+
+func gammaSends(ctx context.Context, how, handle, to string) error {
+	return world(ctx).peerEnvelope(ctx, crafts[how], handle, to)
+}
+
+func gammaSendsVirus(ctx context.Context, handle, to string) error {
+	return world(ctx).peerEnvelope(ctx, peer.Virus, handle, to)
+}
+
+func unlistedSends(ctx context.Context, to string) error {
+	return world(ctx).peerEnvelope(ctx, peer.Unlisted, "mittente", to)
+}
+
+// peerEnvelope has gamma build an envelope for an original from handle (a
+// user of gamma, or of the unlisted provider) to one recipient, and send it
+// to the recipient provider's MX with the original sender as reverse-path.
+func (w *World) peerEnvelope(ctx context.Context, c peer.Craft, handle, to string) error {
+	g := w.r.peer
+	if g == nil {
+		return fmt.Errorf("the target file names no peer (gamma)")
+	}
+	rcpt, err := w.party(to)
+	if err != nil {
+		return err
+	}
+	if rcpt.provider == nil {
+		return fmt.Errorf("%s is not a user of a PEC provider", to)
+	}
+	domain := g.Cfg.Domain
+	if c == peer.Unlisted {
+		domain = g.UnlistedDomain()
+	}
+	from := handle + "@" + domain
+	id, original := probe.Original{From: from, To: []string{rcpt.Address()}, Subject: w.subject(),
+		Body: "Messaggio di prova inviato da gamma, il gestore di prova di pecspec.\n"}.Build()
+	env, err := g.Envelope(c, from, []string{rcpt.Address()}, w.subject(), id, original, fixtures.EICAR)
+	if err != nil {
+		return err
+	}
+	w.sender, w.rcpts = &party{handle: handle, role: roleGamma, account: probe.Account{Address: from}}, []*party{rcpt}
+	w.sub = report.Submission{Sender: from, To: []string{rcpt.Address()}, MessageID: id, Relayed: true}
+	return w.relay(ctx, rcpt.provider, from, []string{rcpt.Address()}, env)
+}
+
+// relay keeps raw as sent evidence and sends it to prov's MX.
+func (w *World) relay(ctx context.Context, prov *probe.Target, from string, rcpt []string, raw []byte) error {
+	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
+		w.res.Sent = append(w.res.Sent, rel)
+	}
+	if w.res.Submitted.IsZero() {
+		w.res.Submitted = time.Now()
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
+	return probe.Relay(ctx, prov.MX, w.r.trust, from, rcpt, raw)
+}
+
+// gammaReportsVirus has gamma answer an envelope it received for rcpt with
+// an avviso di rilevazione virus to the sending provider's mailReceipt (RFC
+// 6109 §3.2.3): the sender's provider must then tell its user (§3.2.4).
+func gammaReportsVirus(ctx context.Context, who string) error {
+	w := world(ctx)
+	rcpt, err := w.party(who)
+	if err != nil {
+		return err
+	}
+	var env *pec.Message
+	for _, c := range w.caps {
+		if m := pec.Parse(c.Raw); m.Kind() == pec.KindTrasporto && strings.EqualFold(c.Mailbox, rcpt.Address()) {
+			env = m
+		}
+	}
+	if env == nil {
+		return fmt.Errorf("gamma has captured no envelope for %s in this scenario", rcpt.Address())
+	}
+	if w.sender == nil || w.sender.provider == nil {
+		return fmt.Errorf("the scenario's sender is not a user of a PEC provider")
+	}
+	sp := w.sender.provider
+	notice, err := w.r.peer.VirusNotice(env, rcpt.Address(), sp.ReceiptsMailbox.Address)
+	if err != nil {
+		return err
+	}
+	return w.relay(ctx, sp, w.r.peer.Cfg.ServiceAddress, []string{sp.ReceiptsMailbox.Address}, notice)
+}
