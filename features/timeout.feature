@@ -2,16 +2,18 @@
 Feature: Timeout notices at 12 h and 24 h
   When the recipient's provider sends neither presa in carico nor consegna within 12 hours the sender gets a
   preavviso; when no consegna comes within 24 hours, the notice of failure, and nothing after (RFC 6109
-  §3.1.6 cases a, b, c; §2.1.1.1.2). The target's clock is advanced through its admin API; the counterpart
-  withholds what each case needs. These scenarios run alone.
+  §3.1.6 cases a, b, c; §2.1.1.1.2). The recipient is a user of gamma, the scriptable peer, which answers only
+  what each case says; the target's clock is advanced through its admin API (gamma's moves with it). These
+  scenarios run alone.
 
   @exclusive @TIM-01 @TIM-04 @TIM-05 @TIM-06 @TIM-07
   Scenario: Case a: taken in charge, never delivered
     Given the target's clock can be advanced
-    And the counterpart withholds the delivery of this scenario's messages
-    When alice sends a certified message to bob at the counterpart
+    When alice sends a certified message to carol at gamma
     Then alice receives an acceptance receipt
-    And the target's service mailbox receives a take-charge receipt
+    And carol at gamma receives a transport envelope
+    When gamma takes charge of the envelope for carol at gamma
+    Then the target's service mailbox receives a take-charge receipt
     When the target's clock advances by 13 hours
     And the target's clock advances by 12 hours
     Then alice receives a 24 h timeout notice
@@ -22,13 +24,12 @@ Feature: Timeout notices at 12 h and 24 h
   @exclusive @TIM-01 @TIM-02 @TIM-03 @TIM-05 @TIM-06 @TIM-07
   Scenario: Case b: neither taken in charge nor delivered within 12 h, delivered within 24 h
     Given the target's clock can be advanced
-    And the counterpart withholds the take-charge receipt of this scenario's messages
-    And the counterpart withholds the delivery of this scenario's messages
-    When alice sends a certified message to bob at the counterpart
+    When alice sends a certified message to carol at gamma
     Then alice receives an acceptance receipt
+    And carol at gamma receives a transport envelope
     When the target's clock advances by 13 hours
     Then alice receives a 12 h timeout notice
-    When the counterpart releases the withheld delivery
+    When gamma delivers the envelope to carol at gamma
     Then alice receives a delivery receipt
     When the target's clock advances by 12 hours
     Then alice has received 1 timeout notice in all
@@ -38,10 +39,9 @@ Feature: Timeout notices at 12 h and 24 h
   @exclusive @TIM-01 @TIM-02 @TIM-03 @TIM-04 @TIM-05 @TIM-06 @TIM-07
   Scenario: Case c: neither taken in charge nor delivered within 24 h
     Given the target's clock can be advanced
-    And the counterpart withholds the take-charge receipt of this scenario's messages
-    And the counterpart withholds the delivery of this scenario's messages
-    When alice sends a certified message to bob at the counterpart
+    When alice sends a certified message to carol at gamma
     Then alice receives an acceptance receipt
+    And carol at gamma receives a transport envelope
     When the target's clock advances by 13 hours
     Then alice receives a 12 h timeout notice
     When the target's clock advances by 12 hours

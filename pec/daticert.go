@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -100,6 +101,14 @@ type Data struct {
 
 // Str returns a pointer to s, for the optional elements of Postacert.
 func Str(s string) *string { return &s }
+
+// Deref is an optional element's value, trimmed; "" when absent.
+func Deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return strings.TrimSpace(*s)
+}
 
 // Marshal writes p as a UTF-8 daticert.xml with the XML declaration and no
 // DOCTYPE, as every observed provider does (pec-rules §3.2).

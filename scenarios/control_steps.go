@@ -14,18 +14,13 @@ import (
 )
 
 // registerControlSteps binds the steps that use the admin API of the
-// reference (DESIGN.md rule 3): the target's controllable clock, and the
-// counterpart withholding presa in carico or consegna, which produce the
-// cases a, b and c of RFC 6109 §3.1.6. Scenarios using them carry
-// @exclusive: they run alone.
+// reference (DESIGN.md rule 3): the target's controllable clock, for the
+// cases a, b and c of RFC 6109 §3.1.6 (gamma withholds what each case
+// needs). Scenarios using them carry @exclusive: they run alone.
 func registerControlSteps(sc stepRegistrar) {
 	sc.Step(`^the target's clock can be advanced$`, clockControllable)
-	sc.Step(`^the counterpart withholds the (take-charge receipt|delivery) of this scenario's messages$`, withholds)
-	sc.Step(`^the counterpart releases the withheld delivery$`, releases)
 	sc.Step(`^the target's clock advances by (\d+) hours$`, advances)
 }
-
-var holdSteps = map[string]string{"take-charge receipt": "presa-in-carico", "delivery": "consegna"}
 
 func clockControllable(ctx context.Context) error {
 	w := world(ctx)
@@ -37,31 +32,6 @@ func clockControllable(ctx context.Context) error {
 	}
 	if !st.Controllable {
 		return fmt.Errorf("the clock of %s cannot be advanced", w.r.opts.Target.Name)
-	}
-	return nil
-}
-
-func withholds(ctx context.Context, what string) error {
-	w := world(ctx)
-	rule := map[string]string{"step": holdSteps[what], "subject": w.token}
-	if err := w.adminCall(ctx, w.r.opts.Target.Counterpart, http.MethodPost, "/holds", rule, nil); err != nil {
-		return err
-	}
-	w.holds = true
-	return nil
-}
-
-func releases(ctx context.Context) error {
-	w := world(ctx)
-	q := url.Values{"step": {"consegna"}, "subject": {w.token}}
-	var res struct {
-		Released int `json:"released"`
-	}
-	if err := w.adminCall(ctx, w.r.opts.Target.Counterpart, http.MethodPost, "/holds/release?"+q.Encode(), nil, &res); err != nil {
-		return err
-	}
-	if res.Released == 0 {
-		return fmt.Errorf("the counterpart had no withheld delivery for this scenario")
 	}
 	return nil
 }
@@ -84,19 +54,39 @@ func advances(ctx context.Context, hours int) error {
 			}
 		}
 	}
-	return w.adminCall(ctx, w.r.opts.Target, http.MethodPost, "/clock/advance?"+q.Encode(), nil, nil)
+	if err := w.adminCall(ctx, w.r.opts.Target, http.MethodPost, "/clock/advance?"+q.Encode(), nil, nil); err != nil {
+		return err
+	}
+	return w.r.syncPeerClock(ctx)
 }
 
-// dropHolds removes the counterpart's holds at the end of the scenario.
-func (w *World) dropHolds(ctx context.Context) {
-	if err := w.adminCall(context.WithoutCancel(ctx), w.r.opts.Target.Counterpart, http.MethodDelete, "/holds", nil, nil); err != nil {
-		fmt.Fprintf(w.r.console, "warning: %v\n", err)
+// syncPeerClock sets gamma's clock to the target's when the target's is
+// controllable (it may have been advanced by this run or an earlier one).
+func (r *runner) syncPeerClock(ctx context.Context) error {
+	t := r.opts.Target
+	if r.peer == nil || t.Admin == nil || t.Admin.URL == "" {
+		return nil
 	}
+	var st struct {
+		Now          time.Time `json:"now"`
+		Controllable bool      `json:"controllable"`
+	}
+	if err := r.adminCall(ctx, t, http.MethodGet, "/clock", nil, &st); err != nil {
+		return err
+	}
+	if st.Controllable {
+		r.peer.SetClock(st.Now)
+	}
+	return nil
 }
 
 // adminCall calls p's admin API with its bearer token; a JSON body in, a
 // JSON reply decoded into out when out is not nil.
 func (w *World) adminCall(ctx context.Context, p *probe.Target, method, path string, in, out any) error {
+	return w.r.adminCall(ctx, p, method, path, in, out)
+}
+
+func (r *runner) adminCall(ctx context.Context, p *probe.Target, method, path string, in, out any) error {
 	if p == nil || p.Admin == nil || p.Admin.URL == "" {
 		return fmt.Errorf("the target file names no admin API for this provider")
 	}
@@ -108,7 +98,7 @@ func (w *World) adminCall(ctx context.Context, p *probe.Target, method, path str
 		}
 		body = strings.NewReader(string(data))
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.opts.StepTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(p.Admin.URL, "/")+path, body)
 	if err != nil {

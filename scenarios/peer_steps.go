@@ -21,6 +21,8 @@ func registerPeerSteps(sc stepRegistrar) {
 	sc.Step(`^gamma sends a transport envelope carrying a test virus from (\w+) at gamma to `+partyExpr+`$`, gammaSendsVirus)
 	sc.Step(`^a provider not in the index sends a transport envelope to `+partyExpr+`$`, unlistedSends)
 	sc.Step(`^gamma reports a virus in the envelope for `+partyExpr+`$`, gammaReportsVirus)
+	sc.Step(`^gamma takes charge of the envelope for `+partyExpr+`$`, gammaTakesCharge)
+	sc.Step(`^gamma delivers the envelope to `+partyExpr+`$`, gammaDelivers)
 }
 
 var crafts = map[string]peer.Craft{"correct": peer.Correct, "malformed": peer.Malformed, "tampered": peer.Tampered}
@@ -85,7 +87,36 @@ func (w *World) relay(ctx context.Context, prov *probe.Target, from string, rcpt
 // an avviso di rilevazione virus to the sending provider's mailReceipt (RFC
 // 6109 §3.2.3): the sender's provider must then tell its user (§3.2.4).
 func gammaReportsVirus(ctx context.Context, who string) error {
-	w := world(ctx)
+	return world(ctx).peerAnswers(ctx, who, func(env *pec.Message, rcpt string, sp *probe.Target) (string, []byte, error) {
+		raw, err := world(ctx).r.peer.VirusNotice(env, rcpt, sp.ReceiptsMailbox.Address)
+		return sp.ReceiptsMailbox.Address, raw, err
+	})
+}
+
+// gammaTakesCharge has gamma send the ricevuta di presa in carico for the
+// envelope it received for rcpt (RFC 6109 §3.2.1). Gamma answers nothing
+// unless a step tells it to: that is how the timeout cases withhold.
+func gammaTakesCharge(ctx context.Context, who string) error {
+	return world(ctx).peerAnswers(ctx, who, func(env *pec.Message, rcpt string, sp *probe.Target) (string, []byte, error) {
+		raw, err := world(ctx).r.peer.PresaInCarico(env, []string{rcpt}, sp.ReceiptsMailbox.Address)
+		return sp.ReceiptsMailbox.Address, raw, err
+	})
+}
+
+// gammaDelivers has gamma send the ricevuta di avvenuta consegna to the
+// sender for rcpt (RFC 6109 §3.3.2).
+func gammaDelivers(ctx context.Context, who string) error {
+	return world(ctx).peerAnswers(ctx, who, func(env *pec.Message, rcpt string, _ *probe.Target) (string, []byte, error) {
+		raw, err := world(ctx).r.peer.Consegna(env, rcpt)
+		return strings.TrimSpace(env.Postacert.Intestazione.Mittente), raw, err
+	})
+}
+
+// peerAnswers finds the envelope gamma captured for who in this scenario,
+// builds gamma's answer with build and sends it to the sending provider's
+// MX (the scenario's sender is a user of the target or the counterpart).
+func (w *World) peerAnswers(ctx context.Context, who string,
+	build func(env *pec.Message, rcpt string, sender *probe.Target) (to string, raw []byte, err error)) error {
 	rcpt, err := w.party(who)
 	if err != nil {
 		return err
@@ -96,16 +127,16 @@ func gammaReportsVirus(ctx context.Context, who string) error {
 			env = m
 		}
 	}
-	if env == nil {
+	if env == nil || env.Postacert == nil {
 		return fmt.Errorf("gamma has captured no envelope for %s in this scenario", rcpt.Address())
 	}
 	if w.sender == nil || w.sender.provider == nil {
 		return fmt.Errorf("the scenario's sender is not a user of a PEC provider")
 	}
 	sp := w.sender.provider
-	notice, err := w.r.peer.VirusNotice(env, rcpt.Address(), sp.ReceiptsMailbox.Address)
+	to, raw, err := build(env, rcpt.Address(), sp)
 	if err != nil {
 		return err
 	}
-	return w.relay(ctx, sp, w.r.peer.Cfg.ServiceAddress, []string{sp.ReceiptsMailbox.Address}, notice)
+	return w.relay(ctx, sp, w.r.peer.Cfg.ServiceAddress, []string{to}, raw)
 }

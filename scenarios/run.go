@@ -67,6 +67,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 		defer r.peer.Close()
+		if err := r.syncPeerClock(ctx); err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
+		}
 	}
 	fmt.Fprintf(r.console, "pecspec: target %s, seed %d, concurrency %d\n", opts.Target.Name, r.opts.Seed, r.opts.Concurrency)
 	suite := godog.TestSuite{

@@ -54,7 +54,6 @@ type World struct {
 	// the admin API holds match it.
 	token  string
 	unlock func() // releases the run's clock lock
-	holds  bool   // the counterpart holds something for this scenario
 	// tried and refusal record a protocol-level submission attempt.
 	tried   bool
 	refusal error
@@ -90,9 +89,6 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 	registerControlSteps(sc)
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		w := world(ctx)
-		if w.holds {
-			w.dropHolds(ctx)
-		}
 		for _, b := range w.boxes {
 			b.Close()
 		}

@@ -32,7 +32,7 @@ const (
 // multipart/mixed of text, daticert.xml (tipo posta-certificata) and
 // postacert.eml. virus is appended to the original's body for Virus.
 func (p *Peer) Envelope(c Craft, from string, rcpts []string, subject, msgid string, original, virus []byte) ([]byte, error) {
-	now := time.Now()
+	now := p.Now()
 	id := p.newID(now)
 	if c == Virus {
 		original = append(append(bytes.TrimRight(original, "\r\n"), "\r\n"...), append(virus, "\r\n"...)...)
@@ -88,41 +88,101 @@ func (p *Peer) Envelope(c Craft, from string, rcpts []string, subject, msgid str
 // provider, sends about env (an envelope the target sent it) for rcpt, to
 // the sending provider's mailReceipt to (RFC 6109 §3.2.3).
 func (p *Peer) VirusNotice(env *pec.Message, rcpt, to string) ([]byte, error) {
+	reason := "5.7.1 - virus rilevato nel messaggio (" + p.Cfg.Name + ")"
+	return p.notice(env, noticeSpec{tipo: pec.TipoRilevazioneVirus, errore: pec.ErroreVirus, ricevuta: pec.RicevutaRilevazioneVirus,
+		prefix: pec.SubjectRilevazioneVirus, to: to, consegna: rcpt, reason: reason,
+		text: func(subj, from, when string) string {
+			return "Problema di sicurezza\r\n\r\nIl giorno " + when + " nel messaggio \"" + subj + "\" proveniente da \"" + from +
+				"\" e destinato a \"" + rcpt + "\" è stato rilevato un virus.\r\nIl messaggio non è stato consegnato.\r\nErrore: " + reason
+		}})
+}
+
+// PresaInCarico builds the ricevuta di presa in carico gamma sends the
+// sending provider's mailReceipt to for env, listing rcpts as received (RFC
+// 6109 §3.2.1).
+func (p *Peer) PresaInCarico(env *pec.Message, rcpts []string, to string) ([]byte, error) {
+	return p.notice(env, noticeSpec{tipo: pec.TipoPresaInCarico, errore: pec.ErroreNessuno, ricevuta: pec.RicevutaPresaInCarico,
+		prefix: pec.SubjectPresaInCarico, to: to, ricezione: rcpts,
+		text: func(subj, from, when string) string {
+			return "Ricevuta di presa in carico\r\n\r\nIl giorno " + when + " il messaggio \"" + subj + "\" proveniente da \"" +
+				from + "\" è stato accettato dal sistema " + p.Cfg.ProviderName + " per i destinatari:\r\n" + strings.Join(rcpts, "\r\n")
+		}})
+}
+
+// Consegna builds the ricevuta di avvenuta consegna (completa: with the
+// original) gamma sends the sender for env's recipient rcpt (RFC 6109
+// §3.3.2).
+func (p *Peer) Consegna(env *pec.Message, rcpt string) ([]byte, error) {
+	if env.Postacert == nil || env.Original == nil {
+		return nil, fmt.Errorf("%w: the envelope has no daticert or original", ErrPeer)
+	}
+	return p.notice(env, noticeSpec{tipo: pec.TipoAvvenutaConsegna, errore: pec.ErroreNessuno, ricevuta: pec.RicevutaAvvenutaConsegna,
+		prefix: pec.SubjectAvvenutaConsegna, to: env.Postacert.Intestazione.Mittente, consegna: rcpt,
+		tipoRicevuta: pec.TipoCompleta, original: env.Original.Body,
+		text: func(subj, from, when string) string {
+			return "Ricevuta di avvenuta consegna\r\n\r\nIl giorno " + when + " il messaggio \"" + subj + "\" proveniente da \"" +
+				from + "\" ed indirizzato a \"" + rcpt + "\" è stato consegnato nella casella di destinazione.\r\n" +
+				"Il messaggio originale è incluso in allegato."
+		}})
+}
+
+// noticeSpec is what differs between the notices gamma sends.
+type noticeSpec struct {
+	tipo         pec.Tipo
+	errore       pec.Errore
+	ricevuta     pec.Ricevuta
+	prefix, to   string
+	consegna     string   // the recipient the notice is about
+	ricezione    []string // presa in carico: the recipients received
+	reason       string   // errore-esteso
+	tipoRicevuta pec.TipoRicevuta
+	original     []byte
+	text         func(subject, from, when string) string
+}
+
+// notice builds and signs a receipt or notice about env, dated on gamma's
+// clock (RFC 6109 §4.3, §4.4).
+func (p *Peer) notice(env *pec.Message, n noticeSpec) ([]byte, error) {
 	if env.Postacert == nil {
 		return nil, fmt.Errorf("%w: the envelope has no daticert", ErrPeer)
 	}
 	in := env.Postacert
-	now := time.Now()
-	reason := "5.7.1 - virus rilevato nel messaggio (" + p.Cfg.Name + ")"
-	d := &pec.Postacert{Tipo: pec.TipoRilevazioneVirus, Errore: pec.ErroreVirus, Intestazione: in.Intestazione,
+	now := p.Now()
+	d := &pec.Postacert{Tipo: n.tipo, Errore: n.errore, Intestazione: in.Intestazione,
 		Dati: pec.Dati{GestoreEmittente: p.Cfg.ProviderName, Data: pec.DataOf(now), Identificativo: in.Dati.Identificativo,
-			Msgid: in.Dati.Msgid, Consegna: pec.Str(rcpt), ErroreEsteso: pec.Str(reason)}}
+			Msgid: in.Dati.Msgid, Ricezione: n.ricezione}}
+	if n.consegna != "" {
+		d.Dati.Consegna = pec.Str(n.consegna)
+	}
+	if n.reason != "" {
+		d.Dati.ErroreEsteso = pec.Str(n.reason)
+	}
+	if n.tipoRicevuta != "" {
+		d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: n.tipoRicevuta}
+	}
 	dati, err := d.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	subject := ""
-	if in.Intestazione.Oggetto != nil {
-		subject = *in.Intestazione.Oggetto
-	}
+	subject := pec.Deref(in.Intestazione.Oggetto)
 	outer := []smime.Field{
 		{Name: "Date", Value: pec.DateHeader(now)},
 		{Name: "From", Value: p.Cfg.ServiceAddress},
-		{Name: "To", Value: to},
-		{Name: "Subject", Value: mime.QEncoding.Encode("utf-8", pec.SubjectRilevazioneVirus+subject)},
+		{Name: "To", Value: n.to},
+		{Name: "Subject", Value: mime.QEncoding.Encode("utf-8", n.prefix+subject)},
 		{Name: "Message-ID", Value: "<" + p.newID(now) + ">"},
-		{Name: pec.HeaderRicevuta, Value: string(pec.RicevutaRilevazioneVirus)},
-		{Name: pec.HeaderMittente, Value: in.Intestazione.Mittente},
+		{Name: pec.HeaderRicevuta, Value: string(n.ricevuta)},
+	}
+	if n.ricevuta == pec.RicevutaRilevazioneVirus {
+		outer = append(outer, smime.Field{Name: pec.HeaderMittente, Value: in.Intestazione.Mittente})
 	}
 	if in.Dati.Msgid != nil {
 		outer = append(outer, smime.Field{Name: pec.HeaderRiferimentoMsgID, Value: *in.Dati.Msgid})
 	}
 	giorno, ora, zona := pec.TextInstant(now)
-	text := "Problema di sicurezza\r\n\r\nIl giorno " + giorno + " alle ore " + ora + " " + zona +
-		" nel messaggio \"" + subject + "\" proveniente da \"" + in.Intestazione.Mittente + "\" e destinato a \"" + rcpt +
-		"\" è stato rilevato un virus.\r\nIl messaggio non è stato consegnato.\r\nErrore: " + reason + "\r\nIdentificativo messaggio: " +
-		in.Dati.Identificativo + "\r\n"
-	return smime.Sign(outer, mixed(text, dati, nil), p.cert, p.key)
+	text := n.text(subject, in.Intestazione.Mittente, giorno+" alle ore "+ora+" "+zona) +
+		"\r\nIdentificativo messaggio: " + in.Dati.Identificativo + "\r\n"
+	return smime.Sign(outer, mixed(text, dati, n.original), p.cert, p.key)
 }
 
 // signer is gamma's key, or the unlisted provider's for Unlisted.

@@ -54,6 +54,7 @@ type Peer struct {
 	ln       net.Listener
 
 	mu      sync.Mutex
+	offset  time.Duration // gamma's clock: the probe's plus offset
 	inbox   []Received
 	taken   map[int]bool
 	arrived chan struct{} // closed and replaced at each arrival
@@ -155,6 +156,23 @@ func (p *Peer) deliver(r Received) {
 	p.inbox = append(p.inbox, r)
 	close(p.arrived)
 	p.arrived = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// Now is gamma's clock: it dates what gamma signs.
+func (p *Peer) Now() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Now().Add(p.offset)
+}
+
+// SetClock sets gamma's clock to now (the target's, read from its admin
+// API): when a scenario advances the target's controllable clock, gamma's
+// follows, so the instants the two write stay comparable (TIM-02 and CON-09
+// compare gamma's receipts with the target's dispatch).
+func (p *Peer) SetClock(now time.Time) {
+	p.mu.Lock()
+	p.offset = time.Until(now)
 	p.mu.Unlock()
 }
 

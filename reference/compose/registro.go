@@ -74,9 +74,4 @@ func (s *Sealer) SealEvent(n Notice, ev txlog.Event, provider string) ([]byte, *
 }
 
 // Deref is an optional daticert element's value, trimmed; "" when absent.
-func Deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return strings.TrimSpace(*s)
-}
+func Deref(s *string) string { return pec.Deref(s) }
