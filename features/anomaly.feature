@@ -28,3 +28,9 @@ Feature: Ordinary mail reaching a PEC mailbox
     When a provider not in the index sends a transport envelope to alice at the target
     Then alice receives an anomaly envelope
     And every captured message passes the MUST rules
+
+  @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05 @ANO-06
+  Scenario: A notice signed by a listed provider without certification data becomes a busta di anomalia
+    When gamma sends a delivery receipt without certification data about a message from carol at gamma to alice at the target
+    Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules

@@ -8,7 +8,6 @@ Feature: Timeout notices at 12 h and 24 h
 
   @exclusive @TIM-01 @TIM-04 @TIM-05 @TIM-06 @TIM-07
   Scenario: Case a: taken in charge, never delivered
-    Given the target's clock can be advanced
     When alice sends a certified message to carol at gamma
     Then alice receives an acceptance receipt
     And carol at gamma receives a transport envelope
@@ -23,7 +22,6 @@ Feature: Timeout notices at 12 h and 24 h
 
   @exclusive @TIM-01 @TIM-02 @TIM-03 @TIM-05 @TIM-06 @TIM-07
   Scenario: Case b: neither taken in charge nor delivered within 12 h, delivered within 24 h
-    Given the target's clock can be advanced
     When alice sends a certified message to carol at gamma
     Then alice receives an acceptance receipt
     And carol at gamma receives a transport envelope
@@ -38,7 +36,6 @@ Feature: Timeout notices at 12 h and 24 h
 
   @exclusive @TIM-01 @TIM-02 @TIM-03 @TIM-04 @TIM-05 @TIM-06 @TIM-07
   Scenario: Case c: neither taken in charge nor delivered within 24 h
-    Given the target's clock can be advanced
     When alice sends a certified message to carol at gamma
     Then alice receives an acceptance receipt
     And carol at gamma receives a transport envelope

@@ -18,32 +18,49 @@ import (
 // cases a, b and c of RFC 6109 §3.1.6 (gamma withholds what each case
 // needs). Scenarios using them carry @exclusive: they run alone.
 func registerControlSteps(sc stepRegistrar) {
-	sc.Step(`^the target's clock can be advanced$`, clockControllable)
 	sc.Step(`^the target's clock advances by (\d+) hours$`, advances)
 }
 
-func clockControllable(ctx context.Context) error {
-	w := world(ctx)
-	var st struct {
-		Controllable bool `json:"controllable"`
+// clockControllable asks the target's admin API, once per run, whether its
+// clock can be advanced; a target without admin API cannot.
+func (r *runner) clockControllable(ctx context.Context) (bool, error) {
+	r.mu.Lock()
+	known := r.controllable
+	r.mu.Unlock()
+	if known != nil {
+		return *known, nil
 	}
-	if err := w.adminCall(ctx, w.r.opts.Target, http.MethodGet, "/clock", nil, &st); err != nil {
-		return err
+	ok := false
+	if t := r.opts.Target; t.Admin != nil && t.Admin.URL != "" {
+		var st struct {
+			Controllable bool `json:"controllable"`
+		}
+		if err := r.adminCall(ctx, t, http.MethodGet, "/clock", nil, &st); err != nil {
+			return false, err
+		}
+		ok = st.Controllable
 	}
-	if !st.Controllable {
-		return fmt.Errorf("the clock of %s cannot be advanced", w.r.opts.Target.Name)
-	}
-	return nil
+	r.mu.Lock()
+	r.controllable = &ok
+	r.mu.Unlock()
+	return ok, nil
 }
 
 // advances moves the target's clock; the reply comes when the timers due on
-// the way have fired and their notices are durable. A counterpart with a
+// the way have fired and their notices are durable. A target whose clock
+// cannot be advanced is waited for in real time (resume.go). A counterpart with a
 // controllable clock moves with it first, so that the instants the two
 // providers write stay comparable (CON-09, TIM-02 compare them) in this and
 // later scenarios.
 func advances(ctx context.Context, hours int) error {
 	w := world(ctx)
-	q := url.Values{"by": {(time.Duration(hours) * time.Hour).String()}}
+	d := time.Duration(hours) * time.Hour
+	if ok, err := w.r.clockControllable(ctx); err != nil {
+		return err
+	} else if !ok {
+		return w.waitRealTime(d)
+	}
+	q := url.Values{"by": {d.String()}}
 	if cp := w.r.opts.Target.Counterpart; cp != nil && cp.Admin != nil {
 		var st struct {
 			Controllable bool `json:"controllable"`
@@ -61,22 +78,27 @@ func advances(ctx context.Context, hours int) error {
 }
 
 // syncPeerClock sets gamma's clock to the target's when the target's is
-// controllable (it may have been advanced by this run or an earlier one).
+// controllable (it may have been advanced by this run or an earlier one),
+// else to the run's clock (real-time mode).
 func (r *runner) syncPeerClock(ctx context.Context) error {
-	t := r.opts.Target
-	if r.peer == nil || t.Admin == nil || t.Admin.URL == "" {
+	if r.peer == nil {
+		return nil
+	}
+	ok, err := r.clockControllable(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.peer.SetClock(r.now())
 		return nil
 	}
 	var st struct {
-		Now          time.Time `json:"now"`
-		Controllable bool      `json:"controllable"`
+		Now time.Time `json:"now"`
 	}
-	if err := r.adminCall(ctx, t, http.MethodGet, "/clock", nil, &st); err != nil {
+	if err := r.adminCall(ctx, r.opts.Target, http.MethodGet, "/clock", nil, &st); err != nil {
 		return err
 	}
-	if st.Controllable {
-		r.peer.SetClock(st.Now)
-	}
+	r.peer.SetClock(st.Now)
 	return nil
 }
 

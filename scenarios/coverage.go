@@ -20,6 +20,7 @@ import (
 type Pickle struct {
 	Name    string
 	Feature string
+	Line    int64 // of its Scenario (or Scenario Outline) keyword
 	Tags    []string
 	Steps   []string
 }
@@ -41,12 +42,39 @@ func Pickles(fsys fs.FS) ([]Pickle, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		lines := scenarioLines(doc)
 		for _, p := range gherkin.Pickles(*doc, path, ids) {
-			out = append(out, pickleOf(p))
+			pk := pickleOf(p)
+			if len(p.AstNodeIds) > 0 {
+				pk.Line = lines[p.AstNodeIds[0]]
+			}
+			out = append(out, pk)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// scenarioLines maps each scenario's AST id to its line.
+func scenarioLines(doc *messages.GherkinDocument) map[string]int64 {
+	out := map[string]int64{}
+	if doc.Feature == nil {
+		return out
+	}
+	add := func(sc *messages.Scenario) {
+		if sc != nil {
+			out[sc.Id] = sc.Location.Line
+		}
+	}
+	for _, c := range doc.Feature.Children {
+		add(c.Scenario)
+		if c.Rule != nil {
+			for _, rc := range c.Rule.Children {
+				add(rc.Scenario)
+			}
+		}
+	}
+	return out
 }
 
 func pickleOf(p *messages.Pickle) Pickle {

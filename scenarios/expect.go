@@ -88,7 +88,7 @@ func (s *Summary) Failures() []Failure {
 		add(sc, sc.Transaction)
 		// A scenario that failed on its grading steps is accounted for by the
 		// rule failures above; one that failed otherwise adds its step failure.
-		if sc.Status != "passed" && (sc.FailedRule != "" || len(out) == before) {
+		if sc.Status != "passed" && sc.Status != "pending" && (sc.FailedRule != "" || len(out) == before) {
 			out = append(out, Failure{Scenario: sc.Name, Rule: sc.FailedRule, Detail: sc.Status + ": " + sc.Error})
 		}
 	}

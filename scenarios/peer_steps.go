@@ -2,7 +2,11 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +22,7 @@ import (
 // rilevazione virus about one of the target's envelopes (§3.2.3–4).
 func registerPeerSteps(sc stepRegistrar) {
 	sc.Step(`^gamma sends a (correct|malformed|tampered) transport envelope from (\w+) at gamma to `+partyExpr+`$`, gammaSends)
+	sc.Step(`^gamma sends a delivery receipt without certification data about a message from (\w+) at gamma to `+partyExpr+`$`, gammaSendsMalformedNotice)
 	sc.Step(`^gamma sends a transport envelope carrying a test virus from (\w+) at gamma to `+partyExpr+`$`, gammaSendsVirus)
 	sc.Step(`^a provider not in the index sends a transport envelope to `+partyExpr+`$`, unlistedSends)
 	sc.Step(`^gamma reports a virus in the envelope for `+partyExpr+`$`, gammaReportsVirus)
@@ -29,6 +34,10 @@ var crafts = map[string]peer.Craft{"correct": peer.Correct, "malformed": peer.Ma
 
 func gammaSends(ctx context.Context, how, handle, to string) error {
 	return world(ctx).peerEnvelope(ctx, crafts[how], handle, to)
+}
+
+func gammaSendsMalformedNotice(ctx context.Context, handle, to string) error {
+	return world(ctx).peerEnvelope(ctx, peer.MalformedNotice, handle, to)
 }
 
 func gammaSendsVirus(ctx context.Context, handle, to string) error {
@@ -53,6 +62,9 @@ func (w *World) peerEnvelope(ctx context.Context, c peer.Craft, handle, to strin
 	}
 	if rcpt.provider == nil {
 		return fmt.Errorf("%s is not a user of a PEC provider", to)
+	}
+	if err := w.r.syncPeerClock(ctx); err != nil {
+		return err
 	}
 	domain := g.Cfg.Domain
 	if c == peer.Unlisted {
@@ -134,9 +146,34 @@ func (w *World) peerAnswers(ctx context.Context, who string,
 		return fmt.Errorf("the scenario's sender is not a user of a PEC provider")
 	}
 	sp := w.sender.provider
+	if err := w.r.syncPeerClock(ctx); err != nil {
+		return err
+	}
 	to, raw, err := build(env, rcpt.Address(), sp)
 	if err != nil {
 		return err
 	}
 	return w.relay(ctx, sp, w.r.peer.Cfg.ServiceAddress, []string{to}, raw)
+}
+
+// savePeerInbox keeps everything gamma's MX received in the run, awaited by
+// a step or not, as <out>/peer/<nn>.eml with <nn>.json: the SMTP transcript
+// (reverse-path, recipients) and the TLS state of the connection.
+func (r *runner) savePeerInbox() error {
+	if r.peer == nil {
+		return nil
+	}
+	dir := filepath.Join(r.opts.Out, "peer")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w: %v", ErrHarness, err)
+	}
+	earlier, _ := filepath.Glob(filepath.Join(dir, "*.eml")) // a resumed run numbers on
+	for i, m := range r.peer.All() {
+		meta, _ := json.MarshalIndent(map[string]any{"mail_from": m.MailFrom, "rcpt_to": m.RcptTo, "tls": m.TLS, "received": m.At}, "", "  ")
+		base := filepath.Join(dir, fmt.Sprintf("%03d", len(earlier)+i+1))
+		if err := errors.Join(os.WriteFile(base+".eml", m.Raw, 0o644), os.WriteFile(base+".json", append(meta, '\n'), 0o644)); err != nil {
+			return fmt.Errorf("%w: %v", ErrHarness, err)
+		}
+	}
+	return nil
 }

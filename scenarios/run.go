@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,14 +39,27 @@ type Options struct {
 	Features    fs.FS         // default features.FS
 	// Expect lists the failures the run expects (--expect): the run passes
 	// when every failure is expected and every expectation happened.
-	Expect   []Expectation
+	Expect []Expectation
+	// TargetFile is the path Target was read from (kept in resume.json).
+	TargetFile string
+	// Resume, when set, runs only the scenarios it suspended, from their
+	// saved state; Previous are the results of the earlier run that are
+	// kept in the summary (the scenarios that ended then).
+	Resume   *ResumeState
+	Previous []*ScenarioResult
+	// Now is the clock of the real-time waits (default time.Now).
+	Now      func() time.Time
 	TestingT *testing.T
 }
 
 // Result counts a run's scenarios.
 type Result struct {
 	Scenarios, Passed, Failed, Undefined int
-	MustFailures                         int
+	// Pending scenarios wait in real time: resume them with --resume.
+	Pending int
+	// Due is when the first pending scenario can go on.
+	Due          time.Time
+	MustFailures int
 	// Outcome sorts the failures against Options.Expect.
 	Outcome Outcome
 }
@@ -79,7 +93,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			Format:         "junit:" + filepath.Join(opts.Out, "junit.xml") + ",cucumber:" + filepath.Join(opts.Out, "cucumber.json"),
 			Output:         io.Discard,
 			FS:             r.opts.Features,
-			Paths:          []string{"."},
+			Paths:          r.paths(),
 			Strict:         true,
 			Randomize:      r.opts.Seed,
 			Concurrency:    r.opts.Concurrency,
@@ -92,6 +106,12 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	r.started = time.Now()
 	suite.Run()
 	r.finished = time.Now()
+	if err := r.savePeerInbox(); err != nil {
+		return Result{}, err
+	}
+	if err := r.writeResume(); err != nil {
+		return Result{}, err
+	}
 	if err := r.writeSummary(); err != nil {
 		return Result{}, err
 	}
@@ -118,6 +138,10 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if opts.Console == nil {
 		opts.Console = io.Discard
+	}
+	pickles, err := Pickles(opts.Features)
+	if err != nil {
+		return nil, fmt.Errorf("%w: features: %v", ErrHarness, err)
 	}
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrHarness, err)
@@ -148,8 +172,30 @@ func newRunner(opts Options) (*runner, error) {
 		}
 		grading.Index = ix
 	}
-	return &runner{opts: opts, console: opts.Console, trust: trust,
-		evidence: &probe.Evidence{Out: opts.Out}, grading: grading}, nil
+	r := &runner{opts: opts, console: opts.Console, trust: trust, pickles: pickles,
+		evidence: &probe.Evidence{Out: opts.Out}, grading: grading}
+	if opts.Resume != nil {
+		r.resume = map[string]Suspended{}
+		for _, s := range opts.Resume.Scenarios {
+			r.resume[s.Name] = s
+		}
+	}
+	return r, nil
+}
+
+// paths are the feature paths godog runs: all of them, or when resuming the
+// suspended scenarios (feature:line).
+func (r *runner) paths() []string {
+	if r.resume == nil {
+		return []string{"."}
+	}
+	var out []string
+	for _, s := range r.opts.Resume.Scenarios {
+		if !slices.Contains(out, s.Path) {
+			out = append(out, s.Path)
+		}
+	}
+	return out
 }
 
 // preflight checks that every endpoint of the target (and its counterpart)

@@ -33,6 +33,7 @@ type Totals struct {
 	Passed       int                              `json:"passed"`
 	Failed       int                              `json:"failed"`
 	Undefined    int                              `json:"undefined"`
+	Pending      int                              `json:"pending"` // waiting in real time (resume.json)
 	Messages     int                              `json:"messages"`
 	MustFailures int                              `json:"must_failures"`
 	Verdicts     map[report.Status]int            `json:"verdicts"`
@@ -74,6 +75,15 @@ func (r *runner) summary() *Summary {
 	defer r.mu.Unlock()
 	s := &Summary{Target: r.opts.Target.Name, Seed: r.opts.Seed, Started: r.started, Finished: r.finished,
 		Scenarios: append([]*ScenarioResult(nil), r.results...)}
+	ran := map[string]bool{}
+	for _, sc := range r.results {
+		ran[sc.Name] = true
+	}
+	for _, sc := range r.opts.Previous { // a resumed run keeps the earlier run's other scenarios
+		if !ran[sc.Name] {
+			s.Scenarios = append(s.Scenarios, sc)
+		}
+	}
 	sort.Slice(s.Scenarios, func(i, j int) bool { return s.Scenarios[i].Name < s.Scenarios[j].Name })
 	t := &s.Totals
 	t.Verdicts, t.Rules = map[report.Status]int{}, map[string]map[report.Status]int{}
@@ -95,7 +105,9 @@ func (r *runner) summary() *Summary {
 		switch sc.Status {
 		case "passed":
 			t.Passed++
-		case "undefined", "pending":
+		case "pending":
+			t.Pending++
+		case "undefined":
 			t.Undefined++
 		default:
 			t.Failed++
@@ -124,8 +136,16 @@ func (r *runner) writeSummary() error {
 
 func (r *runner) result() Result {
 	t := r.summary().Totals
-	return Result{Scenarios: t.Scenarios, Passed: t.Passed, Failed: t.Failed, Undefined: t.Undefined,
-		MustFailures: t.MustFailures, Outcome: r.summary().Outcome}
+	res := Result{Scenarios: t.Scenarios, Passed: t.Passed, Failed: t.Failed, Undefined: t.Undefined,
+		Pending: t.Pending, MustFailures: t.MustFailures, Outcome: r.summary().Outcome}
+	r.mu.Lock()
+	for _, s := range r.suspended {
+		if res.Due.IsZero() || s.Due.Before(res.Due) {
+			res.Due = s.Due
+		}
+	}
+	r.mu.Unlock()
+	return res
 }
 
 // printTables prints the totals by flow tag and by rule family.
@@ -173,8 +193,8 @@ func (r *runner) printTables(res Result) {
 	for _, e := range s.Outcome.Stale {
 		fmt.Fprintf(w, "STALE expectation %s  %s: it no longer fails (%s)\n", e.Rule, e.Scenario, e.Reason)
 	}
-	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d undefined; %d messages, %d MUST failures (%s)\n",
-		res.Scenarios, res.Passed, res.Failed, res.Undefined, s.Totals.Messages, res.MustFailures,
+	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d undefined, %d pending; %d messages, %d MUST failures (%s)\n",
+		res.Scenarios, res.Passed, res.Failed, res.Undefined, res.Pending, s.Totals.Messages, res.MustFailures,
 		s.Finished.Sub(s.Started).Round(time.Millisecond))
 }
 

@@ -35,6 +35,29 @@ type runner struct {
 	mu                sync.Mutex
 	results           []*ScenarioResult
 	started, finished time.Time
+	suspended         []Suspended          // scenarios waiting in real time (resume.go)
+	resume            map[string]Suspended // by name, when resuming
+	pickles           []Pickle
+	controllable      *bool // the target's clock, once asked
+}
+
+// now is the run's clock for real-time waits (Options.Now).
+func (r *runner) now() time.Time {
+	if r.opts.Now != nil {
+		return r.opts.Now()
+	}
+	return time.Now()
+}
+
+// pathOf is "feature:line" of the scenario named name in uri.
+func (r *runner) pathOf(uri, name string) string {
+	uri, _, _ = strings.Cut(uri, ":")
+	for _, p := range r.pickles {
+		if p.Feature == uri && p.Name == name {
+			return fmt.Sprintf("%s:%d", uri, p.Line)
+		}
+	}
+	return uri
 }
 
 // World is one scenario's state (STYLE 23: a typed struct in the context).
@@ -54,6 +77,13 @@ type World struct {
 	// the admin API holds match it.
 	token  string
 	unlock func() // releases the run's clock lock
+	// done counts the steps that passed; replay the steps still to skip on
+	// resume; elapsed is the real time waited so far in real-time mode, and
+	// suspendAt when the waiting step may go on (resume.go).
+	done, replay int
+	elapsed      time.Duration
+	suspendAt    time.Time
+	path         string // feature:line of the scenario, for --resume
 	// tried and refusal record a protocol-level submission attempt.
 	tried   bool
 	refusal error
@@ -79,14 +109,27 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 		}
 		w.unlock = r.lockClock(exclusive)
 		w.res.Started = time.Now()
+		w.path = r.pathOf(s.Uri, s.Name)
+		if sus, ok := r.resume[s.Name]; ok {
+			if err := w.restore(sus); err != nil {
+				return ctx, err
+			}
+		}
 		return context.WithValue(ctx, worldKey{}, w), nil
 	})
-	registerSubmitSteps(sc)
-	registerMailboxSteps(sc)
-	registerGradeSteps(sc)
-	registerPeerSteps(sc)
-	registerIndexSteps(sc)
-	registerControlSteps(sc)
+	sc.StepContext().After(func(ctx context.Context, _ *godog.Step, st godog.StepResultStatus, err error) (context.Context, error) {
+		if w, ok := ctx.Value(worldKey{}).(*World); ok && st == godog.StepPassed {
+			w.done++
+		}
+		return ctx, err
+	})
+	reg := replaying{sc}
+	registerSubmitSteps(reg)
+	registerMailboxSteps(reg)
+	registerGradeSteps(reg)
+	registerPeerSteps(reg)
+	registerIndexSteps(reg)
+	registerControlSteps(reg)
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		w := world(ctx)
 		for _, b := range w.boxes {
@@ -102,11 +145,17 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 func (w *World) finish(err error) {
 	res := w.res
 	res.Finished, res.Sender = time.Now(), w.sub.Sender
+	var suspended errSuspended
 	switch {
 	case err == nil:
 		res.Status = "passed"
 	case errors.Is(err, godog.ErrUndefined):
 		res.Status, res.Error = "undefined", err.Error()
+	case errors.As(err, &suspended):
+		res.Status, res.Error = "pending", suspended.Error()
+		w.r.mu.Lock()
+		w.r.suspended = append(w.r.suspended, w.suspend())
+		w.r.mu.Unlock()
 	case errors.Is(err, godog.ErrPending):
 		res.Status, res.Error = "pending", err.Error()
 	default:

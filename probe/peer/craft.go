@@ -25,6 +25,9 @@ const (
 	Malformed              // signed by gamma, without daticert.xml: busta di anomalia
 	Tampered               // a correct envelope edited after signing: anomalia (ordinary mail)
 	Unlisted               // correct, signed by a provider not in the index: anomalia
+	// MalformedNotice is a notice signed by gamma (X-Ricevuta:
+	// avvenuta-consegna) without daticert.xml: busta di anomalia.
+	MalformedNotice
 )
 
 // Envelope builds the busta di trasporto gamma sends for original, a user
@@ -49,7 +52,7 @@ func (p *Peer) Envelope(c Craft, from string, rcpts []string, subject, msgid str
 	if err != nil {
 		return nil, err
 	}
-	if c == Malformed {
+	if c == Malformed || c == MalformedNotice {
 		dati = nil
 	}
 	outer := []smime.Field{
@@ -61,6 +64,12 @@ func (p *Peer) Envelope(c Craft, from string, rcpts []string, subject, msgid str
 		{Name: "Message-ID", Value: "<" + id + ">"},
 		{Name: pec.HeaderRiferimentoMsgID, Value: msgid},
 		{Name: pec.HeaderTrasporto, Value: string(pec.TrasportoPostaCertificata)},
+	}
+	if c == MalformedNotice {
+		outer[len(outer)-1] = smime.Field{Name: pec.HeaderRicevuta, Value: string(pec.RicevutaAvvenutaConsegna)}
+		outer[1].Value = p.Cfg.ServiceAddress
+		outer[4].Value = mime.QEncoding.Encode("utf-8", pec.SubjectAvvenutaConsegna+subject)
+		original = nil
 	}
 	giorno, ora, zona := pec.TextInstant(now)
 	text := "Messaggio di posta certificata\r\n\r\nIl giorno " + giorno + " alle ore " + ora + " " + zona +

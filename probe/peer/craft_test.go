@@ -69,6 +69,9 @@ func TestEnvelopes(t *testing.T) {
 	if cert, _, err := smime.VerifyMessage(unlisted, pool, time.Now()); err != nil || cert.EmailAddresses[0] != "posta-certificata@pec.delta.test" {
 		t.Errorf("unlisted envelope: signer %v, err %v", cert, err)
 	}
+	if m, _ := build(MalformedNotice); m.Kind() != pec.KindAvvenutaConsegna || m.Daticert != nil || m.Original != nil {
+		t.Errorf("malformed notice: kind %s, daticert %v, original %v", m.Kind(), m.Daticert != nil, m.Original != nil)
+	}
 	if m, _ := build(Virus); !bytes.Contains(m.Original.Body, []byte("EICAR-LIKE")) {
 		t.Errorf("virus envelope: the original does not carry the test string")
 	}
