@@ -2,7 +2,6 @@ package probe
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -45,8 +44,25 @@ func Relay(ctx context.Context, ep Endpoint, roots *x509.CertPool, from string, 
 	return Submit(ctx, ep, roots, Account{}, from, rcpt, msg)
 }
 
+// send runs one transaction, declaring the message's SIZE (RFC 1870) so
+// the server can read it into one buffer.
 func send(c *smtp.Client, from string, rcpt []string, msg []byte) error {
-	if err := c.SendMail(from, rcpt, bytes.NewReader(msg)); err != nil {
+	if err := c.Mail(from, &smtp.MailOptions{Size: int64(len(msg))}); err != nil {
+		return fmt.Errorf("%w: %w", ErrSubmit, err)
+	}
+	for _, r := range rcpt {
+		if err := c.Rcpt(r, nil); err != nil {
+			return fmt.Errorf("%w: %w", ErrSubmit, err)
+		}
+	}
+	w, err := c.Data()
+	if err == nil {
+		_, err = w.Write(msg)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSubmit, err)
 	}
 	if err := c.Quit(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/pecspec/pecspec/reference/provider"
@@ -44,6 +45,9 @@ func run(path string, log *slog.Logger) error {
 	cfg, err := provider.LoadConfig(path)
 	if err != nil {
 		return err
+	}
+	if cfg.MemoryLimitMiB > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimitMiB << 20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -10,14 +10,19 @@ import (
 	"path/filepath"
 )
 
-// Write stores data at final through tmp (which must be on the same file
-// system). On error nothing is left at tmp.
-func Write(tmp, final string, data []byte) error {
+// Write stores the parts, one after the other, at final through tmp (which
+// must be on the same file system): a large part is written from where it
+// is, never joined into a copy. On error nothing is left at tmp.
+func Write(tmp, final string, parts ...[]byte) error {
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("durable: %w", err)
 	}
-	_, err = f.Write(data)
+	for _, p := range parts {
+		if _, err = f.Write(p); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -54,6 +54,7 @@ func Sign(outer []Field, content []byte, cert *x509.Certificate, key crypto.Sign
 	}
 	boundary := newBoundary()
 	var b bytes.Buffer
+	b.Grow(len(content) + len(der)*4/3 + 4096) // one allocation for a large message
 	hasMIME := false
 	for _, f := range outer {
 		if strings.EqualFold(f.Name, "MIME-Version") {

@@ -16,14 +16,16 @@ import (
 // accepted is a submission that passed every check, with what the receipt and
 // the envelope are built from.
 type accepted struct {
-	sub      Submission
-	header   compose.Header
-	body     []byte
-	facts    compose.Facts // one instant for the whole transaction (RFC 6109 §4.1)
-	msgid    string        // the client's Message-ID, with brackets; "" when it had none
-	tipo     string        // X-TipoRicevuta of the original, "" when absent
-	replyTo  string
-	original []byte // the original with the PEC msgid in place (RFC 6109 §2.2.1)
+	sub     Submission
+	header  compose.Header
+	body    []byte
+	facts   compose.Facts // one instant for the whole transaction (RFC 6109 §4.1)
+	msgid   string        // the client's Message-ID, with brackets; "" when it had none
+	tipo    string        // X-TipoRicevuta of the original, "" when absent
+	replyTo string
+	// originalHead is the original's header with the PEC msgid in place (RFC
+	// 6109 §2.2.1); body follows it in the envelope.
+	originalHead []byte
 }
 
 // Accept runs the access point on one submission (RFC 6109 §2.2.1, §3.1): the
@@ -62,7 +64,7 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	now := p.Clock.Now()
 	a.facts = compose.Facts{Instant: now, Subject: h.Subject(), Sender: sub.From, Recipients: recipients,
 		ID: p.Sealer.NewID(now)}
-	a.original = withPECMsgID(h, body, a.facts.ID, a.msgid)
+	a.originalHead = withPECMsgID(h, a.facts.ID, a.msgid)
 	envelope, err := p.envelope(a)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
@@ -168,10 +170,11 @@ func (p *Point) classify(ctx context.Context, h compose.Header) ([]compose.Recip
 	return out, nil
 }
 
-// withPECMsgID returns the original with its Message-ID replaced by the PEC
-// msgid and X-Riferimento-Message-ID holding the client's (RFC 6109 §2.2.1,
-// APC-10); every other byte is unchanged.
-func withPECMsgID(h compose.Header, body []byte, pecID, clientID string) []byte {
+// withPECMsgID returns the original's header with its Message-ID replaced by
+// the PEC msgid and X-Riferimento-Message-ID holding the client's (RFC 6109
+// §2.2.1, APC-10); every other byte is unchanged, and the body follows it
+// unchanged in the envelope (compose.Mixed.OriginalBody), never copied.
+func withPECMsgID(h compose.Header, pecID, clientID string) []byte {
 	out := make(compose.Header, 0, len(h)+2)
 	placed := false
 	for _, f := range h {
@@ -191,5 +194,5 @@ func withPECMsgID(h compose.Header, body []byte, pecID, clientID string) []byte 
 	if !placed {
 		out = append(out, compose.NewField("Message-ID", "<"+pecID+">"))
 	}
-	return append(out.Bytes(), body...)
+	return out.Bytes()
 }

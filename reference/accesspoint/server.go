@@ -1,6 +1,7 @@
 package accesspoint
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -50,6 +51,7 @@ type session struct {
 	user string
 	from string
 	to   []string
+	size int64 // the SIZE the client declared (RFC 1870), 0 when none
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -76,12 +78,14 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 	Message: "Authentication required"}
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.user == "" {
 		return errAuthRequired // APC-01
 	}
-	s.from = from
-	s.to = nil
+	s.from, s.to, s.size = from, nil, 0
+	if opts != nil && opts.Size > 0 && opts.Size <= 64<<20 {
+		s.size = opts.Size // RFC 1870: read into one allocation
+	}
 	return nil
 }
 
@@ -94,13 +98,15 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.Grow(int(s.size) + 1)
+	if _, err := buf.ReadFrom(r); err != nil {
 		return err
 	}
+	data := buf.Bytes()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err = s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Data: data})
+	err := s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Data: data})
 	var rej *Rejection
 	switch {
 	case err == nil:
@@ -115,7 +121,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 }
 
-func (s *session) Reset() { s.from, s.to = "", nil }
+func (s *session) Reset() { s.from, s.to, s.size = "", nil, 0 }
 
 func (s *session) Logout() error { return nil }
 

@@ -54,8 +54,9 @@ func (p *Point) envelope(a *accepted) ([]byte, error) {
 		return nil, err
 	}
 	return p.Sealer.Sign(outer, compose.Mixed{
-		Text:     compose.TextTrasporto(a.facts),
-		Daticert: dati,
-		Original: a.original,
+		Text:         compose.TextTrasporto(a.facts),
+		Daticert:     dati,
+		Original:     a.originalHead,
+		OriginalBody: a.body,
 	})
 }

@@ -17,6 +17,10 @@ type Mixed struct {
 	Text     string // UTF-8 text; written as ISO-8859-1 quoted-printable (RFC 6109 §4.3.1)
 	Daticert []byte // nil for the busta di anomalia (RFC 6109 §3.2.2)
 	Original []byte // the message/rfc822 part, nil when the type carries none
+	// OriginalBody, when set, follows Original (then only the original's
+	// header): a large original is written from the submission's own bytes
+	// instead of a copy of them.
+	OriginalBody []byte
 	// OriginalName is the attachment name of the original: postacert.eml for
 	// envelopes and receipts (RFC 6109 §4.3.2); the anomaly uses it too.
 	OriginalName string
@@ -30,6 +34,9 @@ type Mixed struct {
 func (m Mixed) Bytes() []byte {
 	boundary := newBoundary()
 	var b bytes.Buffer
+	// One allocation of the final size: a large original is not copied
+	// again by the buffer's doubling.
+	b.Grow(len(m.Original) + len(m.OriginalBody) + len(m.Daticert)*4/3 + len(m.Text)*6 + 2048)
 	b.WriteString("Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n")
 	b.WriteString("This is a multi-part message in MIME format.\r\n")
 	part := func(header string, body []byte) {
@@ -53,12 +60,17 @@ func (m Mixed) Bytes() []byte {
 			name = "postacert.eml"
 		}
 		cte := "7bit"
-		if !isASCII(m.Original) {
+		if !isASCII(m.Original) || !isASCII(m.OriginalBody) {
 			cte = "8bit"
 		}
-		part("Content-Type: message/rfc822; name=\""+name+"\"\r\n"+
-			"Content-Transfer-Encoding: "+cte+"\r\nContent-Disposition: inline; filename=\""+name+"\"",
-			withFinalCRLF(m.Original))
+		header := "Content-Type: message/rfc822; name=\"" + name + "\"\r\n" +
+			"Content-Transfer-Encoding: " + cte + "\r\nContent-Disposition: inline; filename=\"" + name + "\""
+		if m.OriginalBody == nil {
+			part(header, withFinalCRLF(m.Original))
+		} else {
+			part(header, toCRLF(m.Original))
+			b.Write(withFinalCRLF(m.OriginalBody))
+		}
 	}
 	b.WriteString("\r\n--" + boundary + "--\r\n")
 	return b.Bytes()

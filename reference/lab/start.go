@@ -136,7 +136,7 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
-		ControllableClock: true, NoticeHTML: true,
+		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 192,
 		MaxTotalBytes: l.maxTotal,
 	}
 }

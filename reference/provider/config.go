@@ -42,6 +42,11 @@ type Config struct {
 	// QueueWorkers is how many SMTP deliveries run at once (default 16): each
 	// waits on the peer's processing, so they overlap rather than queue.
 	QueueWorkers int `yaml:"queue_workers,omitempty"`
+	// MemoryLimitMiB is a soft limit of the process's memory (Go's
+	// runtime/debug.SetMemoryLimit): near it the collector runs sooner, so a
+	// burst of large messages does not let garbage double the heap. 0 keeps
+	// Go's default (no limit).
+	MemoryLimitMiB int64 `yaml:"memory_limit_mib,omitempty"`
 	// ControllableClock lets the admin API advance the clock (lab only).
 	ControllableClock bool `yaml:"controllable_clock,omitempty"`
 	// NoticeHTML gives the text of every system message a text/html

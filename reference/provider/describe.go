@@ -31,5 +31,8 @@ users:
 admin_token: "…"
 max_total_bytes: 31457280                    # size × recipients limit (RFC 6109 §3.1.1)
 queue_lifetime: 24h                          # SMTP idleness limit (RFC 6109 §2.2.2, TIM-08)
+queue_workers: 16                            # SMTP deliveries at once
+notice_html: true                            # text/html alternative in system messages (RFC 6109 §4.3.1)
+memory_limit_mib: 192                        # soft memory limit: the collector runs sooner near it
 controllable_clock: true                     # lab only: the admin API may advance the clock
 `

@@ -29,9 +29,15 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 	}
 	var left []string
 	var lastErr error
+	data, err := q.data(it)
+	if err != nil {
+		// Deferred like a delivery failure: the file may come back (a full
+		// disk, a permission); the lifetime bounds the retries.
+		order, left, lastErr = nil, it.To, fmt.Errorf("queue: read message: %w", err)
+	}
 	for _, d := range order {
 		rcpts := byDomain[d]
-		failed, err := q.send(ctx, d, it.From, rcpts, it.Data)
+		failed, err := q.send(ctx, d, it.From, rcpts, data)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrPermanent) || errors.Is(err, ErrNoRoute):
@@ -53,8 +59,12 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 	it.LastErr = lastErr.Error()
 	it.NextTry = q.o.Clock().Add(q.o.Backoff(it.Attempts))
 	q.o.Log.Warn("delivery deferred", "role", "queue", "id", it.ID, "to", left, "attempt", it.Attempts, "err", lastErr)
-	if err := q.persist(it); err != nil {
-		q.o.Log.Error("persist", "role", "queue", "id", it.ID, "err", err)
+	// When the message could not be read its file stays as it is; only the
+	// next try moves, in memory.
+	if data != nil {
+		if err := q.persist(it, data); err != nil {
+			q.o.Log.Error("persist", "role", "queue", "id", it.ID, "err", err)
+		}
 	}
 	q.mu.Lock()
 	if _, ok := q.items[it.ID]; ok {
@@ -118,7 +128,8 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, d
 	if err := c.Hello(q.o.HeloName); err != nil {
 		return rcpts, classify(err)
 	}
-	if err := c.Mail(from, nil); err != nil {
+	// SIZE (RFC 1870) lets the receiver read the message into one buffer.
+	if err := c.Mail(from, &smtp.MailOptions{Size: int64(len(data))}); err != nil {
 		return rcpts, classify(err)
 	}
 	var accepted, refused []string

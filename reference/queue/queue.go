@@ -10,9 +10,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,12 +27,14 @@ import (
 	"github.com/pecspec/pecspec/internal/durable"
 )
 
-// Item is one message to send.
+// Item is one message to send. Once enqueued its Data lives in the item's
+// file only: the queue reads it for each delivery attempt, so a large
+// message is not held in memory while it waits.
 type Item struct {
 	ID       string
 	From     string
 	To       []string // recipients still to deliver
-	Data     []byte
+	Data     []byte   `msgpack:"data,omitempty"`
 	Created  time.Time
 	Attempts int
 	NextTry  time.Time
@@ -135,11 +139,7 @@ func (q *Queue) load() error {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".msg") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(q.o.Dir, e.Name()))
-		var it Item
-		if err == nil {
-			err = msgpack.Unmarshal(data, &it)
-		}
+		it, err := readMeta(filepath.Join(q.o.Dir, e.Name()))
 		if err == nil && q.done.has(it.ID) {
 			// Finished before a crash undid the removal.
 			_ = os.Remove(filepath.Join(q.o.Dir, e.Name()))
@@ -150,9 +150,62 @@ func (q *Queue) load() error {
 			_ = os.Rename(filepath.Join(q.o.Dir, e.Name()), filepath.Join(q.o.Dir, "bad", e.Name()))
 			continue
 		}
-		q.items[it.ID] = &it
+		q.items[it.ID] = it
 	}
 	return nil
+}
+
+// An item's file: fileMagic, the length of the metadata (4 bytes, big
+// endian), the metadata (msgpack, without Data), then the message bytes.
+// A file without the magic is the earlier format: the whole Item in msgpack.
+const fileMagic = "PECQ2\n"
+
+// readMeta reads an item's metadata, not its message.
+func readMeta(path string) (*Item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, len(fileMagic)+4)
+	if _, err := io.ReadFull(f, head); err != nil || string(head[:len(fileMagic)]) != fileMagic {
+		data, err := os.ReadFile(path) // the earlier format
+		if err != nil {
+			return nil, err
+		}
+		var it Item
+		return &it, msgpack.Unmarshal(data, &it)
+	}
+	n := binary.BigEndian.Uint32(head[len(fileMagic):])
+	if n > 1<<20 {
+		return nil, fmt.Errorf("queue: metadata of %d bytes", n)
+	}
+	meta := make([]byte, n)
+	if _, err := io.ReadFull(f, meta); err != nil {
+		return nil, err
+	}
+	var it Item
+	return &it, msgpack.Unmarshal(meta, &it)
+}
+
+// data returns the message of it: from its file, or in memory for an item
+// of the earlier format.
+func (q *Queue) data(it *Item) ([]byte, error) {
+	if it.Data != nil {
+		return it.Data, nil
+	}
+	raw, err := os.ReadFile(filepath.Join(q.o.Dir, it.ID+".msg"))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) < len(fileMagic)+4 || string(raw[:len(fileMagic)]) != fileMagic {
+		return nil, fmt.Errorf("queue: %s: not a queue file", it.ID)
+	}
+	off := len(fileMagic) + 4 + int(binary.BigEndian.Uint32(raw[len(fileMagic):]))
+	if off > len(raw) {
+		return nil, fmt.Errorf("queue: %s: truncated", it.ID)
+	}
+	return raw[off:], nil
 }
 
 // Enqueue stores it durably and wakes a worker. An item whose ID the queue
@@ -177,7 +230,9 @@ func (q *Queue) Enqueue(it Item) (string, error) {
 	if len(it.To) == 0 {
 		return "", fmt.Errorf("queue: item without recipients")
 	}
-	if err := q.persist(&it); err != nil {
+	data := it.Data
+	it.Data = nil
+	if err := q.persist(&it, data); err != nil {
 		return "", err
 	}
 	q.mu.Lock()
@@ -187,14 +242,19 @@ func (q *Queue) Enqueue(it Item) (string, error) {
 	return it.ID, nil
 }
 
-// persist writes it atomically: tmp file, fsync, rename, fsync directory.
-func (q *Queue) persist(it *Item) error {
-	data, err := msgpack.Marshal(it)
+// persist writes it with its message atomically: tmp file, fsync, rename,
+// fsync directory. The message is written from data, not copied.
+func (q *Queue) persist(it *Item, data []byte) error {
+	meta := *it
+	meta.Data = nil
+	m, err := msgpack.Marshal(&meta)
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(m)))
 	final := filepath.Join(q.o.Dir, it.ID+".msg")
-	if err := durable.Write(final+".tmp", final, data); err != nil {
+	if err := durable.Write(final+".tmp", final, []byte(fileMagic), n[:], m, data); err != nil {
 		return fmt.Errorf("queue: persist %s: %w", it.ID, err)
 	}
 	return nil

@@ -1,20 +1,23 @@
 package queue
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"github.com/pecspec/pecspec/internal/testpki"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"context"
 	"github.com/emersion/go-smtp"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/pecspec/pecspec/internal/testpki"
 )
 
 // mx is a test SMTP server recording transactions; reply decides DATA's answer.
@@ -283,7 +286,7 @@ func TestSameIDSentOnce(t *testing.T) {
 	}
 	q.Close()
 	// A crash between the ledger and the removal leaves the file: simulate it.
-	q.persist(&it)
+	q.persist(&it, it.Data)
 	q2 := open(t, dir, addr, pool, clk, nil)
 	if _, err := q2.Enqueue(it); err != nil || q2.Len() != 0 {
 		t.Fatalf("after restart: len %d, %v", q2.Len(), err)
@@ -293,5 +296,48 @@ func TestSameIDSentOnce(t *testing.T) {
 	}
 	if len(m.got) != 1 {
 		t.Errorf("%d transactions, want 1", len(m.got))
+	}
+}
+
+// TestMessageOnDiskOnly: an enqueued item keeps its message in its file, not
+// in memory (a 50 MB envelope waits without being held), and is delivered
+// byte for byte; a file of the earlier format (the whole item in msgpack) is
+// still loaded and delivered.
+func TestMessageOnDiskOnly(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	dir := t.TempDir()
+	clk := &clock{now: time.Now()}
+	q := open(t, dir, addr, pool, clk, nil)
+	id, err := q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	held := q.items[id].Data
+	q.mu.Unlock()
+	if held != nil {
+		t.Errorf("the queue holds the message in memory (%d bytes)", len(held))
+	}
+	if raw, _ := os.ReadFile(filepath.Join(dir, id+".msg")); !strings.HasPrefix(string(raw), fileMagic) || !strings.HasSuffix(string(raw), msg) {
+		t.Errorf("queue file: %q", raw)
+	}
+	old, err := msgpack.Marshal(&Item{ID: "old-1", From: "a@pec.alpha.test", To: []string{"c@pec.beta.test"},
+		Data: []byte(msg), Created: clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "old-1.msg"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	q2 := open(t, dir, addr, pool, clk, nil)
+	if q2.Len() != 2 {
+		t.Fatalf("reopened queue holds %d items, want 2", q2.Len())
+	}
+	run(t, q2)
+	for range 2 {
+		if got := wait(t, m.notify); string(got.data) != msg {
+			t.Errorf("data %q", got.data)
+		}
 	}
 }
