@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/pecspec/pecspec/reference/provider"
@@ -48,6 +50,19 @@ func run(path string, log *slog.Logger) error {
 	}
 	if cfg.MemoryLimitMiB > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimitMiB << 20)
+	}
+	if dir := os.Getenv("PECREF_CPUPROFILE_DIR"); dir != "" {
+		// For performance work: a CPU profile of the whole run, written at
+		// a clean stop as <dir>/<name>.pprof (go tool pprof).
+		f, err := os.Create(filepath.Join(dir, cfg.Name+".pprof"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

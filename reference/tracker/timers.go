@@ -87,10 +87,10 @@ func (t *Tracker) Process() {
 		} else {
 			j.r.Follow[j.i].Sent24 = true
 		}
+		t.mu.Unlock()
 		if err := t.save(j.r); err != nil {
 			t.o.Log.Error("tracker state not saved", "role", "tracker", "pec_id", j.r.Dispatch.ID, "err", err)
 		}
-		t.mu.Unlock()
 		t.o.Log.Info("timeout notice", "role", "tracker", "pec_id", j.r.Dispatch.ID, "rcpt", f.Address,
 			"hours", j.hours)
 	}

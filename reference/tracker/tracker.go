@@ -68,6 +68,9 @@ type follow struct {
 type record struct {
 	Dispatch Dispatch
 	Follow   []follow
+	// wmu orders the writes of this record's file (save): they run outside
+	// t.mu, so records of different messages are written concurrently.
+	wmu sync.Mutex
 }
 
 func (r *record) open() bool {
@@ -148,20 +151,32 @@ func (t *Tracker) path(id string) string {
 	return filepath.Join(t.o.Dir, name+".rec")
 }
 
-// save writes r durably, or removes its file when nothing is owed any more.
-// Callers hold t.mu.
+// save writes r's current state durably, or removes its file when nothing
+// is owed any more. Callers do not hold t.mu: the state is read under t.mu
+// and r.wmu, then written under r.wmu alone, so the fsyncs of different
+// messages overlap and the last write of a record carries its latest state.
 func (t *Tracker) save(r *record) error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	p := t.path(r.Dispatch.ID)
-	if !r.open() {
+	t.mu.Lock()
+	open := r.open()
+	var data []byte
+	var err error
+	if open {
+		data, err = msgpack.Marshal(r)
+	} else {
 		delete(t.recs, key(r.Dispatch.ID))
+	}
+	t.mu.Unlock()
+	switch {
+	case err != nil:
+		return fmt.Errorf("tracker: %w", err)
+	case !open:
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("tracker: %w", err)
 		}
 		return durable.SyncDir(t.o.Dir)
-	}
-	data, err := msgpack.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("tracker: %w", err)
 	}
 	return durable.Write(p+".tmp", p, data)
 }
@@ -182,8 +197,8 @@ func (t *Tracker) Track(d Dispatch) error {
 		return nil
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.recs[key(d.ID)] = r
+	t.mu.Unlock()
 	if err := t.save(r); err != nil {
 		return err
 	}
@@ -213,9 +228,9 @@ func (t *Tracker) Outcome(id, recipient string) error {
 
 func (t *Tracker) update(id string, rcpts []string, apply func(*follow, time.Time)) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	r := t.recs[key(id)]
 	if r == nil {
+		t.mu.Unlock()
 		return nil // not ours, or already finished
 	}
 	now := t.o.Clock()
@@ -226,6 +241,7 @@ func (t *Tracker) update(id string, rcpts []string, apply func(*follow, time.Tim
 			changed = true
 		}
 	}
+	t.mu.Unlock()
 	if !changed {
 		return nil
 	}

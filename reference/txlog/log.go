@@ -41,8 +41,9 @@ type Log struct {
 	written uint64               // seq of the last record written (not yet necessarily synced)
 	keys    map[string]time.Time // Keys of the records of the last KeyWindow
 
-	smu    sync.Mutex // serialises fsync
+	smu    sync.Mutex // serialises fsync and the head's writes
 	synced uint64
+	hf     *os.File // the head file, kept open (written in place)
 }
 
 // Head is the last record's sequence number and hash.
@@ -78,6 +79,10 @@ func Open(dir string) (*Log, error) {
 		return nil, fmt.Errorf("txlog: %w", err)
 	}
 	l.written, l.synced = l.seq, l.seq
+	if l.hf, err = os.OpenFile(filepath.Join(dir, HeadFile), os.O_CREATE|os.O_RDWR, 0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("txlog: head: %w", err)
+	}
 	return l, nil
 }
 
@@ -159,16 +164,19 @@ func (l *Log) sync(seq uint64) error {
 	return l.writeHead(head)
 }
 
+// writeHead writes the head in place (one pwrite of a few dozen bytes, no
+// file created per sync): the head only grows (the sequence number does), so
+// nothing of an older head is left after it, and a write this small within
+// the first sector does not tear.
 func (l *Log) writeHead(h Head) error {
 	data, err := msgpack.Marshal(h)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(l.dir, HeadFile+".tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if _, err := l.hf.WriteAt(data, 0); err != nil {
 		return fmt.Errorf("txlog: head: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(l.dir, HeadFile))
+	return nil
 }
 
 // Head returns the last durable record's sequence number and hash.
@@ -185,6 +193,9 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	err := l.sync(seq)
 	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := l.hf.Close(); err == nil {
 		err = cerr
 	}
 	return err

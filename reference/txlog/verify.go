@@ -34,6 +34,10 @@ func Verify(dir string) (Head, error) {
 	switch {
 	case errors.Is(err, os.ErrNotExist) && head.Seq == 0:
 		return head, nil
+	case err == nil && len(data) == 0:
+		// Created, not yet written: it lags the log, as a head may after a
+		// crash (it is written after each fsync, never before).
+		return head, nil
 	case err != nil:
 		return head, fmt.Errorf("%w: head file: %v", ErrTampered, err)
 	}
