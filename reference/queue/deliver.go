@@ -75,18 +75,20 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 
 func (q *Queue) giveUp(it *Item, rcpts []string, err error) {
 	q.o.Log.Error("delivery failed", "role", "queue", "id", it.ID, "to", rcpts, "err", err)
+	if errors.Is(err, ErrExpired) {
+		q.remove(it.ID) // before telling: the callback sees the queue as it stays
+	}
 	if q.o.OnFailure != nil {
 		failed := *it
 		failed.To = rcpts
 		q.o.OnFailure(failed, err)
 	}
-	if errors.Is(err, ErrExpired) {
-		q.remove(it.ID)
-	}
 }
 
 // send runs one SMTP transaction to the MX of domain. It returns the
 // recipients not accepted and why: ErrPermanent for 5xx, else a temporary error.
+// Between providers the session is reused for the next delivery when the
+// transaction ended cleanly (sessions.go).
 func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, data []byte) ([]string, error) {
 	addr, ok := q.o.Router.Route(domain)
 	if !ok {
@@ -94,20 +96,47 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, d
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	plain := slices.ContainsFunc(q.o.PlainDomains, func(d string) bool { return strings.EqualFold(d, domain) })
+	var c *smtp.Client
+	if !plain {
+		c = q.conns.get(addr)
+	}
+	if c == nil {
+		var err error
+		if c, err = q.dial(ctx, addr, plain); err != nil {
+			return rcpts, err
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	failed, clean, err := transact(c, from, rcpts, data)
+	if !stop() || !clean || plain {
+		// Cancelled, broken mid-way, or an ordinary domain: end the session.
+		if clean {
+			_ = c.Quit()
+		}
+		c.Close()
+	} else {
+		q.conns.put(addr, c)
+	}
+	return failed, err
+}
+
+// dial opens a session to addr: STARTTLS required between providers (RFC 6109
+// §5.3, TRN-16); for ordinary domains STARTTLS when offered, unauthenticated
+// (opportunistic security, RFC 7435), else plaintext. EHLO is sent.
+func (q *Queue) dial(ctx context.Context, addr string, plain bool) (*smtp.Client, error) {
 	conn, err := (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return rcpts, fmt.Errorf("queue: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("queue: dial %s: %w", addr, err)
 	}
 	var c *smtp.Client
-	if slices.ContainsFunc(q.o.PlainDomains, func(d string) bool { return strings.EqualFold(d, domain) }) {
-		// Ordinary mail domains: STARTTLS when the server offers it,
-		// unauthenticated (opportunistic security, RFC 7435), else plaintext.
+	if plain {
 		cfg := q.o.TLS.Clone()
 		cfg.InsecureSkipVerify = true //nolint:gosec // opportunistic TLS to a non-PEC server
 		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
 			if conn, err = (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
-				return rcpts, fmt.Errorf("queue: dial %s: %w", addr, err)
+				return nil, fmt.Errorf("queue: dial %s: %w", addr, err)
 			}
 			c = smtp.NewClient(conn)
 		}
@@ -116,48 +145,63 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, d
 		if cfg.ServerName == "" {
 			cfg.ServerName, _, _ = net.SplitHostPort(addr)
 		}
-		// STARTTLS is mandatory between providers (RFC 6109 §5.3, TRN-16).
 		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
-			return rcpts, fmt.Errorf("queue: STARTTLS to %s: %w", addr, err)
+			return nil, fmt.Errorf("queue: STARTTLS to %s: %w", addr, err)
 		}
 	}
-	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if err := c.Hello(q.o.HeloName); err != nil {
-		return rcpts, classify(err)
+		c.Close()
+		return nil, classify(err)
 	}
+	return c, nil
+}
+
+// transact runs MAIL, RCPT and DATA on c. clean is false when the session
+// cannot carry another transaction (an I/O error or an unexpected reply).
+func transact(c *smtp.Client, from string, rcpts []string, data []byte) (failed []string, clean bool, err error) {
 	// SIZE (RFC 1870) lets the receiver read the message into one buffer.
 	if err := c.Mail(from, &smtp.MailOptions{Size: int64(len(data))}); err != nil {
-		return rcpts, classify(err)
+		return rcpts, isReply(err), classify(err)
 	}
 	var accepted, refused []string
 	var refuseErr error
 	for _, r := range rcpts {
 		if err := c.Rcpt(r, nil); err != nil {
+			if !isReply(err) {
+				return rcpts, false, classify(err)
+			}
 			refused, refuseErr = append(refused, r), classify(err)
 			continue
 		}
 		accepted = append(accepted, r)
 	}
-	if len(accepted) > 0 {
-		w, err := c.Data()
-		if err == nil {
-			_, err = w.Write(data)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			return rcpts, classify(err)
+	if len(accepted) == 0 {
+		return refused, c.Reset() == nil, refuseErr
+	}
+	w, err := c.Data()
+	if err == nil {
+		_, err = w.Write(data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
 		}
 	}
-	_ = c.Quit()
+	if err != nil {
+		return rcpts, false, classify(err)
+	}
 	if len(refused) > 0 {
-		return refused, refuseErr
+		return refused, true, refuseErr
 	}
-	return nil, nil
+	return nil, true, nil
+}
+
+// isReply reports whether err is the server's reply (the session goes on)
+// rather than a broken connection.
+func isReply(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se)
 }
 
 // classify maps a 5xx reply to ErrPermanent; everything else is temporary.

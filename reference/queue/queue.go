@@ -90,6 +90,7 @@ type Queue struct {
 	busy  map[string]bool
 	wake  chan struct{}
 	done  *ledger
+	conns sessions // idle SMTP sessions to other providers (sessions.go)
 }
 
 // Open loads what a previous run left in Dir and returns the queue.
@@ -118,7 +119,7 @@ func Open(o Options) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), done: done}
+	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), done: done, conns: sessions{max: o.Workers}}
 	return q, q.load()
 }
 
@@ -292,7 +293,10 @@ func (q *Queue) Kick() {
 }
 
 // Close releases nothing held beyond Run; items stay on disk.
-func (q *Queue) Close() error { return q.done.close() }
+func (q *Queue) Close() error {
+	q.conns.closeAll()
+	return q.done.close()
+}
 
 // Run delivers due items until ctx is done.
 func (q *Queue) Run(ctx context.Context) error {

@@ -22,10 +22,11 @@ import (
 
 // mx is a test SMTP server recording transactions; reply decides DATA's answer.
 type mx struct {
-	mu     sync.Mutex
-	got    []txn
-	reply  func(n int) error // n = 1 for the first DATA
-	notify chan txn
+	mu          sync.Mutex
+	tlsSessions int // connections that reached TLS
+	got         []txn
+	reply       func(n int) error // n = 1 for the first DATA
+	notify      chan txn
 }
 
 type txn struct {
@@ -37,6 +38,11 @@ type txn struct {
 
 func (m *mx) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	_, isTLS := c.TLSConnectionState()
+	if isTLS {
+		m.mu.Lock()
+		m.tlsSessions++
+		m.mu.Unlock()
+	}
 	return &mxSession{m: m, t: txn{tls: isTLS}}, nil
 }
 
@@ -50,7 +56,7 @@ func (s *mxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.t.to = append(s.t.to, to)
 	return nil
 }
-func (s *mxSession) Reset()        {}
+func (s *mxSession) Reset()        { s.t = txn{tls: s.t.tls} }
 func (s *mxSession) Logout() error { return nil }
 func (s *mxSession) Data(r io.Reader) error {
 	data, _ := io.ReadAll(r)
@@ -207,15 +213,12 @@ func TestPermanentFailureAndExpiry(t *testing.T) {
 		o.Backoff = func(int) time.Duration { return time.Hour }
 	})
 	run(t, q2)
-	q2.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
-	clk.add(25 * time.Hour)
-	q2.Kick()
-	for {
-		err := wait(t, failed)
-		if errors.Is(err, ErrExpired) {
-			break
-		}
-		q2.Kick()
+	// Created 25 h ago by the queue's clock: the next attempt finds it past
+	// its lifetime (moving the clock during an attempt would race it).
+	q2.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg),
+		Created: clk.Now().Add(-25 * time.Hour)})
+	if err := wait(t, failed); !errors.Is(err, ErrExpired) {
+		t.Errorf("past the lifetime: err %v, want ErrExpired", err)
 	}
 	if q2.Len() != 0 {
 		t.Errorf("expired item still queued")
@@ -339,5 +342,33 @@ func TestMessageOnDiskOnly(t *testing.T) {
 		if got := wait(t, m.notify); string(got.data) != msg {
 			t.Errorf("data %q", got.data)
 		}
+	}
+}
+
+// TestSessionReused: deliveries to the same provider one after the other go
+// over one SMTP session (one STARTTLS), each transaction with its own
+// envelope.
+func TestSessionReused(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	delivered := make(chan Item, 4)
+	q := open(t, t.TempDir(), addr, pool, &clock{now: time.Now()}, func(o *Options) {
+		o.OnDelivered = func(it Item) { delivered <- it }
+	})
+	run(t, q)
+	for i, to := range []string{"bob@pec.beta.test", "carol@pec.beta.test", "dave@pec.beta.test"} {
+		if _, err := q.Enqueue(Item{From: "alice@pec.alpha.test", To: []string{to}, Data: []byte(msg)}); err != nil {
+			t.Fatal(err)
+		}
+		got := wait(t, m.notify)
+		if len(got.to) != 1 || got.to[0] != to || !got.tls {
+			t.Errorf("delivery %d: %+v", i, got)
+		}
+		wait(t, delivered)
+	}
+	m.mu.Lock()
+	n := m.tlsSessions
+	m.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d TLS sessions for three deliveries, want 1", n)
 	}
 }
