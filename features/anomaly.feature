@@ -34,3 +34,10 @@ Feature: Ordinary mail reaching a PEC mailbox
     When gamma sends a delivery receipt without certification data about a message from carol at gamma to alice at the target
     Then alice receives an anomaly envelope
     And every captured message passes the MUST rules
+
+  @ANO-01 @OPS-02
+  Scenario: The MX announces STARTTLS and still takes ordinary mail in plaintext
+    Given the target's MX offers STARTTLS
+    When dave at the external domain sends an ordinary message without TLS to alice at the target
+    Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules

@@ -166,3 +166,20 @@ func readReply(r *bufio.Reader) (int, error) {
 		}
 	}
 }
+
+// OffersStartTLS connects to ep in plaintext and reports whether its EHLO
+// reply announces STARTTLS (RFC 3207).
+func OffersStartTLS(ctx context.Context, ep Endpoint) (bool, error) {
+	ep.TLS = TLSNone
+	c, err := dialSMTP(ctx, ep, nil)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	if err := c.Hello("probe.pecspec.test"); err != nil {
+		return false, fmt.Errorf("%w: EHLO: %w", ErrSubmit, err)
+	}
+	ok, _ := c.Extension("STARTTLS")
+	_ = c.Quit()
+	return ok, nil
+}

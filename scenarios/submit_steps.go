@@ -23,7 +23,8 @@ func registerSubmitSteps(sc stepRegistrar) {
 	sc.Step(`^`+partyExpr+` submits a message to `+partyExpr+` (without authenticating|over a connection without TLS|in the name of another user of the target)$`, submitsInsecure)
 	sc.Step(`^`+partyExpr+` submits a message to `+partyExpr+` ((?:with|without) an? .+|whose .+)$`, submitsFaulty)
 	sc.Step(`^the submission is refused$`, submissionRefused)
-	sc.Step(`^`+partyExpr+` sends an ordinary message to `+partyExpr+`$`, sendsOrdinary)
+	sc.Step(`^`+partyExpr+` sends an ordinary message( without TLS)? to `+partyExpr+`$`, sendsOrdinary)
+	sc.Step(`^the target's MX offers STARTTLS$`, mxOffersStartTLS)
 }
 
 // reachable dials every endpoint of the target and the counterpart.
@@ -278,7 +279,7 @@ func submissionRefused(ctx context.Context) error {
 // sendsOrdinary sends an ordinary (unsigned) message from a user of the
 // external domain straight to the recipient provider's MX, as the ordinary
 // domain's server would (RFC 6109 §3.2.2: it must become a busta di anomalia).
-func sendsOrdinary(ctx context.Context, from, to string) error {
+func sendsOrdinary(ctx context.Context, from, plain, to string) error {
 	w := world(ctx)
 	sender, rcpt, raw, err := w.oneToOne(from, to, "Posta ordinaria inviata da pecspec.\n")
 	if err != nil {
@@ -293,5 +294,27 @@ func sendsOrdinary(ctx context.Context, from, to string) error {
 	w.res.Submitted = time.Now()
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	return probe.Relay(ctx, rcpt.provider.MX, w.r.trust, sender.Address(), []string{rcpt.Address()}, raw)
+	ep := rcpt.provider.MX
+	if plain != "" {
+		ep.TLS = probe.TLSNone // OPS-02: the MX also accepts plaintext SMTP
+	}
+	return probe.Relay(ctx, ep, w.r.trust, sender.Address(), []string{rcpt.Address()}, raw)
+}
+
+// mxOffersStartTLS checks that the target's MX announces STARTTLS in its
+// EHLO reply (OPS-02, RFC 6109 §5.3).
+func mxOffersStartTLS(ctx context.Context) error {
+	w := world(ctx)
+	ep := w.r.opts.Target.MX
+	ep.TLS = probe.TLSNone
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
+	ok, err := probe.OffersStartTLS(ctx, ep)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &ruleError{rule: "OPS-02", err: fmt.Errorf("the MX %s does not announce STARTTLS", ep.Addr())}
+	}
+	return nil
 }
