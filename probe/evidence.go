@@ -34,11 +34,23 @@ func Slug(name string) string {
 	return s
 }
 
+// next numbers the next file of a kind in a scenario's folder: captures
+// (slug) or sent messages (slug+"/sent"). The first call counts what the
+// folder already holds, so a resumed run goes on numbering, never
+// overwriting an earlier run's evidence.
 func (e *Evidence) next(slug string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.n == nil {
 		e.n = map[string]int{}
+	}
+	if _, ok := e.n[slug]; !ok {
+		dir, pattern := slug, "[0-9][0-9]-*.eml"
+		if base, ok := strings.CutSuffix(slug, "/sent"); ok {
+			dir, pattern = base, "sent-*.eml"
+		}
+		had, _ := filepath.Glob(filepath.Join(e.Out, "evidence", dir, pattern))
+		e.n[slug] = len(had)
 	}
 	e.n[slug]++
 	return e.n[slug]

@@ -19,6 +19,7 @@ func TestReadReply(t *testing.T) {
 		{"xyz hello\r\n", 0, false},
 		{"25\r\n", 0, false},
 		{"250-only continuation\r\n", 0, false},
+		{"235\r\n", 235, true}, // a bare final line (RFC 5321 §4.2)
 	} {
 		code, err := readReply(bufio.NewReader(strings.NewReader(tc.in)))
 		if (err == nil) != tc.ok || code != tc.code {

@@ -65,9 +65,8 @@ func send(c *smtp.Client, from string, rcpt []string, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSubmit, err)
 	}
-	if err := c.Quit(); err != nil {
-		return fmt.Errorf("%w: quit: %w", ErrSubmit, err)
-	}
+	// DATA was answered 250: the message is accepted, whatever QUIT gets.
+	_ = c.Quit()
 	return nil
 }
 
@@ -123,22 +122,37 @@ func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if _, err := conn.Write([]byte("EHLO probe.pecspec.test\r\n")); err != nil {
+	// A connection the server closes or resets, or a reply that is not
+	// SMTP, is a refusal; running out of time is not an answer (an error).
+	refused := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: no answer from %s: %w", ErrSubmit, ep.Addr(), ctx.Err())
+		}
 		return nil
 	}
+	if _, err := conn.Write([]byte("EHLO probe.pecspec.test\r\n")); err != nil {
+		return refused(err)
+	}
 	r := bufio.NewReader(conn)
-	// The greeting, then the EHLO reply: each ends with a "NNN " line.
+	// The greeting, then the EHLO reply: each ends with a final line.
 	for range 2 {
 		code, err := readReply(r)
-		if err != nil || (code != 220 && code != 250) {
+		if err != nil {
+			return refused(err)
+		}
+		if code != 220 && code != 250 {
 			return nil
 		}
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte("\x00" + acct.Address + "\x00" + acct.Password))
 	if _, err := conn.Write([]byte("AUTH PLAIN " + auth + "\r\n")); err != nil {
-		return nil
+		return refused(err)
 	}
-	if code, err := readReply(r); err == nil && code == 235 {
+	code, err := readReply(r)
+	switch {
+	case err != nil:
+		return refused(err)
+	case code == 235:
 		return ErrPlainAccepted
 	}
 	return nil
@@ -154,6 +168,7 @@ func readReply(r *bufio.Reader) (int, error) {
 		if len(line) < 4 {
 			return 0, fmt.Errorf("%w: short reply %q", ErrSubmit, line)
 		}
+		// "NNN-text" continues; "NNN text", or a bare "NNN" line, ends it.
 		code := 0
 		for _, c := range []byte(line[:3]) {
 			if c < '0' || c > '9' {
@@ -161,7 +176,7 @@ func readReply(r *bufio.Reader) (int, error) {
 			}
 			code = code*10 + int(c-'0')
 		}
-		if line[3] == ' ' {
+		if line[3] != '-' {
 			return code, nil
 		}
 	}

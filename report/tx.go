@@ -27,6 +27,9 @@ type Submission struct {
 	// to the graded provider's MX: no access point of the graded provider
 	// was involved, so the sender-side rules (ACC-09, VIR-07) do not apply.
 	Relayed bool `json:",omitempty"`
+	// Ordinary is true when the probe sent ordinary (non-PEC) mail to the
+	// graded provider's MX: no accettazione is owed (ACC-09).
+	Ordinary bool `json:",omitempty"`
 }
 
 // Tx is one transaction as the multi rules see it.
@@ -34,12 +37,13 @@ type Tx struct {
 	Sub  Submission
 	Msgs []*Msg
 	Caps []Captured
+	Opts Options
 }
 
 // GradeTransaction judges the messages captured for one submission against the
 // transaction rules (those marked (multi) in pec-rules §9).
 func GradeTransaction(sub Submission, caps []Captured, opts Options) []Verdict {
-	tx := &Tx{Sub: sub, Caps: caps}
+	tx := &Tx{Sub: sub, Caps: caps, Opts: opts}
 	for _, c := range caps {
 		tx.Msgs = append(tx.Msgs, newMsg(c.Raw, opts))
 	}
@@ -78,9 +82,21 @@ func daticertInstant(x *Msg) (time.Time, bool) {
 	return t, err == nil
 }
 
-// certified returns the recipients the accettazione classed certificato
-// (all submitted recipients when there is no accettazione to read).
+// certified returns the PEC (certificato) recipients: by the index when the
+// grader has one (the graded provider's own classification is not trusted
+// for the rules that judge it), else those the accettazione classed
+// certificato, else all submitted recipients.
 func (tx *Tx) certified() []string {
+	if ix := tx.Opts.Index; ix != nil {
+		var out []string
+		for _, r := range append(append([]string(nil), tx.Sub.To...), tx.Sub.Cc...) {
+			r = strings.ToLower(strings.TrimSpace(r))
+			if _, d, ok := strings.Cut(r, "@"); ok && ix.ByDomain(d) != nil {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
 	if acc := tx.one(pec.KindAccettazione); acc != nil && acc.M.Postacert != nil {
 		var out []string
 		for _, d := range acc.M.Postacert.Intestazione.Destinatari {

@@ -70,3 +70,33 @@ func TestBreveOpaqueNotHashed(t *testing.T) {
 		}
 	}
 }
+
+// TestCON02TrustsTheIndex: a provider that lists a PEC recipient as esterno
+// in its own accettazione does not escape CON-02 for it: with the index the
+// grader classifies recipients itself.
+func TestCON02TrustsTheIndex(t *testing.T) {
+	w := fixtures(t)
+	acc := w.msg(A)
+	for i := range acc.dc.Intestazione.Destinatari {
+		acc.dc.Intestazione.Destinatari[i].Tipo = "esterno"
+	}
+	fs := []*fx{acc, w.msg(T), w.msg(P)} // the envelope reached the mailbox; no consegna
+	var caps []Captured
+	for _, f := range fs {
+		w.place(f)
+		caps = append(caps, Captured{Mailbox: f.mailbox, Service: f.service, Raw: f.bytes(t)})
+	}
+	sub := Submission{Sender: w.sender, To: []string{w.rcpt}, MessageID: fxClientID}
+	grade := func(opts Options) Verdict {
+		v, _ := verdict(GradeTransaction(sub, caps, opts), "CON-02")
+		return v
+	}
+	if v := grade(w.opts()); v.Status != Fail {
+		t.Errorf("with the index: CON-02 %s %s, want fail", v.Status, v.Detail)
+	}
+	noIndex := w.opts()
+	noIndex.Index = nil
+	if v := grade(noIndex); v.Status == Fail {
+		t.Errorf("without the index the accettazione's classification stands: CON-02 %s %s", v.Status, v.Detail)
+	}
+}

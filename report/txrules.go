@@ -44,8 +44,8 @@ func init() {
 				if n == 0 && tx.Sub.Relayed {
 					return na("the envelope came from the probe's peer provider: no accettazione of the graded provider")
 				}
-				if n == 0 && len(tx.of(pec.KindAnomalia)) == len(tx.Msgs) && len(tx.Msgs) > 0 {
-					return na("ordinary mail delivered in a busta di anomalia: no PEC submission")
+				if n == 0 && tx.Sub.Ordinary {
+					return na("ordinary mail sent to the MX: no PEC submission")
 				}
 				if n != 1 {
 					return fail("%d accettazione", n)

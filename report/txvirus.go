@@ -1,6 +1,8 @@
 package report
 
 import (
+	"strings"
+
 	"github.com/pecspec/pecspec/pec"
 )
 
@@ -38,7 +40,7 @@ func virTx() []Rule {
 					return na("no rilevazione-virus captured")
 				}
 				for i, m := range tx.Msgs {
-					if m.Kind == pec.KindTrasporto && !tx.Caps[i].AtMX && rs[tx.Caps[i].Mailbox] > 0 {
+					if m.Kind == pec.KindTrasporto && !tx.Caps[i].AtMX && rs[strings.ToLower(strings.TrimSpace(tx.Caps[i].Mailbox))] > 0 {
 						return fail("the infected envelope reached %s", tx.Caps[i].Mailbox)
 					}
 				}

@@ -75,20 +75,20 @@ func (s *Summary) Failures() []Failure {
 	var out []Failure
 	add := func(sc *ScenarioResult, vs []report.Verdict) {
 		for _, v := range vs {
-			if v.Status == report.Fail {
-				out = append(out, Failure{Scenario: sc.Name, Rule: v.Rule, Detail: v.Detail})
+			if v.Status == report.Fail || v.Status == report.Error {
+				out = append(out, Failure{Scenario: sc.Name, Rule: v.Rule, Detail: string(v.Status) + ": " + v.Detail})
 			}
 		}
 	}
 	for _, sc := range s.Scenarios {
-		before := len(out)
 		for _, m := range sc.Messages {
 			add(sc, m.Verdicts)
 		}
 		add(sc, sc.Transaction)
-		// A scenario that failed on its grading steps is accounted for by the
-		// rule failures above; one that failed otherwise adds its step failure.
-		if sc.Status != "passed" && sc.Status != "pending" && (sc.FailedRule != "" || len(out) == before) {
+		// A scenario that failed on a grading step is accounted for by the
+		// rule failures above; one that failed on any other step adds that
+		// failure (with the rule it names, if any).
+		if sc.Status != "passed" && sc.Status != "pending" && sc.FailedOn != "grading" {
 			out = append(out, Failure{Scenario: sc.Name, Rule: sc.FailedRule, Detail: sc.Status + ": " + sc.Error})
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pecspec/pecspec/report"
 )
 
 func TestJudge(t *testing.T) {
@@ -53,5 +55,37 @@ func TestLoadExpectations(t *testing.T) {
 	}
 	if _, err := LoadExpectations(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "expect file") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestFailuresKeepStepFailures: a scenario that failed on a waiting or
+// checking step keeps that failure even when one of its messages also failed
+// a (perhaps expected) rule; one that failed on a grading step is accounted
+// for by its verdicts; an error verdict counts as a failure.
+func TestFailuresKeepStepFailures(t *testing.T) {
+	failed := []report.Verdict{{Rule: "GEN-15", Status: report.Fail}}
+	s := &Summary{Scenarios: []*ScenarioResult{
+		{Name: "step", Status: "failed", Error: "the delivery receipt is of type breve",
+			Messages: []MessageResult{{Verdicts: failed}}},
+		{Name: "grading", Status: "failed", FailedOn: "grading", Messages: []MessageResult{{Verdicts: failed}}},
+		{Name: "error", Status: "passed", Messages: []MessageResult{{Verdicts: []report.Verdict{{Rule: "SIG-04", Status: report.Error}}}}},
+		{Name: "waiting", Status: "pending"},
+	}}
+	got := map[string]int{}
+	for _, f := range s.Failures() {
+		got[f.Scenario+"/"+f.Rule]++
+	}
+	want := map[string]int{"step/GEN-15": 1, "step/": 1, "grading/GEN-15": 1, "error/SIG-04": 1}
+	if len(got) != len(want) {
+		t.Fatalf("failures %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("failures %v, want %v", got, want)
+		}
+	}
+	o := Judge(s.Failures(), []Expectation{{Rule: "GEN-15", Reason: "known"}, {Rule: "SIG-04", Reason: "known"}})
+	if o.Pass() || len(o.Unexpected) != 1 || o.Unexpected[0].Scenario != "step" {
+		t.Errorf("an expected rule hid a step failure: %+v", o)
 	}
 }

@@ -82,6 +82,8 @@ func (w *World) fetch(ctx context.Context, src string) ([]byte, error) {
 	if !strings.HasPrefix(src, "https://") {
 		return os.ReadFile(w.r.opts.Target.Path(src))
 	}
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
 		return nil, err

@@ -129,6 +129,9 @@ func gammaDelivers(ctx context.Context, who string) error {
 // MX (the scenario's sender is a user of the target or the counterpart).
 func (w *World) peerAnswers(ctx context.Context, who string,
 	build func(env *pec.Message, rcpt string, sender *probe.Target) (to string, raw []byte, err error)) error {
+	if w.r.peer == nil {
+		return fmt.Errorf("the target file names no peer (gamma)")
+	}
 	rcpt, err := w.party(who)
 	if err != nil {
 		return err

@@ -205,9 +205,14 @@ func submitsFaulty(ctx context.Context, from, to, name string) error {
 	_, f.rcptDomain, _ = strings.Cut(rcpt.Address(), "@")
 	spoil(f)
 	msg := []byte(strings.Join(f.header, "\r\n") + "\r\n\r\n" + f.body)
-	// A refusal at SMTP level is recorded, not a step error: the notice
-	// steps then report it as the reason no notice came.
-	w.refusal, w.tried = w.submit(ctx, sender, sender.Address(), f.rcpt, msg), true
+	// A refusal at SMTP level (the server's reply) is recorded, not a step
+	// error: the notice steps then report it as the reason no notice came.
+	err = w.submit(ctx, sender, sender.Address(), f.rcpt, msg)
+	var se *smtp.SMTPError
+	if err != nil && !errors.As(err, &se) {
+		return err
+	}
+	w.refusal, w.tried = err, true
 	return nil
 }
 
@@ -254,7 +259,16 @@ func submitsInsecure(ctx context.Context, from, to, how string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	w.refusal = probe.Submit(ctx, ep, w.r.trust, acct, mailFrom, []string{rcpt.Address()}, raw)
+	err = probe.Submit(ctx, ep, w.r.trust, acct, mailFrom, []string{rcpt.Address()}, raw)
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
+		w.refusal = nil // accepted (DATA answered 250)
+	case errors.As(err, &se) && se.Code >= 400:
+		w.refusal = err // refused by the server's reply
+	default:
+		return err // no answer, TLS or network trouble: not a verdict on the target
+	}
 	w.tried = true
 	return nil
 }
@@ -288,6 +302,7 @@ func sendsOrdinary(ctx context.Context, from, plain, to string) error {
 	if rcpt.provider == nil {
 		return fmt.Errorf("%s is not a user of a PEC provider", to)
 	}
+	w.sub.Ordinary = true
 	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
 		w.res.Sent = append(w.res.Sent, rel)
 	}

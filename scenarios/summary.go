@@ -42,12 +42,15 @@ type Totals struct {
 
 // ScenarioResult is one scenario in summary.json.
 type ScenarioResult struct {
-	Name        string           `json:"name"`
-	Feature     string           `json:"feature"`
-	Tags        []string         `json:"tags"`
-	Status      string           `json:"status"`
-	Error       string           `json:"error,omitempty"`
-	FailedRule  string           `json:"failed_rule,omitempty"` // the rule a failed step names
+	Name       string   `json:"name"`
+	Feature    string   `json:"feature"`
+	Tags       []string `json:"tags"`
+	Status     string   `json:"status"`
+	Error      string   `json:"error,omitempty"`
+	FailedRule string   `json:"failed_rule,omitempty"` // the rule a failed step names
+	// FailedOn is "grading" when a grading step failed: the failed verdicts
+	// themselves account for the failure.
+	FailedOn    string           `json:"failed_on,omitempty"`
 	Sent        []string         `json:"sent"`
 	Messages    []MessageResult  `json:"messages"`
 	Transaction []report.Verdict `json:"transaction"`
@@ -94,7 +97,7 @@ func (r *runner) summary() *Summary {
 				t.Rules[v.Rule] = map[report.Status]int{}
 			}
 			t.Rules[v.Rule][v.Status]++
-			if v.Status == report.Fail {
+			if v.Status == report.Fail || v.Status == report.Error {
 				t.MustFailures++
 			}
 		}

@@ -110,12 +110,13 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 		w.unlock = r.lockClock(exclusive)
 		w.res.Started = time.Now()
 		w.path = r.pathOf(s.Uri, s.Name)
+		ctx = context.WithValue(ctx, worldKey{}, w)
 		if sus, ok := r.resume[s.Name]; ok {
 			if err := w.restore(sus); err != nil {
-				return ctx, err
+				return ctx, err // the After hook still finds w, unlocks and records the failure
 			}
 		}
-		return context.WithValue(ctx, worldKey{}, w), nil
+		return ctx, nil
 	})
 	sc.StepContext().After(func(ctx context.Context, _ *godog.Step, st godog.StepResultStatus, err error) (context.Context, error) {
 		if w, ok := ctx.Value(worldKey{}).(*World); ok && st == godog.StepPassed {
@@ -131,7 +132,10 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 	registerIndexSteps(reg)
 	registerControlSteps(reg)
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
-		w := world(ctx)
+		w, ok := ctx.Value(worldKey{}).(*World)
+		if !ok {
+			return ctx, nil
+		}
 		for _, b := range w.boxes {
 			b.Close()
 		}
@@ -163,6 +167,9 @@ func (w *World) finish(err error) {
 		var re *ruleError
 		if errors.As(err, &re) {
 			res.FailedRule = re.rule
+		}
+		if errors.Is(err, errGrading) {
+			res.FailedOn = "grading"
 		}
 		if trace := fmt.Sprintf("%+v", err); trace != err.Error() && strings.Contains(trace, "runtime error") {
 			// A panic in a step is a harness bug: show where (godog keeps the stack).
@@ -199,10 +206,12 @@ func (r *runner) lockClock(exclusive bool) func() {
 	return r.clock.RUnlock
 }
 
+// mustOf returns the verdicts that fail the run: MUST failures, and errors
+// (a rule the grader could not evaluate on hostile input is not a pass).
 func mustOf(vs []report.Verdict) []report.Verdict {
 	var out []report.Verdict
 	for _, v := range vs {
-		if v.Status == report.Fail {
+		if v.Status == report.Fail || v.Status == report.Error {
 			out = append(out, v)
 		}
 	}

@@ -156,6 +156,11 @@ func (p *Peer) notice(env *pec.Message, n noticeSpec) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the envelope has no daticert", ErrPeer)
 	}
 	in := env.Postacert
+	// The target's daticert values go into gamma's header fields and RCPT:
+	// a line break in them (XML may encode one) would inject fields.
+	if strings.ContainsAny(in.Intestazione.Mittente+pec.Deref(in.Dati.Msgid)+n.to+pec.Deref(in.Intestazione.Oggetto), "\r\n") {
+		return nil, fmt.Errorf("%w: a line break in the envelope's daticert", ErrPeer)
+	}
 	now := p.Now()
 	d := &pec.Postacert{Tipo: n.tipo, Errore: n.errore, Intestazione: in.Intestazione,
 		Dati: pec.Dati{GestoreEmittente: p.Cfg.ProviderName, Data: pec.DataOf(now), Identificativo: in.Dati.Identificativo,

@@ -126,22 +126,42 @@ func readCert(file string) (*x509.Certificate, error) {
 // waiting for arrivals until ctx ends.
 func (p *Peer) Wait(ctx context.Context, match func(Received) bool) (Received, error) {
 	for {
+		// match (which parses whatever arrived) runs outside the lock.
 		p.mu.Lock()
-		for i, r := range p.inbox {
-			if !p.taken[i] && match(r) {
-				p.taken[i] = true
-				p.mu.Unlock()
+		inbox := append([]Received(nil), p.inbox...)
+		arrived := p.arrived
+		p.mu.Unlock()
+		for i, r := range inbox {
+			if p.isTaken(i) || !match(r) {
+				continue
+			}
+			if p.take(i) {
 				return r, nil
 			}
 		}
-		arrived := p.arrived
-		p.mu.Unlock()
 		select {
 		case <-arrived:
 		case <-ctx.Done():
 			return Received{}, fmt.Errorf("%w: %v", probe.ErrTimeout, ctx.Err())
 		}
 	}
+}
+
+func (p *Peer) isTaken(i int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.taken[i]
+}
+
+// take marks message i returned; false when another Wait took it first.
+func (p *Peer) take(i int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.taken[i] {
+		return false
+	}
+	p.taken[i] = true
+	return true
 }
 
 // All returns every message gamma received so far.
