@@ -99,7 +99,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (s *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
-	buf.Grow(int(s.size) + 1)
+	buf.Grow(int(s.size) + bytes.MinRead) // ReadFrom wants MinRead spare bytes before each read
 	if _, err := buf.ReadFrom(r); err != nil {
 		return err
 	}

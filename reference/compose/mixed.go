@@ -65,7 +65,7 @@ func (m Mixed) Bytes() []byte {
 		}
 		header := "Content-Type: message/rfc822; name=\"" + name + "\"\r\n" +
 			"Content-Transfer-Encoding: " + cte + "\r\nContent-Disposition: inline; filename=\"" + name + "\""
-		if m.OriginalBody == nil {
+		if len(m.OriginalBody) == 0 {
 			part(header, withFinalCRLF(m.Original))
 		} else {
 			part(header, toCRLF(m.Original))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -75,13 +76,15 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 
 func (q *Queue) giveUp(it *Item, rcpts []string, err error) {
 	q.o.Log.Error("delivery failed", "role", "queue", "id", it.ID, "to", rcpts, "err", err)
-	if errors.Is(err, ErrExpired) {
-		q.remove(it.ID) // before telling: the callback sees the queue as it stays
-	}
+	// Told before the removal: a crash between the two tells again (at
+	// least once), never not at all.
 	if q.o.OnFailure != nil {
 		failed := *it
 		failed.To = rcpts
 		q.o.OnFailure(failed, err)
+	}
+	if errors.Is(err, ErrExpired) {
+		q.remove(it.ID)
 	}
 }
 
@@ -112,7 +115,7 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, d
 	if !stop() || !clean || plain {
 		// Cancelled, broken mid-way, or an ordinary domain: end the session.
 		if clean {
-			_ = c.Quit()
+			quit(c)
 		}
 		c.Close()
 	} else {
@@ -170,9 +173,11 @@ func transact(c *smtp.Client, from string, rcpts []string, data []byte) (failed 
 	var refuseErr error
 	for _, r := range rcpts {
 		if err := c.Rcpt(r, nil); err != nil {
-			if !isReply(err) {
+			if isBroken(err) {
 				return rcpts, false, classify(err)
 			}
+			// The server's reply, or an address the client refuses to send
+			// (a line break in it): that recipient only.
 			refused, refuseErr = append(refused, r), classify(err)
 			continue
 		}
@@ -189,6 +194,8 @@ func transact(c *smtp.Client, from string, rcpts []string, data []byte) (failed 
 		}
 	}
 	if err != nil {
+		// Even a reply here ends the session: go-smtp's state after a
+		// refused DATA is not one to reuse.
 		return rcpts, false, classify(err)
 	}
 	if len(refused) > 0 {
@@ -202,6 +209,14 @@ func transact(c *smtp.Client, from string, rcpts []string, data []byte) (failed 
 func isReply(err error) bool {
 	var se *smtp.SMTPError
 	return errors.As(err, &se)
+}
+
+// isBroken reports whether err left the connection unusable: an I/O error,
+// not a reply and not a command the client refused to send.
+func isBroken(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed)
 }
 
 // classify maps a 5xx reply to ErrPermanent; everything else is temporary.

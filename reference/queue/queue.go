@@ -31,10 +31,12 @@ import (
 // file only: the queue reads it for each delivery attempt, so a large
 // message is not held in memory while it waits.
 type Item struct {
-	ID       string
-	From     string
-	To       []string // recipients still to deliver
-	Data     []byte   `msgpack:"data,omitempty"`
+	ID   string
+	From string
+	To   []string // recipients still to deliver
+	Data []byte   `msgpack:"Data,omitempty"` // the key the earlier format used
+	// Size is the message's length in its file (PECQ2), checked on reading.
+	Size     int `msgpack:"size,omitempty"`
 	Created  time.Time
 	Attempts int
 	NextTry  time.Time
@@ -137,6 +139,11 @@ func (q *Queue) load() error {
 		return fmt.Errorf("queue: %w", err)
 	}
 	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".msg.tmp") {
+			// An enqueue a crash interrupted: never acknowledged, so not ours.
+			_ = os.Remove(filepath.Join(q.o.Dir, e.Name()))
+			continue
+		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".msg") {
 			continue
 		}
@@ -175,7 +182,13 @@ func readMeta(path string) (*Item, error) {
 			return nil, err
 		}
 		var it Item
-		return &it, msgpack.Unmarshal(data, &it)
+		if err := msgpack.Unmarshal(data, &it); err != nil {
+			return nil, err
+		}
+		if it.Data == nil {
+			return nil, fmt.Errorf("queue: %s: no message in the file", filepath.Base(path))
+		}
+		return &it, nil
 	}
 	n := binary.BigEndian.Uint32(head[len(fileMagic):])
 	if n > 1<<20 {
@@ -203,8 +216,8 @@ func (q *Queue) data(it *Item) ([]byte, error) {
 		return nil, fmt.Errorf("queue: %s: not a queue file", it.ID)
 	}
 	off := len(fileMagic) + 4 + int(binary.BigEndian.Uint32(raw[len(fileMagic):]))
-	if off > len(raw) {
-		return nil, fmt.Errorf("queue: %s: truncated", it.ID)
+	if off > len(raw) || len(raw)-off != it.Size {
+		return nil, fmt.Errorf("queue: %s: message of %d bytes, the item says %d", it.ID, len(raw)-max(off, 0), it.Size)
 	}
 	return raw[off:], nil
 }
@@ -247,7 +260,8 @@ func (q *Queue) Enqueue(it Item) (string, error) {
 // fsync directory. The message is written from data, not copied.
 func (q *Queue) persist(it *Item, data []byte) error {
 	meta := *it
-	meta.Data = nil
+	meta.Data, meta.Size = nil, len(data)
+	it.Size = len(data)
 	m, err := msgpack.Marshal(&meta)
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)

@@ -14,9 +14,21 @@ import (
 // successful transaction and an RSET that the server answers; one idle longer
 // than sessionIdle is closed rather than reused.
 type sessions struct {
-	mu   sync.Mutex
-	idle map[string][]idleSession // by MX address
-	max  int                      // idle sessions kept per address
+	mu     sync.Mutex
+	idle   map[string][]idleSession // by MX address
+	max    int                      // idle sessions kept per address
+	closed bool
+}
+
+// quitTimeout bounds the QUIT and RSET of pooled sessions: a peer that hung
+// does not hold a worker or the shutdown for go-smtp's 5-minute default.
+const quitTimeout = 5 * time.Second
+
+// quit ends a session politely (RFC 5321 §4.1.1.10), then closes it.
+func quit(c *smtp.Client) {
+	c.CommandTimeout = quitTimeout
+	_ = c.Quit()
+	c.Close()
 }
 
 type idleSession struct {
@@ -40,7 +52,15 @@ func (s *sessions) get(addr string) *smtp.Client {
 		is := list[len(list)-1]
 		s.idle[addr] = list[:len(list)-1]
 		s.mu.Unlock()
-		if time.Since(is.since) > sessionIdle || is.c.Reset() != nil {
+		if time.Since(is.since) > sessionIdle {
+			quit(is.c)
+			continue
+		}
+		timeout := is.c.CommandTimeout
+		is.c.CommandTimeout = quitTimeout
+		err := is.c.Reset()
+		is.c.CommandTimeout = timeout
+		if err != nil {
 			is.c.Close()
 			continue
 		}
@@ -55,24 +75,27 @@ func (s *sessions) put(addr string, c *smtp.Client) {
 	if s.idle == nil {
 		s.idle = map[string][]idleSession{}
 	}
-	if len(s.idle[addr]) < s.max {
+	if !s.closed && len(s.idle[addr]) < s.max {
 		s.idle[addr] = append(s.idle[addr], idleSession{c: c, since: time.Now()})
 		s.mu.Unlock()
 		return
 	}
 	s.mu.Unlock()
-	_ = c.Quit()
+	quit(c)
 }
 
 // closeAll ends every idle session (QUIT).
 func (s *sessions) closeAll() {
 	s.mu.Lock()
 	all := s.idle
-	s.idle = nil
+	s.idle, s.closed = nil, true
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, list := range all {
 		for _, is := range list {
-			_ = is.c.Quit()
+			wg.Add(1)
+			go func() { defer wg.Done(); quit(is.c) }()
 		}
 	}
+	wg.Wait()
 }

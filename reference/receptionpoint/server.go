@@ -76,11 +76,19 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (s *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
 	tr := trace(s.helo, s.remote, s.point.host(), s.tls, s.point.Clock.Now())
+	buf.Write(tr)
 	// With the declared SIZE the message is read into one allocation, not
 	// through the buffer's doubling (a 50 MB envelope is not held twice).
-	buf.Grow(len(tr) + int(s.size) + 1)
-	buf.Write(tr)
-	if _, err := buf.ReadFrom(r); err != nil {
+	// The MX talks to anyone, so the full size is reserved only once the
+	// first MiB has arrived: a declared SIZE alone costs little.
+	const first = 1 << 20
+	buf.Grow(int(min(s.size, first)) + bytes.MinRead)
+	n, err := buf.ReadFrom(io.LimitReader(r, first))
+	if err == nil && n == first {
+		buf.Grow(int(max(s.size-first, 0)) + bytes.MinRead)
+		_, err = buf.ReadFrom(r)
+	}
+	if err != nil {
 		return err
 	}
 	data := buf.Bytes()
@@ -94,7 +102,7 @@ func (s *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ctx = once.With(ctx, key)
-	err := s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})
+	err = s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})
 	if err == nil {
 		return nil
 	}

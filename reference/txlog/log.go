@@ -83,6 +83,15 @@ func Open(dir string) (*Log, error) {
 		f.Close()
 		return nil, fmt.Errorf("txlog: head: %w", err)
 	}
+	if l.seq > 0 {
+		// The head of what is durable now, so the file is empty only in a
+		// first run that crashed before its first sync.
+		if err := l.writeHead(Head{Seq: l.seq, Hash: l.prev}); err != nil {
+			l.hf.Close()
+			f.Close()
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
