@@ -132,18 +132,19 @@ type ruleError struct {
 func (e *ruleError) Error() string { return e.rule + ": " + e.err.Error() }
 func (e *ruleError) Unwrap() error { return e.err }
 
-// requiredBy names, per kind, the rule that requires the message: the one
-// a missing message breaks.
+// requiredBy names, for each message a waiting step looks for (by the words
+// of its failure), the rule that requires it: the one its absence breaks.
 var requiredBy = map[string]string{
-	"accettazione":              "ACC-09",
-	"trasporto":                 "TRN-01",
-	"presa-in-carico":           "PIC-05",
-	"avvenuta-consegna":         "CON-02",
-	"errore-consegna":           "ERR-01",
-	"non-accettazione":          "NAC-01",
-	"preavviso-errore-consegna": "TIM-02",
-	"anomalia":                  "ANO-01",
-	"rilevazione-virus":         "VIR-03",
+	"accettazione":           "ACC-09",
+	"trasporto":              "TRN-01",
+	"take-charge receipt":    "PIC-05",
+	"delivery receipt":       "CON-02",
+	"non-delivery notice":    "ERR-01",
+	"non-acceptance notice":  "NAC-01",
+	"12 h timeout notice":    "TIM-02",
+	"24 h timeout notice":    "TIM-04",
+	"anomaly envelope":       "ANO-01",
+	"virus detection notice": "VIR-03",
 }
 
 // procedureRule is the scenario's APC rule tag, when it has exactly one: the

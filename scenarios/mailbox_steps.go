@@ -364,33 +364,13 @@ func (w *World) await(ctx context.Context, p *party, service bool, what string, 
 	return found, nil
 }
 
-// missingRule names the rule a missing message breaks.
+// missingRule names the rule a missing message breaks: for a
+// non-accettazione the scenario's APC rule when it has one.
 func (w *World) missingRule(what string) string {
-	switch {
-	case what == "non-acceptance notice" && w.procedureRule() != "":
-		return w.procedureRule()
-	case what == "24 h timeout notice":
-		return "TIM-04"
-	}
-	for _, k := range []pec.Kind{pec.KindAccettazione, pec.KindTrasporto, pec.KindPresaInCarico,
-		pec.KindAvvenutaConsegna, pec.KindErroreConsegna, pec.KindNonAccettazione,
-		pec.KindPreavvisoErroreConsegna, pec.KindAnomalia, pec.KindRilevazioneVirus} {
-		if what == string(k) || what == kindWords[k] {
-			return requiredBy[string(k)]
-		}
+	if rule := w.procedureRule(); what == "non-acceptance notice" && rule != "" {
+		return rule
 	}
 	return requiredBy[what]
-}
-
-// kindWords are the words the steps use for each kind in their messages.
-var kindWords = map[pec.Kind]string{
-	pec.KindPresaInCarico:           "take-charge receipt",
-	pec.KindAvvenutaConsegna:        "delivery receipt",
-	pec.KindErroreConsegna:          "non-delivery notice",
-	pec.KindNonAccettazione:         "non-acceptance notice",
-	pec.KindPreavvisoErroreConsegna: "12 h timeout notice",
-	pec.KindAnomalia:                "anomaly envelope",
-	pec.KindRilevazioneVirus:        "virus detection notice",
 }
 
 // capture saves a message as evidence and grades it.

@@ -65,13 +65,10 @@ func (s *Sealer) SealEvent(n Notice, ev txlog.Event, provider string) ([]byte, *
 	if d.Errore != "" && d.Errore != pec.ErroreNessuno {
 		rec.Errore = string(d.Errore)
 	}
-	rec.Consegna = Deref(d.Dati.Consegna)
-	rec.ErroreEsteso = Deref(d.Dati.ErroreEsteso)
+	rec.Consegna = pec.Deref(d.Dati.Consegna)
+	rec.ErroreEsteso = pec.Deref(d.Dati.ErroreEsteso)
 	if d.Dati.Ricevuta != nil {
 		rec.TipoRicevuta = string(d.Dati.Ricevuta.Tipo)
 	}
 	return msg, rec, nil
 }
-
-// Deref is an optional daticert element's value, trimmed; "" when absent.
-func Deref(s *string) string { return pec.Deref(s) }

@@ -71,7 +71,7 @@ func (p *Point) virusToUser(ctx context.Context, rv *pec.Message) error {
 // aboutRecipient is the recipient a per-recipient notice is about: consegna,
 // else the first ricezione (a rilevazione virus may use either, pec-rules A15).
 func aboutRecipient(pc *pec.Postacert) string {
-	if c := compose.Deref(pc.Dati.Consegna); c != "" {
+	if c := pec.Deref(pc.Dati.Consegna); c != "" {
 		return c
 	}
 	if len(pc.Dati.Ricezione) > 0 {

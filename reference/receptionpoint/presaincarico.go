@@ -67,7 +67,7 @@ func (p *Point) presaInCarico(m *pec.Message, covered []string, sender *index.Pr
 	f := compose.FactsFrom(m.Postacert)
 	f.Instant = p.Clock.Now()
 	d := p.Sealer.Postacert(pec.TipoPresaInCarico, pec.ErroreNessuno, f,
-		strings.TrimSpace(m.Postacert.Intestazione.Risposte), compose.Deref(m.Postacert.Dati.Msgid))
+		strings.TrimSpace(m.Postacert.Intestazione.Risposte), pec.Deref(m.Postacert.Dati.Msgid))
 	d.Dati.Ricezione = covered
 	return p.Sealer.SealEvent(compose.Notice{
 		Ricevuta: pec.RicevutaPresaInCarico,

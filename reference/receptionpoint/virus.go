@@ -67,7 +67,7 @@ func (p *Point) rilevazioneVirus(m *pec.Message, rcpt, virus string, sender *ind
 	f.Recipient = rcpt
 	f.Error = "virus " + virus
 	d := p.Sealer.Postacert(pec.TipoRilevazioneVirus, pec.ErroreVirus, f,
-		strings.TrimSpace(m.Postacert.Intestazione.Risposte), compose.Deref(m.Postacert.Dati.Msgid))
+		strings.TrimSpace(m.Postacert.Intestazione.Risposte), pec.Deref(m.Postacert.Dati.Msgid))
 	d.Dati.Consegna = pec.Str(rcpt)
 	d.Dati.ErroreEsteso = pec.Str(f.Error)
 	return p.Sealer.SealEvent(compose.Notice{
@@ -92,12 +92,12 @@ func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, *txlog.Record, err
 	f := compose.FactsFrom(pc)
 	f.Instant = p.Clock.Now()
 	f.Recipient = aboutRecipient(pc)
-	f.Error = compose.Deref(pc.Dati.ErroreEsteso)
+	f.Error = pec.Deref(pc.Dati.ErroreEsteso)
 	if f.Error == "" {
 		f.Error = "virus"
 	}
 	d := p.Sealer.Postacert(pec.TipoErroreConsegna, pec.ErroreVirus, f,
-		strings.TrimSpace(pc.Intestazione.Risposte), compose.Deref(pc.Dati.Msgid))
+		strings.TrimSpace(pc.Intestazione.Risposte), pec.Deref(pc.Dati.Msgid))
 	d.Dati.Consegna = pec.Str(f.Recipient)
 	d.Dati.ErroreEsteso = pec.Str(f.Error)
 	return p.Sealer.SealEvent(compose.Notice{
