@@ -51,6 +51,8 @@ func TestBenchCertified(t *testing.T) {
 	h := newHarness(b)
 	a, beta, alice, _, _, bBob := names(h.l)
 	sigs := tokenRate(b, 3*time.Second, a)
+	procs := map[string]int{"alpha": a.Pid(), "beta": beta.Pid(), "clamd": h.l.ClamdPid(), "clients": os.Getpid()}
+	cpu0 := cpuTimes(b, procs)
 
 	n := benchMessages()
 	boxes := map[string]string{"alice": mailDir(a, alice.Address), "receipts": mailDir(a, a.Receipts.Address),
@@ -81,6 +83,7 @@ func TestBenchCertified(t *testing.T) {
 	fmt.Printf("certified: %d messages in %v (submitted in %v): %.1f messages/s; tokens: %.0f signatures/s; "+
 		"ratio messages/s × 4 ÷ signatures/s = %.2f (target ≥ 0.5)\n", n, elapsed.Round(time.Millisecond),
 		submitted.Round(time.Millisecond), rate, sigs, ratio)
+	cpuReport(b, n, sigs, cpu0, cpuTimes(b, procs))
 }
 
 // tokenRate is how many RSA signatures per second in's token gives with as

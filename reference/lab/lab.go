@@ -157,6 +157,15 @@ func (l *Lab) Provider(name string) *Instance {
 	return nil
 }
 
+// ClamdPid is the process ID of the lab's clamd (measurements read its CPU
+// time), 0 before it runs.
+func (l *Lab) ClamdPid() int {
+	if l.clamd == nil || l.clamd.proc == nil {
+		return 0
+	}
+	return l.clamd.proc.cmd.Process.Pid
+}
+
 // TargetFile is the target file of the reference pair: alpha as the target,
 // beta as its counterpart.
 func (l *Lab) TargetFile() string { return filepath.Join(l.Dir, "reference.yaml") }

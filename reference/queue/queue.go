@@ -92,7 +92,8 @@ type Queue struct {
 	busy  map[string]bool
 	wake  chan struct{}
 	done  *ledger
-	conns sessions // idle SMTP sessions to other providers (sessions.go)
+	conns sessions      // idle SMTP sessions to other providers (sessions.go)
+	files *durable.Pool // item files are recycled, not deleted (durable.Pool)
 }
 
 // Open loads what a previous run left in Dir and returns the queue.
@@ -121,9 +122,17 @@ func Open(o Options) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), done: done, conns: sessions{max: o.Workers}}
+	files, err := durable.OpenPool(o.Dir, poolFiles)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	q := &Queue{o: o, items: map[string]*Item{}, busy: map[string]bool{}, wake: make(chan struct{}, 1), done: done,
+		conns: sessions{max: o.Workers}, files: files}
 	return q, q.load()
 }
+
+// poolFiles bounds the emptied item files kept for reuse.
+const poolFiles = 1024
 
 func defaultBackoff(attempt int) time.Duration {
 	steps := []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute}
@@ -269,14 +278,15 @@ func (q *Queue) persist(it *Item, data []byte) error {
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(m)))
 	final := filepath.Join(q.o.Dir, it.ID+".msg")
-	if err := durable.Write(final+".tmp", final, []byte(fileMagic), n[:], m, data); err != nil {
+	if err := q.files.Write(final, []byte(fileMagic), n[:], m, data); err != nil {
 		return fmt.Errorf("queue: persist %s: %w", it.ID, err)
 	}
 	return nil
 }
 
 // remove finishes with an item: the ledger records it (fsync), then its file
-// goes; should a crash undo the removal, load drops the file.
+// goes (to the pool's free files); should a crash undo the removal, load
+// drops the file.
 func (q *Queue) remove(id string) {
 	q.mu.Lock()
 	delete(q.items, id)
@@ -285,7 +295,7 @@ func (q *Queue) remove(id string) {
 		q.o.Log.Error("queue ledger", "role", "queue", "id", id, "err", err)
 		_ = durable.SyncDir(q.o.Dir)
 	}
-	if err := os.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil && !os.IsNotExist(err) {
+	if err := q.files.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil {
 		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
 	}
 }

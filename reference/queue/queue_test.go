@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -387,5 +388,54 @@ func TestSessionReused(t *testing.T) {
 	m.mu.Unlock()
 	if n != 1 {
 		t.Errorf("%d TLS sessions for three deliveries, want 1", n)
+	}
+}
+
+// TestFilesRecycled: a sent item's file is parked, not deleted, and the next
+// item is written into it (durable.Pool: no inode churn), which a reopened
+// queue does not mistake for an item.
+func TestFilesRecycled(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	dir := t.TempDir()
+	clk := &clock{now: time.Now()}
+	sent := make(chan Item, 1)
+	q := open(t, dir, addr, pool, clk, func(o *Options) { o.OnDelivered = func(it Item) { sent <- it } })
+	ino := func(id string) uint64 {
+		st, err := os.Stat(filepath.Join(dir, id+".msg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Sys().(*syscall.Stat_t).Ino
+	}
+	id1, err := q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ino(id1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { q.Run(ctx); close(done) }()
+	wait(t, m.notify)
+	wait(t, sent) // told after the item's file went
+	cancel()
+	<-done
+	q.Close()
+	if _, err := os.Stat(filepath.Join(dir, id1+".msg")); !os.IsNotExist(err) {
+		t.Fatalf("sent item's file still in the queue: %v", err)
+	}
+	q2 := open(t, dir, addr, pool, clk, nil)
+	if q2.Len() != 0 {
+		t.Fatalf("reopened queue holds %d items, want 0", q2.Len())
+	}
+	id2, err := q2.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte("Subject: y\r\n\r\nz\r\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ino(id2) != first {
+		t.Errorf("the second item got a new inode %d, not the parked %d", ino(id2), first)
+	}
+	run(t, q2)
+	if got := wait(t, m.notify); string(got.data) != "Subject: y\r\n\r\nz\r\n" {
+		t.Errorf("second item sent as %q", got.data)
 	}
 }

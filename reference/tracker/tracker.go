@@ -93,10 +93,11 @@ type Options struct {
 // Tracker follows dispatched messages until every recipient has an outcome
 // or its 24 h notice.
 type Tracker struct {
-	o    Options
-	mu   sync.Mutex
-	recs map[string]*record
-	wake chan struct{}
+	o     Options
+	files *durable.Pool // record files are recycled, not deleted (durable.Pool)
+	mu    sync.Mutex
+	recs  map[string]*record
+	wake  chan struct{}
 	// run serialises Process: the timer loop and an admin clock advance.
 	run sync.Mutex
 }
@@ -112,12 +113,21 @@ func Open(o Options) (*Tracker, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("tracker: %w", err)
 	}
-	t := &Tracker{o: o, recs: map[string]*record{}, wake: make(chan struct{}, 1)}
+	files, err := durable.OpenPool(o.Dir, 1024)
+	if err != nil {
+		return nil, fmt.Errorf("tracker: %w", err)
+	}
+	t := &Tracker{o: o, files: files, recs: map[string]*record{}, wake: make(chan struct{}, 1)}
 	entries, err := os.ReadDir(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("tracker: %w", err)
 	}
 	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".rec.tmp") {
+			// A write a crash interrupted, or a replaced record not yet parked.
+			_ = t.files.Remove(filepath.Join(o.Dir, e.Name()))
+			continue
+		}
 		if !strings.HasSuffix(e.Name(), ".rec") {
 			continue
 		}
@@ -173,12 +183,12 @@ func (t *Tracker) save(r *record) error {
 	case err != nil:
 		return fmt.Errorf("tracker: %w", err)
 	case !open:
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+		if err := t.files.Remove(p); err != nil {
 			return fmt.Errorf("tracker: %w", err)
 		}
 		return durable.SyncDir(t.o.Dir)
 	}
-	return durable.Write(p+".tmp", p, data)
+	return t.files.Write(p, data)
 }
 
 // Track starts the timers of a dispatched message (RFC 6109 §3.1.6): one per

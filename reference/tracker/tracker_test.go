@@ -171,3 +171,40 @@ func TestCorruptRecordMovedAside(t *testing.T) {
 		t.Errorf("the corrupt record was not kept aside: %v", err)
 	}
 }
+
+// TestRecordFilesRecycled: a finished record's file is parked and carries
+// the next record (durable.Pool), a leftover temporary file from a crash is
+// cleared at Open, and neither is read as a record.
+func TestRecordFilesRecycled(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	clk := &fakeClock{now: start}
+	var got []emitted
+	tr := open(t, dir, clk, start, &got)
+	d := dispatch(start)
+	must(t, tr.Track(d))
+	must(t, tr.Outcome(d.ID, "bob@pec.beta.test"))
+	if _, err := os.Stat(tr.path(d.ID)); !os.IsNotExist(err) {
+		t.Fatalf("finished record's file still there: %v", err)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "opec9.x@pec.alpha.test.rec.tmp"), []byte("torn"), 0o600))
+	tr2 := open(t, dir, clk, start, &got)
+	if tr2.Len() != 0 {
+		t.Fatalf("reopened tracker holds %d records, want 0", tr2.Len())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "opec9.x@pec.alpha.test.rec.tmp")); !os.IsNotExist(err) {
+		t.Errorf("leftover temporary file not cleared: %v", err)
+	}
+	// Parked: the finished record's file and the cleared temporary one.
+	if tr2.files.Idle() != 2 {
+		t.Fatalf("%d parked files, want 2", tr2.files.Idle())
+	}
+	d.ID = "opec2.def@pec.alpha.test"
+	must(t, tr2.Track(d))
+	if tr2.files.Idle() != 1 {
+		t.Errorf("the new record did not take a parked file: %d idle", tr2.files.Idle())
+	}
+	if len(got) != 0 {
+		t.Errorf("notices %v", got)
+	}
+}
