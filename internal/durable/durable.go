@@ -41,13 +41,3 @@ func Write(tmp, final string, parts ...[]byte) error {
 	}
 	return nil
 }
-
-// SyncDir fsyncs a directory, making renames and removals in it durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}

@@ -21,6 +21,7 @@ type ledger struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
+	sync *durable.Group // appends of concurrent deliveries share an fsync
 	done map[string]time.Time
 }
 
@@ -55,7 +56,7 @@ func openLedger(dir string, now time.Time, keep time.Duration) (*ledger, error) 
 	if err != nil {
 		return nil, fmt.Errorf("queue: ledger: %w", err)
 	}
-	l.f = f
+	l.f, l.sync = f, durable.NewGroup(f.Sync)
 	return l, nil
 }
 
@@ -67,15 +68,19 @@ func (l *ledger) has(id string) bool {
 	return ok
 }
 
-// add records id durably.
+// add records id durably: the line is appended under the lock (and the id
+// counts as finished from then on), the fsync is shared with concurrent adds.
 func (l *ledger) add(id string, now time.Time) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := fmt.Fprintf(l.f, "%d %s\n", now.Unix(), id); err != nil {
+	_, err := fmt.Fprintf(l.f, "%d %s\n", now.Unix(), id)
+	if err == nil {
+		l.done[id] = now
+	}
+	l.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	l.done[id] = now
-	return l.f.Sync()
+	return l.sync.Sync()
 }
 
 func (l *ledger) close() error { return l.f.Close() }
