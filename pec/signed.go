@@ -44,14 +44,11 @@ func SplitSigned(e *Entity) (*Signed, error) {
 // signature is computed over (RFC 5751 §3.1.1). b is returned unchanged when
 // it already is canonical.
 func Canonical(b []byte) []byte {
-	if !bytes.Contains(b, []byte("\n")) {
+	if IsCanonical(b) {
 		return b
 	}
 	lf := bytes.Count(b, []byte("\n"))
 	crlf := bytes.Count(b, []byte("\r\n"))
-	if lf == crlf {
-		return b
-	}
 	out := make([]byte, 0, len(b)+lf-crlf)
 	for i := 0; i < len(b); i++ {
 		if b[i] == '\n' && (i == 0 || b[i-1] != '\r') {
@@ -60,4 +57,9 @@ func Canonical(b []byte) []byte {
 		out = append(out, b[i])
 	}
 	return out
+}
+
+// IsCanonical reports whether every LF in b ends a CRLF (Canonical(b) is b).
+func IsCanonical(b []byte) bool {
+	return bytes.Count(b, []byte("\n")) == bytes.Count(b, []byte("\r\n"))
 }

@@ -63,6 +63,13 @@ func run(path string, log *slog.Logger) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+		// And the allocations of the run (go tool pprof -sample_index=alloc_space).
+		defer func() {
+			if f, err := os.Create(filepath.Join(dir, cfg.Name+".allocs.pprof")); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

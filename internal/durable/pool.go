@@ -3,6 +3,7 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,6 +67,26 @@ func OpenPool(dir string, keep int) (*Pool, error) {
 // final+".tmp", in a recycled file when one is idle. An existing final is
 // swapped out atomically (renameat2 RENAME_EXCHANGE) and its file parked.
 func (p *Pool) Write(final string, parts ...[]byte) error {
+	return p.write(final, func(f *os.File) (err error) {
+		for _, part := range parts {
+			if _, err = f.Write(part); err != nil {
+				break
+			}
+		}
+		return err
+	})
+}
+
+// WriteFrom is Write with the content read from r: a large file is
+// rewritten without being held in memory.
+func (p *Pool) WriteFrom(final string, r io.Reader) error {
+	return p.write(final, func(f *os.File) error {
+		_, err := io.Copy(f, r)
+		return err
+	})
+}
+
+func (p *Pool) write(final string, fill func(*os.File) error) error {
 	tmp := final + ".tmp"
 	if name := p.take(); name != "" {
 		if err := os.Rename(filepath.Join(p.free, name), tmp); err != nil {
@@ -78,11 +99,7 @@ func (p *Pool) Write(final string, parts ...[]byte) error {
 		p.park(tmp) // a reused file, if any, goes back
 		return fmt.Errorf("durable: %w", err)
 	}
-	for _, part := range parts {
-		if _, err = f.Write(part); err != nil {
-			break
-		}
-	}
+	err = fill(f)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -38,23 +38,16 @@ var (
 // (SHA-256, signer certificate included, signed attributes contentType,
 // signingTime, messageDigest).
 func Sign(outer []Field, content []byte, cert *x509.Certificate, key crypto.Signer) ([]byte, error) {
-	content = pec.Canonical(content)
-	sd, err := pkcs7.NewSignedData(content)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSign, err)
-	}
-	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
-	if err := sd.AddSigner(cert, key, pkcs7.SignerInfoConfig{}); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSign, err)
-	}
-	sd.Detach()
-	der, err := sd.Finish()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSign, err)
-	}
+	return SignWith(outer, len(content), func(b *bytes.Buffer) { b.Write(content) }, cert, key)
+}
+
+// SignWith is Sign for a content that write puts straight into the message
+// being built (size is its expected length): a large content then exists
+// once, in the message, where it is hashed and signed.
+func SignWith(outer []Field, size int, write func(*bytes.Buffer), cert *x509.Certificate, key crypto.Signer) ([]byte, error) {
 	boundary := newBoundary()
 	var b bytes.Buffer
-	b.Grow(len(content) + len(der)*4/3 + 4096) // one allocation for a large message
+	b.Grow(size + len(cert.Raw)*4/3 + 8192) // one allocation for a large message
 	hasMIME := false
 	for _, f := range outer {
 		if strings.EqualFold(f.Name, "MIME-Version") {
@@ -68,7 +61,17 @@ func Sign(outer []Field, content []byte, cert *x509.Certificate, key crypto.Sign
 	b.WriteString(`Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg="sha-256"; boundary="` +
 		boundary + "\"\r\n\r\n")
 	b.WriteString("This is an S/MIME signed message\r\n\r\n--" + boundary + "\r\n")
-	b.Write(content)
+	start := b.Len()
+	write(&b)
+	if content := b.Bytes()[start:]; !pec.IsCanonical(content) {
+		canon := pec.Canonical(content) // a bare LF: the copy is the canonical form
+		b.Truncate(start)
+		b.Write(canon)
+	}
+	der, err := detached(b.Bytes()[start:], cert, key, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSign, err)
+	}
 	b.WriteString("\r\n--" + boundary + "\r\n")
 	b.WriteString("Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n" +
 		"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n")

@@ -32,11 +32,23 @@ type Mixed struct {
 
 // Bytes writes the entity: its own Content-Type header and the body, CRLF.
 func (m Mixed) Bytes() []byte {
-	boundary := newBoundary()
 	var b bytes.Buffer
 	// One allocation of the final size: a large original is not copied
 	// again by the buffer's doubling.
-	b.Grow(len(m.Original) + len(m.OriginalBody) + len(m.Daticert)*4/3 + len(m.Text)*6 + 2048)
+	b.Grow(m.Size())
+	m.WriteTo(&b)
+	return b.Bytes()
+}
+
+// Size bounds the length of the entity (what WriteTo writes).
+func (m Mixed) Size() int {
+	return len(m.Original) + len(m.OriginalBody) + len(m.Daticert)*4/3 + len(m.Text)*6 + 2048
+}
+
+// WriteTo writes the entity to b: the signer writes it straight into the
+// message it builds (smime.SignWith), so a large original is copied once.
+func (m Mixed) WriteTo(b *bytes.Buffer) {
+	boundary := newBoundary()
 	b.WriteString("Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n")
 	b.WriteString("This is a multi-part message in MIME format.\r\n")
 	part := func(header string, body []byte) {
@@ -65,15 +77,17 @@ func (m Mixed) Bytes() []byte {
 		}
 		header := "Content-Type: message/rfc822; name=\"" + name + "\"\r\n" +
 			"Content-Transfer-Encoding: " + cte + "\r\nContent-Disposition: inline; filename=\"" + name + "\""
-		if len(m.OriginalBody) == 0 {
-			part(header, withFinalCRLF(m.Original))
-		} else {
-			part(header, toCRLF(m.Original))
-			b.Write(withFinalCRLF(m.OriginalBody))
+		last := toCRLF(m.Original) // no copy unless a bare LF needs one
+		part(header, last)
+		if len(m.OriginalBody) > 0 {
+			last = toCRLF(m.OriginalBody)
+			b.Write(last)
+		}
+		if !bytes.HasSuffix(last, []byte("\r\n")) {
+			b.WriteString("\r\n")
 		}
 	}
 	b.WriteString("\r\n--" + boundary + "--\r\n")
-	return b.Bytes()
 }
 
 func newBoundary() string {

@@ -62,10 +62,11 @@ func (s *Sealer) Seal(n Notice) ([]byte, error) {
 	return s.Sign(outer, Mixed{Text: n.Text, Daticert: dati, Original: n.Original})
 }
 
-// Sign seals an arbitrary outer header and body (envelopes build their own header).
+// Sign seals an arbitrary outer header and body (envelopes build their own
+// header); the body is written straight into the signed message.
 func (s *Sealer) Sign(outer []smime.Field, body Mixed) ([]byte, error) {
 	body.HTML = body.HTML || s.HTML
-	msg, err := smime.Sign(outer, body.Bytes(), s.Cert, s.Key)
+	msg, err := smime.SignWith(outer, body.Size(), body.WriteTo, s.Cert, s.Key)
 	if err != nil {
 		return nil, fmt.Errorf("compose: sign: %w", err)
 	}

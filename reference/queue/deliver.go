@@ -30,15 +30,17 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 	}
 	var left []string
 	var lastErr error
-	data, err := q.data(it)
-	if err != nil {
+	msg, done, err := q.message(it)
+	if err == nil {
+		defer done()
+	} else {
 		// Deferred like a delivery failure: the file may come back (a full
 		// disk, a permission); the lifetime bounds the retries.
 		order, left, lastErr = nil, it.To, fmt.Errorf("queue: read message: %w", err)
 	}
 	for _, d := range order {
 		rcpts := byDomain[d]
-		failed, err := q.send(ctx, d, it.From, rcpts, data)
+		failed, err := q.send(ctx, d, it.From, rcpts, msg)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrPermanent) || errors.Is(err, ErrNoRoute):
@@ -62,8 +64,8 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 	q.o.Log.Warn("delivery deferred", "role", "queue", "id", it.ID, "to", left, "attempt", it.Attempts, "err", lastErr)
 	// When the message could not be read its file stays as it is; only the
 	// next try moves, in memory.
-	if data != nil {
-		if err := q.persist(it, data); err != nil {
+	if msg != nil {
+		if err := q.persistFrom(it, msg); err != nil {
 			q.o.Log.Error("persist", "role", "queue", "id", it.ID, "err", err)
 		}
 	}
@@ -92,7 +94,7 @@ func (q *Queue) giveUp(it *Item, rcpts []string, err error) {
 // recipients not accepted and why: ErrPermanent for 5xx, else a temporary error.
 // Between providers the session is reused for the next delivery when the
 // transaction ended cleanly (sessions.go).
-func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, data []byte) ([]string, error) {
+func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, msg *io.SectionReader) ([]string, error) {
 	addr, ok := q.o.Router.Route(domain)
 	if !ok {
 		return rcpts, fmt.Errorf("%w for %s", ErrNoRoute, domain)
@@ -111,7 +113,7 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, d
 		}
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	failed, clean, err := transact(c, from, rcpts, data)
+	failed, clean, err := transact(c, from, rcpts, msg)
 	if !stop() || !clean || plain {
 		// Cancelled, broken mid-way, or an ordinary domain: end the session.
 		if clean {
@@ -162,11 +164,12 @@ func (q *Queue) dial(ctx context.Context, addr string, plain bool) (*smtp.Client
 	return c, nil
 }
 
-// transact runs MAIL, RCPT and DATA on c. clean is false when the session
-// cannot carry another transaction (an I/O error or an unexpected reply).
-func transact(c *smtp.Client, from string, rcpts []string, data []byte) (failed []string, clean bool, err error) {
+// transact runs MAIL, RCPT and DATA on c, DATA streamed from msg. clean is
+// false when the session cannot carry another transaction (an I/O error or
+// an unexpected reply).
+func transact(c *smtp.Client, from string, rcpts []string, msg *io.SectionReader) (failed []string, clean bool, err error) {
 	// SIZE (RFC 1870) lets the receiver read the message into one buffer.
-	if err := c.Mail(from, &smtp.MailOptions{Size: int64(len(data))}); err != nil {
+	if err := c.Mail(from, &smtp.MailOptions{Size: msg.Size()}); err != nil {
 		return rcpts, isReply(err), classify(err)
 	}
 	var accepted, refused []string
@@ -188,7 +191,7 @@ func transact(c *smtp.Client, from string, rcpts []string, data []byte) (failed 
 	}
 	w, err := c.Data()
 	if err == nil {
-		_, err = w.Write(data)
+		_, err = io.Copy(w, io.NewSectionReader(msg, 0, msg.Size()))
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}

@@ -7,6 +7,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -211,24 +212,35 @@ func readMeta(path string) (*Item, error) {
 	return &it, msgpack.Unmarshal(meta, &it)
 }
 
-// data returns the message of it: from its file, or in memory for an item
-// of the earlier format.
-func (q *Queue) data(it *Item) ([]byte, error) {
+// message opens the message of it for reading: a section of its file,
+// streamed to each MX rather than read into memory, or the bytes of an item
+// of the earlier format. The caller calls done when finished.
+func (q *Queue) message(it *Item) (msg *io.SectionReader, done func(), err error) {
 	if it.Data != nil {
-		return it.Data, nil
+		return io.NewSectionReader(bytes.NewReader(it.Data), 0, int64(len(it.Data))), func() {}, nil
 	}
-	raw, err := os.ReadFile(filepath.Join(q.o.Dir, it.ID+".msg"))
+	f, err := os.Open(filepath.Join(q.o.Dir, it.ID+".msg"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(raw) < len(fileMagic)+4 || string(raw[:len(fileMagic)]) != fileMagic {
-		return nil, fmt.Errorf("queue: %s: not a queue file", it.ID)
+	head := make([]byte, len(fileMagic)+4)
+	st, err := f.Stat()
+	if err == nil {
+		_, err = io.ReadFull(f, head)
 	}
-	off := len(fileMagic) + 4 + int(binary.BigEndian.Uint32(raw[len(fileMagic):]))
-	if off > len(raw) || len(raw)-off != it.Size {
-		return nil, fmt.Errorf("queue: %s: message of %d bytes, the item says %d", it.ID, len(raw)-max(off, 0), it.Size)
+	if err == nil && string(head[:len(fileMagic)]) != fileMagic {
+		err = fmt.Errorf("queue: %s: not a queue file", it.ID)
 	}
-	return raw[off:], nil
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	off := int64(len(head)) + int64(binary.BigEndian.Uint32(head[len(fileMagic):]))
+	if size := st.Size() - off; size != int64(it.Size) {
+		f.Close()
+		return nil, nil, fmt.Errorf("queue: %s: message of %d bytes, the item says %d", it.ID, max(size, 0), it.Size)
+	}
+	return io.NewSectionReader(f, off, int64(it.Size)), func() { f.Close() }, nil
 }
 
 // Enqueue stores it durably and wakes a worker. An item whose ID the queue
@@ -268,20 +280,45 @@ func (q *Queue) Enqueue(it Item) (string, error) {
 // persist writes it with its message atomically: tmp file, fsync, rename,
 // fsync directory. The message is written from data, not copied.
 func (q *Queue) persist(it *Item, data []byte) error {
-	meta := *it
-	meta.Data, meta.Size = nil, len(data)
-	it.Size = len(data)
-	m, err := msgpack.Marshal(&meta)
-	if err != nil {
-		return fmt.Errorf("queue: %w", err)
+	head, err := q.head(it, len(data))
+	if err == nil {
+		err = q.files.Write(q.file(it), head, data)
 	}
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(m)))
-	final := filepath.Join(q.o.Dir, it.ID+".msg")
-	if err := q.files.Write(final, []byte(fileMagic), n[:], m, data); err != nil {
+	if err != nil {
 		return fmt.Errorf("queue: persist %s: %w", it.ID, err)
 	}
 	return nil
+}
+
+// persistFrom is persist with the message read from msg (an item's own
+// file, rewritten with new metadata after a deferred attempt).
+func (q *Queue) persistFrom(it *Item, msg *io.SectionReader) error {
+	head, err := q.head(it, int(msg.Size()))
+	if err == nil {
+		err = q.files.WriteFrom(q.file(it), io.MultiReader(bytes.NewReader(head), io.NewSectionReader(msg, 0, msg.Size())))
+	}
+	if err != nil {
+		return fmt.Errorf("queue: persist %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+func (q *Queue) file(it *Item) string { return filepath.Join(q.o.Dir, it.ID+".msg") }
+
+// head is what precedes the message in an item's file: the magic, the
+// metadata's length and the metadata (with the message's size, not its bytes).
+func (q *Queue) head(it *Item, size int) ([]byte, error) {
+	meta := *it
+	meta.Data, meta.Size = nil, size
+	it.Size = size
+	m, err := msgpack.Marshal(&meta)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, 0, len(fileMagic)+4+len(m))
+	head = append(head, fileMagic...)
+	head = binary.BigEndian.AppendUint32(head, uint32(len(m)))
+	return append(head, m...), nil
 }
 
 // remove finishes with an item: the ledger records it (fsync), then its file

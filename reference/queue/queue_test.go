@@ -191,7 +191,10 @@ func TestRetryAfterTemporaryFailure(t *testing.T) {
 	wait(t, deferred) // first attempt refused, retry in one (clock) hour
 	clk.add(time.Hour)
 	q.Kick()
-	wait(t, m.notify)
+	// The second attempt streams the file rewritten with the new metadata.
+	if got := wait(t, m.notify); string(got.data) != msg {
+		t.Errorf("retried message %q, want %q", got.data, msg)
+	}
 }
 
 func TestPermanentFailureAndExpiry(t *testing.T) {
