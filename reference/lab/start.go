@@ -136,7 +136,7 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
-		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 192,
+		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 128,
 		MaxTotalBytes: l.maxTotal,
 	}
 }

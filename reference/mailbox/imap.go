@@ -1,19 +1,14 @@
 package mailbox
 
 import (
-	"bytes"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
 
 // Authenticator checks a user's password (username = full address).
@@ -21,19 +16,23 @@ type Authenticator interface {
 	Authenticate(username, password string) bool
 }
 
-// Server is the IMAPS server of the store. It serves each Maildir through
-// go-imap's session machinery (FETCH, SEARCH, STORE, IDLE), loaded from the
-// Maildir at start and kept in step with every Deliver, so a client idling on
-// INBOX sees a delivery at once. The Maildir stays the durable copy.
+// Server is the IMAPS server of the store (RFC 9051, with RFC 3501 clients
+// served too). It serves each user's Maildir from disk: the Maildir is the
+// only store of record, and the server keeps per address a small index (UID,
+// file name, flags, size, internal date of each message) loaded at the
+// user's first login and kept in step with every delivery through
+// Store.watch, so a client idling on INBOX sees a delivery at once. Message
+// bytes are read from the files per command and never kept.
 type Server struct {
 	store *Store
 	auth  Authenticator
 	tls   *tls.Config
 	log   *slog.Logger
 	srv   *imapserver.Server
+	stop  func() // ends Store.watch
 
 	mu    sync.Mutex
-	users map[string]*imapmemserver.User
+	boxes map[string]*box
 }
 
 // NewServer returns the IMAPS server for store.
@@ -41,15 +40,8 @@ func NewServer(store *Store, auth Authenticator, tlsConfig *tls.Config, log *slo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, auth: auth, tls: tlsConfig, log: log, users: map[string]*imapmemserver.User{}}
-	store.mu.Lock()
-	store.onDeliver = append(store.onDeliver, s.delivered)
-	store.mu.Unlock()
-	for _, a := range store.Addresses() {
-		if err := s.load(a); err != nil {
-			log.Error("load mailbox", "role", "mailbox", "rcpt", a, "err", err)
-		}
-	}
+	s := &Server{store: store, auth: auth, tls: tlsConfig, log: log, boxes: map[string]*box{}}
+	s.stop = store.watch(s.delivered)
 	caps := imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}, imap.CapIdle: {}}
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
@@ -61,105 +53,37 @@ func NewServer(store *Store, auth Authenticator, tlsConfig *tls.Config, log *slo
 	return s
 }
 
-// user returns (creating) the in-session view of address.
-func (s *Server) user(address string) *imapmemserver.User {
+// box returns the (maybe not yet loaded) index of address.
+func (s *Server) box(address string) *box {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, ok := s.users[address]
+	b, ok := s.boxes[address]
 	if !ok {
-		u = imapmemserver.NewUser(address, "")
-		if err := u.Create("INBOX", nil); err != nil {
-			s.log.Error("create INBOX", "role", "mailbox", "rcpt", address, "err", err)
-		}
-		s.users[address] = u
+		b = newBox(s.store, address, s.log)
+		s.boxes[address] = b
 	}
-	return u
+	return b
 }
 
-// load reads a Maildir into its view, in delivery order (stable UIDs across restarts).
-func (s *Server) load(address string) error {
-	names, err := s.store.List(address)
-	if err != nil {
-		return err
-	}
-	u := s.user(address)
-	for _, n := range names {
-		data, err := s.store.Read(address, n)
-		if err != nil {
-			return err
-		}
-		opts := &imap.AppendOptions{Time: time.Now()}
-		if st, err := os.Stat(s.store.dir(address) + "/" + n); err == nil {
-			opts.Time = st.ModTime()
-		}
-		if strings.HasPrefix(n, "cur/") && strings.Contains(n, ":2,") && strings.Contains(n[strings.Index(n, ":2,"):], "S") {
-			opts.Flags = []imap.Flag{imap.FlagSeen}
-		}
-		if _, err := u.Append("INBOX", literal{bytes.NewReader(data), int64(len(data))}, opts); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Server) delivered(address, _ string, data []byte) {
-	opts := &imap.AppendOptions{Time: time.Now()}
-	if _, err := s.user(address).Append("INBOX", literal{bytes.NewReader(data), int64(len(data))}, opts); err != nil {
-		s.log.Error("mirror delivery", "role", "mailbox", "rcpt", address, "err", err)
+// delivered passes a new message to its address's index, if loaded.
+func (s *Server) delivered(address, name string) {
+	s.mu.Lock()
+	b := s.boxes[address]
+	s.mu.Unlock()
+	if b != nil {
+		b.delivered(name)
 	}
 }
 
-// Serve accepts IMAPS connections on l (implicit TLS).
+// Serve accepts IMAPS connections on l (implicit TLS, RFC 8314 §3.3).
 func (s *Server) Serve(l net.Listener) error {
 	return s.srv.Serve(tls.NewListener(l, s.tls))
 }
 
-// Close stops the server.
-func (s *Server) Close() error { return s.srv.Close() }
-
-type literal struct {
-	*bytes.Reader
-	n int64
-}
-
-func (l literal) Size() int64 { return l.n }
-
-// session authenticates against the Authenticator, then serves the user's view.
-type session struct {
-	s *Server
-	*imapmemserver.UserSession
-}
-
-var _ imapserver.Session = (*session)(nil)
-
-func (se *session) Login(username, password string) error {
-	address := norm(username)
-	if !se.s.store.Exists(address) || !se.s.auth.Authenticate(address, password) {
-		return imapserver.ErrAuthFailed
-	}
-	se.UserSession = imapmemserver.NewUserSession(se.s.user(address))
-	return nil
-}
-
-func (se *session) Close() error {
-	if se.UserSession == nil {
-		return nil
-	}
-	return se.UserSession.Close()
-}
-
-// Idle flushes updates queued since the last command before idling: go-imap's
-// tracker only wakes an idle session for updates queued after IDLE began, so a
-// delivery that lands between a client's FETCH and its IDLE would go unseen.
-func (se *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if err := se.UserSession.Poll(w, true); err != nil {
-		return err
-	}
-	return se.UserSession.Idle(w, stop)
-}
-
-func (se *session) Create(string, *imap.CreateOptions) error {
-	return &imap.Error{Type: imap.StatusResponseTypeNo, Text: "only INBOX is available"}
+// Close stops the server and its watching of the store.
+func (s *Server) Close() error {
+	s.stop()
+	return s.srv.Close()
 }
 
 type slogLogger struct{ l *slog.Logger }

@@ -32,8 +32,9 @@ type Store struct {
 	// quota bounds a mailbox's bytes (SetQuota); absent or 0 is unbounded.
 	quota map[string]int64
 	seq   atomic.Uint64
-	// onDeliver is told of every delivery (the IMAP server mirrors it).
-	onDeliver []func(address, name string, data []byte)
+	// watchers are told of every message added to a Maildir (watch).
+	watchers map[uint64]func(address, name string)
+	watchID  uint64
 	// keys are the DeliverOnce keys delivered ("address/key"), loaded on first use.
 	keys map[string]bool
 }
@@ -118,12 +119,7 @@ func (s *Store) deliver(address, name string, data []byte) (string, error) {
 	if err := durable.Write(filepath.Join(dir, "tmp", name), filepath.Join(dir, "new", name), data); err != nil {
 		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
 	}
-	s.mu.Lock()
-	hooks := s.onDeliver
-	s.mu.Unlock()
-	for _, h := range hooks {
-		h(norm(address), name, data)
-	}
+	s.notify(address, "new/"+name)
 	return name, nil
 }
 
