@@ -19,10 +19,12 @@ type Authenticator interface {
 // Server is the IMAPS server of the store (RFC 9051, with RFC 3501 clients
 // served too). It serves each user's Maildir from disk: the Maildir is the
 // only store of record, and the server keeps per address a small index (UID,
-// file name, flags, size, internal date of each message) loaded at the
-// user's first login and kept in step with every delivery through
-// Store.watch, so a client idling on INBOX sees a delivery at once. Message
-// bytes are read from the files per command and never kept.
+// file name, flags, size, internal date of each message, and the structure
+// FETCH learnt of it) loaded at the user's first login and kept in step with
+// every delivery through Store.watch, so a client idling on INBOX sees a
+// delivery at once. UIDs and UIDVALIDITY are kept across restarts in a uid
+// list in the Maildir (uidlist.go). Message bytes are streamed from the
+// files per command and never kept.
 type Server struct {
 	store *Store
 	auth  Authenticator
@@ -65,7 +67,9 @@ func (s *Server) box(address string) *box {
 	return b
 }
 
-// delivered passes a new message to its address's index, if loaded.
+// delivered passes a new message to its address's index, if any: a short
+// append under a lock no IMAP work holds (box.delivered), since the
+// delivery's SMTP answer waits on it.
 func (s *Server) delivered(address, name string) {
 	s.mu.Lock()
 	b := s.boxes[address]
@@ -80,10 +84,17 @@ func (s *Server) Serve(l net.Listener) error {
 	return s.srv.Serve(tls.NewListener(l, s.tls))
 }
 
-// Close stops the server and its watching of the store.
+// Close stops the server and its watching of the store, and releases the
+// uid lists for the next Server on the store.
 func (s *Server) Close() error {
 	s.stop()
-	return s.srv.Close()
+	err := s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.boxes {
+		b.close()
+	}
+	return err
 }
 
 type slogLogger struct{ l *slog.Logger }

@@ -2,21 +2,14 @@ package mailbox
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-
-	"github.com/pecspec/pecspec/internal/durable"
 )
 
 // errGone is a message removed from the Maildir underneath the index (by an
@@ -36,215 +29,210 @@ type message struct {
 	keywords []imap.Flag
 	size     int64
 	date     time.Time // internal date: the file's modification time
+	// info is what FETCH learnt of the file (msgInfo), kept because a
+	// Maildir file never changes, only its name.
+	info *msgInfo
 }
 
 // box is the IMAP view of one address's INBOX: one shared index, in UID
-// order, and the MailboxTracker through which sessions learn of changes.
-// The Maildir is the store of record; the index is rebuilt from it.
+// order, that every session of the address reads through its own view. The
+// Maildir is the store of record; the index follows it.
+//
+// Three locks, never held while waiting on a client:
+//   - inbound.mu, the only one the Store's delivery hook takes (a name
+//     appended to a list, the sessions woken), so a delivery never waits on
+//     IMAP work (RFC 6109 §3.3: the SMTP answer waits on the delivery);
+//   - fsMu, held by whoever changes the Maildir or brings the index in step
+//     with it (merge, sync, STORE renames, EXPUNGE unlinks): file-system
+//     work happens under it and outside mu;
+//   - mu, over the index itself, held for memory work only. The index's
+//     entries, names, flags and uidNext change with fsMu and mu both held,
+//     so either one is enough to read them.
 type box struct {
 	addr  string
 	store *Store
 	log   *slog.Logger
 
+	fsMu sync.Mutex
+
 	mu     sync.Mutex
-	msgs   []*message
-	byBase map[string]*message // dedupes a delivery racing a load
-	// uidNext and uidValidity follow RFC 9051 §2.3.1.1: UIDs are assigned
-	// in delivery order from 1 at each load, and uidValidity is new at each
-	// load (nextUIDValidity), so no UID is reused under one UIDVALIDITY.
+	loaded bool
+	msgs   []*message          // in UID order
+	byBase map[string]*message // Maildir base name → entry
+	// uidNext and uidValidity follow RFC 9051 §2.3.1.1; with the uid list
+	// (uids, nil when another Server holds it) both survive a restart.
 	uidNext     imap.UID
 	uidValidity uint32
-	tracker     *imapserver.MailboxTracker // nil until loaded
-	// wake holds, per session view, a signal set after every update queued
-	// to the tracker (Idle waits on it).
-	wake map[*imapserver.SessionTracker]chan struct{}
+	uids        *uidList
+	// gen counts the entries dropped, so a view sees at once whether it
+	// has EXPUNGEs to send.
+	gen uint64
+
+	inbound inbound
 }
 
 func newBox(store *Store, addr string, log *slog.Logger) *box {
 	return &box{addr: addr, store: store, log: log, byBase: map[string]*message{}, uidNext: 1,
-		wake: map[*imapserver.SessionTracker]chan struct{}{}}
+		inbound: inbound{views: map[*view]struct{}{}}}
 }
 
-// load builds the index from the Maildir the first time it is needed.
-func (b *box) load() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.loadLocked()
-}
-
-func (b *box) loadLocked() error {
-	if b.tracker != nil {
-		return nil
+// findLocked is the entry of uid (mu or fsMu held), nil if none.
+func (b *box) findLocked(uid imap.UID) *message {
+	i := sort.Search(len(b.msgs), func(i int) bool { return b.msgs[i].uid >= uid })
+	if i < len(b.msgs) && b.msgs[i].uid == uid {
+		return b.msgs[i]
 	}
-	v, err := nextUIDValidity(b.store.dir(b.addr))
-	if err != nil {
-		return err
-	}
-	b.uidValidity = v
-	if err := b.syncLocked(); err != nil {
-		return err
-	}
-	b.tracker = imapserver.NewMailboxTracker(uint32(len(b.msgs)))
-	b.log.Debug("imap index loaded", "role", "mailbox", "rcpt", b.addr, "messages", len(b.msgs),
-		"uidvalidity", v)
 	return nil
 }
 
-// syncLocked brings the index in step with the Maildir: messages added by
-// another process get the next UIDs (in delivery order), flags renamed by
-// another process are taken, messages removed underneath are expunged.
-func (b *box) syncLocked() error {
-	names, err := b.store.List(b.addr)
+// snapshot copies m for use after the lock is released.
+func (m *message) snapshot() message {
+	c := *m
+	c.keywords = append([]imap.Flag(nil), m.keywords...)
+	return c
+}
+
+// insertLocked appends entries with UIDs above every indexed one (fsMu and
+// mu held).
+func (b *box) insertLocked(ms []*message) {
+	for _, m := range ms {
+		b.msgs = append(b.msgs, m)
+		b.byBase[base(m.name)] = m
+	}
+}
+
+// dropLocked removes the entries of uids (fsMu and mu held); the views send
+// their EXPUNGEs at their next poll (RFC 9051 §7.5.1).
+func (b *box) dropLocked(uids map[imap.UID]bool) {
+	if len(uids) == 0 {
+		return
+	}
+	out := b.msgs[:0]
+	for _, m := range b.msgs {
+		if uids[m.uid] {
+			delete(b.byBase, base(m.name))
+			continue
+		}
+		out = append(out, m)
+	}
+	clear(b.msgs[len(out):])
+	b.msgs = out
+	b.gen++
+}
+
+// open opens the file of uid. A file not at its indexed name is looked for
+// again (relocate): another program may have renamed it; one gone for good
+// is dropped from the index and reported as errGone.
+func (b *box) open(uid imap.UID) (*os.File, error) {
+	for range 3 {
+		b.mu.Lock()
+		m := b.findLocked(uid)
+		var name string
+		if m != nil {
+			name = m.name
+		}
+		b.mu.Unlock()
+		if m == nil {
+			return nil, errGone
+		}
+		f, err := b.store.openMessage(b.addr, name)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, err
+		}
+		b.fsMu.Lock()
+		_, err = b.relocateFS(uid, name)
+		b.fsMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, errGone
+}
+
+// load builds the index from the Maildir the first time it is needed: the
+// UIDs of the uid list for the messages it names, the next UIDs (in
+// delivery order) for the others.
+func (b *box) load() error {
+	b.fsMu.Lock()
+	defer b.fsMu.Unlock()
+	if b.loaded {
+		return nil
+	}
+	b.inbound.mu.Lock()
+	b.inbound.watching = true // deliveries from now on are queued; earlier ones are listed
+	b.inbound.mu.Unlock()
+	err := b.loadFS()
 	if err != nil {
+		b.inbound.mu.Lock()
+		b.inbound.watching, b.inbound.names = false, nil
+		b.inbound.mu.Unlock()
+	}
+	return err
+}
+
+func (b *box) loadFS() error {
+	dir := b.store.dir(b.addr)
+	list, state, err := openUIDList(dir)
+	next, known := imap.UID(1), map[string]imap.UID{}
+	var validity uint32
+	switch {
+	case errors.Is(err, errListBusy):
+		state = "held by another server: UIDs numbered for this load only"
+		if validity, err = nextUIDValidity(dir, 0); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		validity, next, known = list.validity, list.next, list.known
+	}
+	names, err := b.store.listDir(b.addr)
+	if err != nil {
+		if list != nil {
+			list.close()
+		}
 		return err
 	}
-	present := make(map[string]bool, len(names))
+	if testHookListed != nil {
+		testHookListed()
+	}
+	var old, fresh []*message
 	for _, n := range names {
-		present[base(n)] = true
-		if m := b.byBase[base(n)]; m != nil && m.name != n {
-			m.name, m.flags = n, parseInfo(infoFlags(n))
-			b.queueFlagsLocked(m, nil)
+		m, err := b.stat(n)
+		if err != nil {
+			continue // gone since the listing, or not a file
+		}
+		if u, ok := known[base(m.name)]; ok {
+			m.uid, old = u, append(old, m)
+		} else {
+			fresh = append(fresh, m)
 		}
 	}
-	for i := len(b.msgs) - 1; i >= 0; i-- {
-		if !present[base(b.msgs[i].name)] {
-			b.dropLocked(i)
-		}
+	sort.Slice(old, func(i, j int) bool { return old[i].uid < old[j].uid })
+	for _, m := range fresh {
+		m.uid, next = next, next+1
 	}
-	for _, n := range names {
-		if _, err := b.addLocked(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	all := append(old, fresh...)
+	if list != nil {
+		if err := list.rewrite(all, next); err != nil {
+			list.close()
 			return err
 		}
 	}
-	return nil
-}
-
-// delivered is the Store's watcher: a message added to a loaded index
-// queues EXISTS, so an idling session sees it at once (RFC 2177).
-func (b *box) delivered(name string) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.tracker == nil {
-		return // not loaded: the load will list it
-	}
-	if _, err := b.addLocked(name); err != nil {
-		b.log.Error("index delivery", "role", "mailbox", "rcpt", b.addr, "name", name, "err", err)
-	}
+	b.uids, b.uidValidity, b.uidNext, b.loaded = list, validity, next, true
+	b.insertLocked(all)
+	b.mu.Unlock()
+	b.log.Debug("imap index loaded", "role", "mailbox", "rcpt", b.addr, "messages", len(all),
+		"uidvalidity", validity, "uidlist", state)
+	return b.mergeFS()
 }
 
-// addLocked indexes the message name unless its base is already there.
-func (b *box) addLocked(name string) (*message, error) {
-	if m := b.byBase[base(name)]; m != nil {
-		return m, nil
+// close releases the uid list (Server.Close).
+func (b *box) close() {
+	b.fsMu.Lock()
+	defer b.fsMu.Unlock()
+	if b.uids != nil {
+		b.uids.close()
 	}
-	p, err := b.store.messagePath(b.addr, name)
-	if err != nil {
-		return nil, err
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	m := &message{uid: b.uidNext, name: name, flags: parseInfo(infoFlags(name)), size: st.Size(), date: st.ModTime()}
-	b.uidNext++
-	b.msgs = append(b.msgs, m)
-	b.byBase[base(name)] = m
-	if b.tracker != nil {
-		b.tracker.QueueNumMessages(uint32(len(b.msgs)))
-		b.wakeLocked()
-	}
-	return m, nil
-}
-
-// dropLocked removes index entry i and queues its EXPUNGE (RFC 9051 §7.5.1).
-func (b *box) dropLocked(i int) {
-	delete(b.byBase, base(b.msgs[i].name))
-	b.msgs = append(b.msgs[:i], b.msgs[i+1:]...)
-	if b.tracker != nil {
-		b.tracker.QueueExpunge(uint32(i + 1))
-		b.wakeLocked()
-	}
-}
-
-// queueFlagsLocked tells the sessions but source of m's flags (FETCH FLAGS).
-func (b *box) queueFlagsLocked(m *message, source *imapserver.SessionTracker) {
-	if b.tracker == nil {
-		return
-	}
-	if i, ok := b.indexLocked(m.uid); ok {
-		b.tracker.QueueMessageFlags(uint32(i+1), m.uid, m.flagList(), source)
-		b.wakeLocked()
-	}
-}
-
-// wakeLocked signals every view that an update is queued for it.
-func (b *box) wakeLocked() {
-	for _, ch := range b.wake {
-		select {
-		case ch <- struct{}{}:
-		default: // a signal is already pending
-		}
-	}
-}
-
-// release ends a session view (UNSELECT, CLOSE, LOGOUT).
-func (b *box) release(view *imapserver.SessionTracker) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.wake, view)
-	view.Close()
-}
-
-// indexLocked is the position of uid in the index.
-func (b *box) indexLocked(uid imap.UID) (int, bool) {
-	i := sort.Search(len(b.msgs), func(i int) bool { return b.msgs[i].uid >= uid })
-	return i, i < len(b.msgs) && b.msgs[i].uid == uid
-}
-
-// open opens the file of uid. A file gone from the Maildir is dropped from
-// the index (its EXPUNGE queued) and reported as errGone.
-func (b *box) open(uid imap.UID) (*os.File, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	i, ok := b.indexLocked(uid)
-	if !ok {
-		return nil, errGone
-	}
-	f, err := b.store.openMessage(b.addr, b.msgs[i].name)
-	if errors.Is(err, fs.ErrNotExist) {
-		b.log.Warn("message removed underneath", "role", "mailbox", "rcpt", b.addr, "name", b.msgs[i].name)
-		b.dropLocked(i)
-		return nil, errGone
-	}
-	return f, err
-}
-
-// uidValidityFile keeps the last UIDVALIDITY given to a Maildir.
-const uidValidityFile = "imap-uidvalidity"
-
-var uidValidityMu sync.Mutex
-
-// nextUIDValidity returns a UIDVALIDITY greater than any given before to the
-// Maildir dir (the load time in seconds, or the last one + 1), durably
-// recorded first. UIDs are renumbered from 1 at every load, so a fresh value
-// at every load is what keeps a UID from naming two messages (RFC 3501
-// §2.3.1.1); clients then refetch the mailbox after a restart.
-func nextUIDValidity(dir string) (uint32, error) {
-	uidValidityMu.Lock() // two Servers on one Store load one address apart
-	defer uidValidityMu.Unlock()
-	var last uint64
-	if data, err := os.ReadFile(filepath.Join(dir, uidValidityFile)); err == nil {
-		last, _ = strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return 0, fmt.Errorf("mailbox: %w", err)
-	}
-	v := max(uint64(time.Now().Unix()), last+1)
-	if v > 1<<32-1 {
-		return 0, fmt.Errorf("mailbox: UIDVALIDITY of %s exhausted", dir)
-	}
-	tmp := filepath.Join(dir, "tmp", uidValidityFile+"."+strconv.FormatUint(v, 10))
-	if err := durable.Write(tmp, filepath.Join(dir, uidValidityFile), []byte(strconv.FormatUint(v, 10)+"\n")); err != nil {
-		return 0, fmt.Errorf("mailbox: %w", err)
-	}
-	return uint32(v), nil
 }

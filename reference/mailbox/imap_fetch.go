@@ -1,52 +1,100 @@
 package mailbox
 
 import (
-	"bufio"
 	"errors"
-	"io"
 	"os"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 )
 
-// numSet is set with "$" (RFC 5182) replaced by the saved search result.
-func (se *session) numSet(set imap.NumSet) imap.NumSet {
-	if imap.IsSearchRes(set) {
-		return append(imap.UIDSet{}, se.saved...)
+// msgInfo is what FETCH learns of a message file once and keeps in its
+// index entry: where the header ends, the envelope, and — once a part, a
+// BINARY item or the structure is asked for — the MIME tree (offsets and
+// the fields BODYSTRUCTURE reports, no message bytes). It never changes
+// once made: a Maildir file is only renamed, never rewritten.
+type msgInfo struct {
+	hdrEnd int64
+	env    *imap.Envelope
+	root   *mimePart // nil until the MIME walk
+}
+
+// info returns the msgInfo of uid, from its index entry or read from f now
+// (the header only, or the whole MIME walk when full) and kept there.
+func (b *box) info(uid imap.UID, f *os.File, size int64, full bool) (*msgInfo, error) {
+	b.mu.Lock()
+	var in *msgInfo
+	if m := b.findLocked(uid); m != nil {
+		in = m.info
 	}
-	return set
+	b.mu.Unlock()
+	if in != nil && (!full || in.root != nil) {
+		return in, nil
+	}
+	if full {
+		root, err := walkMIME(f, size)
+		if err != nil {
+			return nil, err
+		}
+		in = &msgInfo{hdrEnd: root.body, env: root.env, root: root}
+	} else {
+		w := newWalker(f, size)
+		raw, end, _ := w.header()
+		h, err := parseHeader(raw), w.err
+		w.done()
+		if err != nil {
+			return nil, err
+		}
+		in = &msgInfo{hdrEnd: end, env: imapserver.ExtractEnvelope(h)}
+	}
+	b.mu.Lock()
+	if m := b.findLocked(uid); m != nil {
+		m.info = in
+	}
+	b.mu.Unlock()
+	return in, nil
 }
 
 // Fetch answers FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9). Index data
-// (UID, FLAGS, INTERNALDATE, RFC822.SIZE) comes from memory; everything else
-// from the message file, opened per message: BODY[] and its partials are
-// streamed from the file to the connection, other sections go through
-// go-imap's Extract helpers over a reader of the file. A body fetch that is
-// not PEEK sets \Seen first (RFC 3501 §6.4.5) and reports the new FLAGS. A
-// message whose file is gone underneath is left out.
-func (se *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	ts := se.box.targets(se.view, se.numSet(numSet))
-	seen := map[imap.UID][]imap.Flag{}
-	if !se.readOnly && setsSeen(options) {
-		uids := make([]imap.UID, len(ts))
-		for i, t := range ts {
-			uids[i] = t.msg.uid
-		}
-		var err error
-		if seen, err = se.box.markSeen(se.view, uids); err != nil {
-			se.s.log.Error("fetch: set \\Seen", "role", "mailbox", "rcpt", se.addr, "err", err)
+// (UID, FLAGS, INTERNALDATE, RFC822.SIZE) comes from memory; ENVELOPE and
+// BODYSTRUCTURE from the msgInfo kept in the index; every section is
+// streamed from the message file at its offsets, BODY[] and its parts as
+// they are on disk, BINARY decoded on the way (imap_section.go,
+// imap_binary.go). A body fetch that is not PEEK sets \Seen on each message
+// once its body has been written, and reports FLAGS at the end of that
+// message's response, so a FETCH cut short marks only what it sent; the
+// renames are fsynced once, at the end. A message whose file is gone
+// underneath is left out. A file that cannot be read in full is padded to
+// its announced size and the FETCH ends in NO.
+func (se *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, o *imap.FetchOptions) error {
+	fx := &fetcher{se: se, v: se.view, o: o, seen: !se.readOnly && setsSeen(o)}
+	err := fx.all(w, se.box.targets(se.view, se.numSet(numSet)))
+	if fx.renamed {
+		if serr := se.box.store.syncDirs(se.addr); serr != nil {
+			se.s.log.Error("fetch: sync \\Seen", "role", "mailbox", "rcpt", se.addr, "err", serr)
 		}
 	}
-	for _, t := range ts {
-		flags, changed := seen[t.msg.uid]
-		if !changed {
-			flags = t.msg.flagList()
-		}
-		if err := se.fetchOne(w, t, options, flags, changed); err != nil {
+	return err
+}
+
+// fetcher is one FETCH command.
+type fetcher struct {
+	se      *session
+	v       *view
+	o       *imap.FetchOptions
+	seen    bool // the fetch sets \Seen
+	renamed bool // a \Seen rename to fsync
+	short   bool // a file could not be read in full
+}
+
+func (fx *fetcher) all(w *imapserver.FetchWriter, ts []target) error {
+	for i := range ts {
+		if err := fx.one(w, &ts[i]); err != nil {
 			return err
 		}
+	}
+	if fx.short {
+		return no(imap.ResponseCodeServerBug, "some message files could not be read in full")
 	}
 	return nil
 }
@@ -66,38 +114,52 @@ func setsSeen(o *imap.FetchOptions) bool {
 	return false
 }
 
-// needsFile reports whether options need the message's bytes.
-func needsFile(o *imap.FetchOptions) bool {
-	return o.Envelope || o.BodyStructure != nil || len(o.BodySection) > 0 || len(o.BinarySection) > 0 ||
-		len(o.BinarySectionSize) > 0
+// needs reports whether options need the message file, its header (the
+// header end and envelope) or its full MIME walk.
+func needs(o *imap.FetchOptions) (file, header, full bool) {
+	full = o.BodyStructure != nil || len(o.BinarySection) > 0 || len(o.BinarySectionSize) > 0
+	header = o.Envelope
+	for _, s := range o.BodySection {
+		full = full || len(s.Part) > 0
+		header = header || s.Specifier != imap.PartSpecifierNone
+	}
+	return full || header || len(o.BodySection) > 0, header, full
 }
 
-// fetchOne writes the FETCH response of one message.
-func (se *session) fetchOne(w *imapserver.FetchWriter, t target, o *imap.FetchOptions, flags []imap.Flag, changed bool) error {
+// one writes the FETCH response of one message.
+func (fx *fetcher) one(w *imapserver.FetchWriter, t *target) error {
+	o, log := fx.o, fx.se.s.log
+	file, header, full := needs(o)
 	var f *os.File
-	var size int64
-	if needsFile(o) {
+	var in *msgInfo
+	if file {
 		var err error
-		if f, err = se.box.open(t.msg.uid); errors.Is(err, errGone) {
+		if f, err = fx.se.box.open(t.msg.uid); errors.Is(err, errGone) {
 			return nil
 		} else if err != nil {
-			se.s.log.Error("fetch: open", "role", "mailbox", "rcpt", se.addr, "uid", t.msg.uid, "err", err)
+			log.Error("fetch: open", "role", "mailbox", "rcpt", fx.se.addr, "uid", t.msg.uid, "err", err)
 			return nil
 		}
 		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
+		if header || full {
+			if in, err = fx.se.box.info(t.msg.uid, f, t.msg.size, full); err != nil {
+				log.Error("fetch: read", "role", "mailbox", "rcpt", fx.se.addr, "uid", t.msg.uid, "err", err)
+				return nil
+			}
 		}
-		size = st.Size()
+		if full {
+			if err := checkBinary(in, o); err != nil {
+				return err
+			}
+		}
 	}
-	whole := func() io.Reader { return io.NewSectionReader(f, 0, size) }
+	willSee := fx.seen && t.msg.flags&flagSeen == 0
 	rw := w.CreateMessage(t.seq)
 	if o.UID {
 		rw.WriteUID(t.msg.uid)
 	}
-	if o.Flags || changed {
-		rw.WriteFlags(flags)
+	if o.Flags && !willSee {
+		rw.WriteFlags(t.msg.flagList())
 	}
 	if o.InternalDate {
 		rw.WriteInternalDate(t.msg.date)
@@ -106,106 +168,68 @@ func (se *session) fetchOne(w *imapserver.FetchWriter, t target, o *imap.FetchOp
 		rw.WriteRFC822Size(t.msg.size)
 	}
 	if o.Envelope {
-		h, _ := textproto.ReadHeader(bufio.NewReader(whole()))
-		rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
+		rw.WriteEnvelope(in.env)
 	}
 	if o.BodyStructure != nil {
-		rw.WriteBodyStructure(writable(imapserver.ExtractBodyStructure(whole())))
+		rw.WriteBodyStructure(in.root.structure())
 	}
-	for _, s := range o.BodySection {
-		if err := writeBodySection(rw, s, f, size); err != nil {
-			return err
+	read, werr := fx.sections(rw, f, t, in)
+	if werr != nil {
+		rw.Close()
+		return werr
+	}
+	if read != nil {
+		fx.short = true
+		log.Error("fetch: read", "role", "mailbox", "rcpt", fx.se.addr, "uid", t.msg.uid, "err", read)
+	}
+	if willSee {
+		flags := t.msg.flagList()
+		if read == nil {
+			fx.markSeen(t, &flags)
 		}
-	}
-	for _, s := range o.BinarySection {
-		b := imapserver.ExtractBinarySection(whole(), s)
-		if err := writeLiteral(rw.WriteBinarySection(s, int64(len(b))), b); err != nil {
-			return err
-		}
-	}
-	for _, s := range o.BinarySectionSize {
-		rw.WriteBinarySectionSize(s, imapserver.ExtractBinarySectionSize(whole(), s))
+		rw.WriteFlags(flags)
 	}
 	return rw.Close()
 }
 
-// writeBodySection writes one BODY[section]<partial>. The whole message and
-// its partials are copied from the file into the literal as they are read
-// (a 32 KiB buffer, whatever the message's size); a part, header or text
-// section is extracted into memory first, its size being needed up front.
-func writeBodySection(rw *imapserver.FetchResponseWriter, s *imap.FetchItemBodySection, f *os.File, size int64) error {
-	if len(s.Part) > 0 || s.Specifier != imap.PartSpecifierNone {
-		b := imapserver.ExtractBodySection(io.NewSectionReader(f, 0, size), s)
-		return writeLiteral(rw.WriteBodySection(s, int64(len(b))), b)
+// sections writes the body and binary items of one message.
+func (fx *fetcher) sections(rw *imapserver.FetchResponseWriter, f *os.File, t *target, in *msgInfo) (read, werr error) {
+	for _, s := range fx.o.BodySection {
+		var sp span
+		if in != nil {
+			sp = bodySpan(s, in, t.msg.size)
+		} else {
+			sp = span{end: t.msg.size} // BODY[]: no header needed
+		}
+		rerr, werr := writeBodySection(rw, s, f, sp)
+		if werr != nil {
+			return read, werr
+		}
+		read = errors.Join(read, rerr)
 	}
-	off, n := int64(0), size
-	if p := s.Partial; p != nil {
-		off = min(p.Offset, size)
-		n = min(p.Size, size-off)
+	for _, s := range fx.o.BinarySection {
+		rerr, werr := writeBinarySection(rw, s, f, in)
+		if werr != nil {
+			return read, werr
+		}
+		read = errors.Join(read, rerr)
 	}
-	wc := rw.WriteBodySection(s, n)
-	copied, err := io.Copy(wc, io.NewSectionReader(f, off, n))
-	if err == nil && copied != n {
-		err = io.ErrUnexpectedEOF // the literal's announced size cannot be met
+	for _, s := range fx.o.BinarySectionSize {
+		n, rerr := binarySize(f, in, s.Part)
+		rw.WriteBinarySectionSize(s, uint32(min(n, 1<<32-1)))
+		read = errors.Join(read, rerr)
 	}
-	return errors.Join(err, wc.Close())
+	return read, nil
 }
 
-// writeLiteral writes b into a literal of len(b) bytes and closes it.
-func writeLiteral(wc io.WriteCloser, b []byte) error {
-	_, err := wc.Write(b)
-	return errors.Join(err, wc.Close())
-}
-
-// writable makes a body structure go-imap can write: a multipart without
-// parts (a malformed message) would make it panic, so it is given one empty
-// text/plain part.
-func writable(bs imap.BodyStructure) imap.BodyStructure {
-	switch bs := bs.(type) {
-	case *imap.BodyStructureMultiPart:
-		if len(bs.Children) == 0 {
-			bs.Children = []imap.BodyStructure{&imap.BodyStructureSinglePart{Type: "text", Subtype: "plain",
-				Text: &imap.BodyStructureText{}, Extended: &imap.BodyStructureSinglePartExt{}}}
-		}
-		for i, c := range bs.Children {
-			bs.Children[i] = writable(c)
-		}
-	case *imap.BodyStructureSinglePart:
-		if m := bs.MessageRFC822; m != nil {
-			m.BodyStructure = writable(m.BodyStructure)
-		}
-	}
-	return bs
-}
-
-// Store answers STORE and UID STORE (RFC 9051 §6.4.6): the flags change in
-// the index and, for system flags, in the file's Maildir info (renamed into
-// cur/, durably); other sessions get FETCH FLAGS through the tracker; this
-// one gets them here unless .SILENT.
-func (se *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
-	if se.readOnly {
-		return no(imap.ResponseCodeCannot, "INBOX is selected read-only")
-	}
-	if options != nil && options.UnchangedSince != 0 {
-		return no(imap.ResponseCodeCannot, "CONDSTORE is not supported")
-	}
-	_, uidKind := numSet.(imap.UIDSet)
-	ts, err := se.box.setFlags(se.view, se.numSet(numSet), flags)
-	if !flags.Silent {
-		for _, t := range ts {
-			rw := w.CreateMessage(t.seq)
-			if uidKind {
-				rw.WriteUID(t.msg.uid)
-			}
-			rw.WriteFlags(t.msg.flagList())
-			if werr := rw.Close(); werr != nil {
-				return werr
-			}
-		}
-	}
+// markSeen sets \Seen on the message just sent and updates flags.
+func (fx *fetcher) markSeen(t *target, flags *[]imap.Flag) {
+	got, renamed, err := fx.se.box.markSeen(fx.v, t.msg.uid)
+	fx.renamed = fx.renamed || renamed
 	if err != nil {
-		se.s.log.Error("store flags", "role", "mailbox", "rcpt", se.addr, "err", err)
-		return no(imap.ResponseCodeServerBug, "flags not all stored")
+		fx.se.s.log.Error("fetch: set \\Seen", "role", "mailbox", "rcpt", fx.se.addr, "uid", t.msg.uid, "err", err)
 	}
-	return nil
+	if got != nil {
+		*flags = got
+	}
 }

@@ -1,13 +1,10 @@
 package mailbox
 
 import (
-	"errors"
-	"io/fs"
 	"sort"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 )
 
 // sysFlags are the IMAP system flags a Maildir keeps in its info letters
@@ -138,44 +135,6 @@ func (m *message) apply(op imap.StoreFlagsOp, flags []imap.Flag) (sysFlags, []im
 	default:
 		return bits, kws
 	}
-}
-
-// storeLocked sets the flags of the messages at idx (index positions) per
-// op: system flags are written back by renaming the file to
-// cur/<base>:2,<letters> (once, durably, for the whole batch), and every
-// change is queued as FETCH FLAGS for the sessions but source. A message
-// whose file is gone underneath is dropped from the index.
-func (b *box) storeLocked(idx []int, op imap.StoreFlagsOp, flags []imap.Flag, source *imapserver.SessionTracker) error {
-	var renamed bool
-	var gone []int
-	var firstErr error
-	for _, i := range idx {
-		m := b.msgs[i]
-		sys, kws := m.apply(op, flags)
-		if sys != m.flags {
-			to := infoName(base(m.name), infoString(sys, infoFlags(m.name)))
-			if err := b.store.rename(b.addr, m.name, to); errors.Is(err, fs.ErrNotExist) {
-				gone = append(gone, i)
-				continue
-			} else if err != nil {
-				firstErr = firstErrOf(firstErr, err)
-				continue
-			}
-			m.name, renamed = to, true
-		}
-		changed := sys != m.flags || !sameFlags(kws, m.keywords)
-		m.flags, m.keywords = sys, kws
-		if changed {
-			b.queueFlagsLocked(m, source)
-		}
-	}
-	for j := len(gone) - 1; j >= 0; j-- { // idx ascending: drop from the end
-		b.dropLocked(gone[j])
-	}
-	if renamed {
-		firstErr = firstErrOf(firstErr, b.store.syncDirs(b.addr))
-	}
-	return firstErr
 }
 
 // firstErrOf keeps the first error of a batch.

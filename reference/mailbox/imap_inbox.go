@@ -2,22 +2,22 @@ package mailbox
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 )
 
 // selectView brings the index in step with the Maildir and opens a session
 // view of it, with the SELECT data (RFC 9051 §6.3.2) of that same instant.
-func (b *box) selectView(readOnly bool) (*imapserver.SessionTracker, <-chan struct{}, *imap.SelectData, error) {
+func (b *box) selectView(readOnly bool) (*view, *imap.SelectData, error) {
+	if err := b.load(); err != nil {
+		return nil, nil, err
+	}
+	if err := b.sync(); err != nil {
+		return nil, nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.loadLocked(); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := b.syncLocked(); err != nil {
-		return nil, nil, nil, err
-	}
 	data := &imap.SelectData{
 		Flags:          systemFlags,
 		PermanentFlags: systemFlags,
@@ -35,22 +35,20 @@ func (b *box) selectView(readOnly bool) (*imapserver.SessionTracker, <-chan stru
 			break
 		}
 	}
-	view, wake := b.tracker.NewSession(), make(chan struct{}, 1)
-	b.wake[view] = wake
-	return view, wake, data, nil
+	return b.openViewLocked(), data, nil
 }
 
 // status answers STATUS (RFC 9051 §6.3.11) after bringing the index in step
 // with the Maildir.
 func (b *box) status(options *imap.StatusOptions) (*imap.StatusData, error) {
+	if err := b.load(); err != nil {
+		return nil, err
+	}
+	if err := b.sync(); err != nil {
+		return nil, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.loadLocked(); err != nil {
-		return nil, err
-	}
-	if err := b.syncLocked(); err != nil {
-		return nil, err
-	}
 	var n, unseen, deleted uint32
 	var size int64
 	for _, m := range b.msgs {
@@ -116,18 +114,24 @@ func (se *session) Append(mailbox string, r imap.LiteralReader, options *imap.Ap
 	return &imap.AppendData{UID: uid, UIDValidity: se.box.validity()}, nil
 }
 
-// appended returns the UID of an appended message (indexed by the watcher,
-// or here if the watcher did not run) after giving it its keywords.
+// appended returns the UID of an appended message after giving it its
+// keywords: the hook queued its name, and the merge indexes it (with the
+// deliveries queued before it).
 func (b *box) appended(name string, keywords []imap.Flag) (imap.UID, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	m, err := b.addLocked(name)
-	if err != nil {
+	b.fsMu.Lock()
+	defer b.fsMu.Unlock()
+	if err := b.mergeFS(); err != nil {
 		return 0, err
 	}
+	m := b.byBase[base(name)]
+	if m == nil {
+		return 0, fmt.Errorf("%w: %s", errGone, name)
+	}
 	if len(keywords) > 0 {
+		b.mu.Lock()
 		m.keywords = keywords
-		b.queueFlagsLocked(m, nil)
+		b.dirtyLocked(m, nil)
+		b.mu.Unlock()
 	}
 	return m.uid, nil
 }

@@ -10,7 +10,8 @@ import (
 
 // Search answers SEARCH and UID SEARCH (RFC 3501 §6.4.4, RFC 9051 §6.4.4)
 // with the ESEARCH results MIN, MAX, COUNT, ALL (RFC 4731) and SAVE (RFC
-// 5182). Criteria on the index (numbers, flags, size, internal date) are
+// 5182). Only the messages the client knows are searched, and "*" is its
+// last one. Criteria on the index (numbers, flags, size, internal date) are
 // checked first; headers and bodies are read from the message files, one
 // message at a time, only when a criterion needs them. MODSEQ (CONDSTORE)
 // is not supported.
@@ -19,13 +20,12 @@ func (se *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria
 		return nil, no(imap.ResponseCodeCannot, "MODSEQ is not supported")
 	}
 	ts := se.box.targets(se.view, imap.SeqSet{{Start: 1, Stop: 0}})
-	m := matcher{box: se.box, saved: se.saved}
-	if n := len(ts); n > 0 {
-		m.topSeq, m.topUID = ts[n-1].seq, ts[n-1].msg.uid
-	}
+	m := matcher{box: se.box, saved: se.saved, sets: map[any]intervals{}}
+	m.topSeq, m.topUID = se.view.last()
 	data := &imap.SearchData{}
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
+	var minUID, maxUID imap.UID
 	for i := range ts {
 		t := &ts[i]
 		msg := &lazyMsg{box: se.box, uid: t.msg.uid}
@@ -41,9 +41,9 @@ func (se *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria
 		seqs.AddNum(t.seq)
 		uids.AddNum(t.msg.uid)
 		if data.Count == 0 {
-			data.Min = num
+			data.Min, minUID = num, t.msg.uid
 		}
-		data.Max = num
+		data.Max, maxUID = num, t.msg.uid
 		data.Count++
 	}
 	// go-imap needs a non-nil set of the command's kind, even when empty
@@ -53,9 +53,26 @@ func (se *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria
 		data.All = append(imap.SeqSet{}, seqs...)
 	}
 	if options != nil && options.ReturnSave {
-		se.saved = uids
+		se.saved = saved(options, uids, minUID, maxUID, data.Count > 0)
 	}
 	return data, nil
+}
+
+// saved is what SEARCH RETURN (SAVE) keeps as "$" (RFC 5182 §2.1): with
+// MIN and/or MAX and neither ALL nor COUNT, only the lowest and/or highest
+// match; otherwise every match.
+func saved(o *imap.SearchOptions, all imap.UIDSet, minUID, maxUID imap.UID, any bool) imap.UIDSet {
+	if o.ReturnAll || o.ReturnCount || !(o.ReturnMin || o.ReturnMax) || !any {
+		return all
+	}
+	var out imap.UIDSet
+	if o.ReturnMin {
+		out.AddNum(minUID)
+	}
+	if o.ReturnMax {
+		out.AddNum(maxUID)
+	}
+	return out
 }
 
 func usesModSeq(c *imap.SearchCriteria) bool {
@@ -81,13 +98,41 @@ type matcher struct {
 	saved  imap.UIDSet // "$"
 	topSeq uint32      // "*" in sequence sets
 	topUID imap.UID    // "*" in UID sets
+	// sets holds each criterion's set normalised (by its first range's
+	// address), so a set of many ranges is sorted once per SEARCH.
+	sets map[any]intervals
+}
+
+// in reports whether n is in the normalised set s, for either kind.
+func (m *matcher) in(s imap.NumSet, n uint32) bool {
+	var key any
+	var ranges []numRange
+	var top uint32
+	switch s := s.(type) {
+	case imap.SeqSet:
+		if len(s) == 0 {
+			return false
+		}
+		key, ranges, top = &s[0], seqRanges(s), m.topSeq
+	case imap.UIDSet:
+		if len(s) == 0 {
+			return false
+		}
+		key, ranges, top = &s[0], uidRanges(s), uint32(m.topUID)
+	}
+	ivs, ok := m.sets[key]
+	if !ok {
+		ivs = normalize(ranges, top)
+		m.sets[key] = ivs
+	}
+	return ivs.has(n)
 }
 
 // match reports whether t satisfies every field of c (their intersection,
 // RFC 9051 §6.4.4), the cheap ones first.
 func (m *matcher) match(t *target, c *imap.SearchCriteria, msg *lazyMsg) bool {
 	for _, s := range c.SeqNum {
-		if !seqIn(s, t.seq, m.topSeq) {
+		if !m.in(s, t.seq) {
 			return false
 		}
 	}
@@ -95,7 +140,7 @@ func (m *matcher) match(t *target, c *imap.SearchCriteria, msg *lazyMsg) bool {
 		if imap.IsSearchRes(s) {
 			s = m.saved
 		}
-		if !uidIn(s, t.msg.uid, m.topUID) {
+		if !m.in(s, uint32(t.msg.uid)) {
 			return false
 		}
 	}

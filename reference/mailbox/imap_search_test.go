@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -87,5 +88,36 @@ func TestIMAPSearch(t *testing.T) {
 	out := lab.talk(t, "s SEARCH RETURN (SAVE) LARGER 3000", "f UID FETCH $ (UID)", "e SEARCH UID $")
 	if !strings.Contains(out, "* 3 FETCH (UID 4)") || !strings.Contains(out, "* SEARCH 3\r\n") {
 		t.Errorf("SEARCH RETURN (SAVE) then $:\n%s", out)
+	}
+}
+
+// TestIMAPSearchSaveMinMax: with MIN and/or MAX and neither ALL nor COUNT,
+// SAVE keeps only those matches (RFC 5182 §2.1); otherwise every match.
+func TestIMAPSearchSaveMinMax(t *testing.T) {
+	lab := startIMAP(t)
+	for i := range 4 {
+		lab.deliver(sample(fmt.Sprint(i), "x"))
+	}
+	a := lab.raw(t)
+	for _, tc := range []struct {
+		ret  string
+		want []string
+	}{
+		{"MIN SAVE", []string{"UID 1"}},
+		{"MAX SAVE", []string{"UID 4"}},
+		{"MIN MAX SAVE", []string{"UID 1", "UID 4"}},
+		{"MIN COUNT SAVE", []string{"UID 1", "UID 2", "UID 3", "UID 4"}},
+		{"SAVE", []string{"UID 1", "UID 2", "UID 3", "UID 4"}},
+	} {
+		a.do("s SEARCH RETURN (" + tc.ret + ") ALL")
+		out := a.do("f UID FETCH $ (UID)")
+		if got := strings.Count(out, " FETCH ("); got != len(tc.want) {
+			t.Errorf("RETURN (%s) then FETCH $: %d messages, want %v:\n%s", tc.ret, got, tc.want, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, "("+w+")") {
+				t.Errorf("RETURN (%s) then FETCH $: no %s:\n%s", tc.ret, w, out)
+			}
+		}
 	}
 }

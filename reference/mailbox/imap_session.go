@@ -3,6 +3,7 @@ package mailbox
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -14,10 +15,13 @@ type session struct {
 	s    *Server
 	addr string
 	box  *box // set by Login
+	// mu guards view against the IDLE goroutine, which go-imap leaves
+	// running when the client drops the connection while Close runs; the
+	// command goroutine, the only writer, reads view without it.
+	mu sync.Mutex
 	// view is the session's view of INBOX while it is selected (RFC 9051 §3.3).
-	view     *imapserver.SessionTracker
-	wake     <-chan struct{} // signalled when an update is queued to view
-	readOnly bool            // EXAMINE
+	view     *view
+	readOnly bool // EXAMINE
 	// saved is the last SEARCH RETURN (SAVE) result, the "$" of RFC 5182.
 	saved imap.UIDSet
 }
@@ -62,27 +66,35 @@ func (se *session) Close() error {
 }
 
 // Select opens INBOX (RFC 9051 §6.3.2), read-only for EXAMINE (§6.3.3),
-// after bringing the index in step with the Maildir.
+// after bringing the index in step with the Maildir; a mailbox selected
+// before is left first.
 func (se *session) Select(mailbox string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	se.Unselect()
 	if !isInbox(mailbox) {
 		return nil, errOnlyInbox
 	}
-	view, wake, data, err := se.box.selectView(options.ReadOnly)
+	v, data, err := se.box.selectView(options.ReadOnly)
 	if err != nil {
 		se.s.log.Error("select", "role", "mailbox", "rcpt", se.addr, "err", err)
 		return nil, no(imap.ResponseCodeUnavailable, "mailbox unavailable")
 	}
-	se.view, se.wake, se.readOnly, se.saved = view, wake, options.ReadOnly, nil
+	se.mu.Lock()
+	se.view = v
+	se.mu.Unlock()
+	se.readOnly, se.saved = options.ReadOnly, nil
 	return data, nil
 }
 
 // Unselect leaves INBOX (RFC 3691, RFC 9051 §6.4.2); for CLOSE go-imap calls
-// Expunge first with a writer that writes nothing, and the EXPUNGE updates
-// queued to this view are dropped with it (§6.4.1: CLOSE expunges silently).
+// Expunge first, and the EXPUNGEs this view had not sent are dropped with
+// it (§6.4.1: CLOSE expunges silently).
 func (se *session) Unselect() error {
-	if se.view != nil {
-		se.box.release(se.view)
-		se.view, se.wake = nil, nil
+	se.mu.Lock()
+	v := se.view
+	se.view = nil
+	se.mu.Unlock()
+	if v != nil {
+		se.box.release(v)
 	}
 	se.saved = nil
 	return nil
@@ -171,53 +183,38 @@ func (se *session) Move(*imapserver.MoveWriter, imap.NumSet, string) error {
 	return no(imap.ResponseCodeCannot, "only INBOX exists: nothing to move to")
 }
 
-// Poll writes the updates queued for this session since its last command
-// (RFC 9051 §7: EXISTS, EXPUNGE, FETCH FLAGS); without EXPUNGE during
-// FETCH, STORE and SEARCH (§7.5.1).
+// Poll writes what changed since the session's last command (RFC 9051 §7:
+// EXPUNGE, EXISTS, FETCH FLAGS); no EXPUNGE during FETCH, STORE and SEARCH
+// (§7.5.1).
 func (se *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if se.view == nil {
 		return nil
 	}
-	return se.view.Poll(w, allowExpunge)
+	return se.view.poll(w, allowExpunge)
 }
 
-// Idle writes updates as they are queued until the client ends IDLE (RFC
-// 2177, RFC 9051 §6.3.13). It first flushes updates queued since the last
-// command: go-imap's tracker only wakes an idle session for updates queued
-// after IDLE began, so a delivery that lands between a client's FETCH and its
-// IDLE would go unseen. For the same reason it waits on the box's signal
-// rather than SessionTracker.Idle, which registers its wake-up only once it
-// runs: an update queued between the flush and that registration would wait
-// for the next one. The signal is set after every queued update, so each
-// one is followed by a Poll.
+// Idle writes updates as they happen until the client ends IDLE (RFC 2177,
+// RFC 9051 §6.3.13). It polls once first: an update a FETCH could not send
+// (an EXPUNGE, §7.5.1) left no signal behind, since every poll consumes it.
+// The view is taken once, under mu: if the client drops the connection,
+// go-imap runs Close (which clears se.view) without waiting for this
+// goroutine, which goes on with its own view until stop is closed.
 func (se *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if se.view == nil {
+	se.mu.Lock()
+	v := se.view
+	se.mu.Unlock()
+	if v == nil {
 		<-stop
 		return nil
 	}
 	for {
-		if err := se.view.Poll(w, true); err != nil {
+		if err := v.poll(w, true); err != nil {
 			return err
 		}
 		select {
-		case <-se.wake:
+		case <-v.wake:
 		case <-stop:
 			return nil
 		}
 	}
-}
-
-// Expunge removes the \Deleted messages (RFC 9051 §6.4.3; UID EXPUNGE,
-// RFC 4315 §2.1). The EXPUNGE responses come from the view's queue. In a
-// read-only session nothing is removed (the same call serves CLOSE after
-// EXAMINE, which must succeed).
-func (se *session) Expunge(_ *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	if se.readOnly {
-		return nil
-	}
-	if err := se.box.expunge(uids); err != nil {
-		se.s.log.Error("expunge", "role", "mailbox", "rcpt", se.addr, "err", err)
-		return no(imap.ResponseCodeServerBug, "expunge incomplete")
-	}
-	return nil
 }

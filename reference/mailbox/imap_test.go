@@ -145,29 +145,57 @@ func (l *imapLab) read(name string) []byte {
 // first word), returning every line the server answered.
 func (l *imapLab) talk(t *testing.T, commands ...string) string {
 	t.Helper()
+	r := l.raw(t)
+	defer r.conn.Close()
+	for _, c := range commands {
+		r.do(c)
+	}
+	return r.out.String()
+}
+
+// rawSession speaks the protocol directly, for what imapclient cannot send
+// or would hide.
+type rawSession struct {
+	t    *testing.T
+	conn *tls.Conn
+	r    *bufio.Reader
+	out  strings.Builder // every line read
+}
+
+// raw logs alice in and selects INBOX on a new connection.
+func (l *imapLab) raw(t *testing.T) *rawSession {
+	t.Helper()
 	conn, err := tls.Dial("tcp", l.addr, &tls.Config{RootCAs: l.pool, ServerName: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(conn)
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := &rawSession{t: t, conn: conn, r: bufio.NewReader(conn)}
+	r.until("*") // greeting
+	r.do("l LOGIN " + alice + " " + password)
+	r.do("x SELECT INBOX")
+	return r
+}
+
+// do sends one command (tagged by its first word) and returns the lines
+// read up to its tagged answer.
+func (r *rawSession) do(cmd string) string {
+	fmt.Fprintf(r.conn, "%s\r\n", cmd)
+	return r.until(strings.Fields(cmd)[0])
+}
+
+// until reads lines up to one starting with tag.
+func (r *rawSession) until(tag string) string {
 	var out strings.Builder
-	readUntil := func(tag string) {
-		for {
-			line, err := r.ReadString('\n')
-			out.WriteString(line)
-			if err != nil || strings.HasPrefix(line, tag+" ") {
-				return
-			}
+	for {
+		line, err := r.r.ReadString('\n')
+		out.WriteString(line)
+		r.out.WriteString(line)
+		if err != nil || strings.HasPrefix(line, tag+" ") {
+			return out.String()
 		}
 	}
-	readUntil("*") // greeting
-	for _, c := range append([]string{"l LOGIN " + alice + " " + password, "x SELECT INBOX"}, commands...) {
-		fmt.Fprintf(conn, "%s\r\n", c)
-		readUntil(strings.Fields(c)[0])
-	}
-	return out.String()
 }
 
 // fetch runs a FETCH and collects its messages.

@@ -1,7 +1,6 @@
 package mailbox
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -27,10 +26,11 @@ type lazyMsg struct {
 	size   int64
 	hdr    textproto.Header
 	hdrLen int64 // bytes of the header, blank line included
-	hdrOK  bool
+	hdrOK  bool  // the header could be read
 }
 
-// open opens the file once; false if it is gone or unreadable.
+// open opens the file once and reads its header, leniently (parseHeader);
+// false if the file is gone or unreadable.
 func (l *lazyMsg) open() bool {
 	if !l.opened {
 		l.opened = true
@@ -43,11 +43,11 @@ func (l *lazyMsg) open() bool {
 			f.Close()
 			return false
 		}
+		w := newWalker(f, st.Size())
+		raw, end, _ := w.header()
+		l.hdr, l.hdrLen, l.hdrOK = parseHeader(raw), end, w.err == nil
+		w.done()
 		l.f, l.size = f, st.Size()
-		cr := &countingReader{r: io.NewSectionReader(f, 0, l.size)}
-		br := bufio.NewReader(cr)
-		h, err := textproto.ReadHeader(br)
-		l.hdr, l.hdrLen, l.hdrOK = h, cr.n-int64(br.Buffered()), err == nil
 	}
 	return l.f != nil
 }
@@ -143,17 +143,6 @@ func (l *lazyMsg) bodyHas(s string) bool {
 
 // body is a fresh reader of the message's body.
 func (l *lazyMsg) body() io.Reader { return io.NewSectionReader(l.f, l.hdrLen, l.size-l.hdrLen) }
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // decodeWords decodes RFC 2047 encoded words, or returns s as it is.
 func decodeWords(s string) string {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -133,11 +134,22 @@ func (s *Store) uniqueName(tag string) string {
 		tag, host)
 }
 
-// List returns the names of the messages of address (new and cur) in delivery order.
+// List returns the names of the messages of address (new and cur) in
+// delivery order.
 func (s *Store) List(address string) ([]string, error) {
 	if !s.Exists(address) {
 		return nil, fmt.Errorf("%w: %s", ErrNoMailbox, address)
 	}
+	return s.listDir(address)
+}
+
+// listDir lists a Maildir's messages (cr.yp.to/proto/maildir.html): new/ is
+// read before cur/, so a message another reader moves from new/ to cur/
+// meanwhile is listed whatever the moment of the move (a base seen in both
+// is taken once, from cur/). Names starting with "." and anything but a
+// regular file (a subdirectory, a socket) are not messages and are left out.
+func (s *Store) listDir(address string) ([]string, error) {
+	at := map[string]int{} // base → index in names
 	var names []string
 	for _, sub := range []string{"new", "cur"} {
 		entries, err := os.ReadDir(filepath.Join(s.dir(address), sub))
@@ -145,11 +157,26 @@ func (s *Store) List(address string) ([]string, error) {
 			return nil, fmt.Errorf("mailbox: %w", err)
 		}
 		for _, e := range entries {
-			names = append(names, sub+"/"+e.Name())
+			if !isMessageEntry(e) {
+				continue
+			}
+			n := sub + "/" + e.Name()
+			if i, ok := at[base(n)]; ok {
+				names[i] = n // cur/ after new/: the later name
+				continue
+			}
+			at[base(n)] = len(names)
+			names = append(names, n)
 		}
 	}
 	sort.Slice(names, func(i, j int) bool { return base(names[i]) < base(names[j]) })
 	return names, nil
+}
+
+// isMessageEntry reports whether a directory entry of new/ or cur/ can be a
+// message: a regular file whose name does not start with ".".
+func isMessageEntry(e fs.DirEntry) bool {
+	return !strings.HasPrefix(e.Name(), ".") && e.Type().IsRegular()
 }
 
 func base(name string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,13 +67,50 @@ func (s *Store) messagePath(address, name string) (string, error) {
 }
 
 // openMessage opens one message of address for reading. An open file stays
-// readable when the message is renamed or removed meanwhile.
+// readable when the message is renamed or removed meanwhile. A name that is
+// not a regular file (a directory put there by hand) is errNotMessage.
 func (s *Store) openMessage(address, name string) (*os.File, error) {
 	p, err := s.messagePath(address, name)
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s", errNotMessage, name)
+	}
+	return f, nil
+}
+
+// errNotMessage is a Maildir name that is not a regular file.
+var errNotMessage = errors.New("mailbox: not a message file")
+
+// locate finds the current name of the message of base: new/<base>, or
+// cur/<base> with any info, another Maildir reader having perhaps moved or
+// renamed it (cr.yp.to/proto/maildir.html). new/ is looked at before cur/,
+// so a move new→cur cannot slip between the two looks; cur/ is read twice
+// before the message is reported gone (fs.ErrNotExist), since a readdir can
+// miss an entry renamed within cur/ while it runs.
+func (s *Store) locate(address, base string) (string, error) {
+	dir := s.dir(address)
+	for range 2 {
+		if st, err := os.Lstat(filepath.Join(dir, "new", base)); err == nil && st.Mode().IsRegular() {
+			return "new/" + base, nil
+		}
+		entries, err := os.ReadDir(filepath.Join(dir, "cur"))
+		if err != nil {
+			return "", fmt.Errorf("mailbox: %w", err)
+		}
+		for _, e := range entries {
+			if n := e.Name(); isMessageEntry(e) && (n == base || strings.HasPrefix(n, base+":")) {
+				return "cur/" + n, nil
+			}
+		}
+	}
+	return "", fs.ErrNotExist
 }
 
 // infoName is the name of a message of base with the info flags "2,<flags>":
@@ -111,10 +149,16 @@ func (s *Store) remove(address, name string) error {
 	return os.Remove(p)
 }
 
-// syncDirs makes the renames and unlinks in address's new/ and cur/ durable.
+// syncDir fsyncs a directory (a variable for tests to watch the order).
+var syncDir = durable.SyncDir
+
+// syncDirs makes the renames and unlinks in address's new/ and cur/
+// durable: cur/ first, the destination of a rename new/→cur/, so a crash
+// between the two fsyncs can leave a message in both directories (the base
+// is listed once) but never in neither.
 func (s *Store) syncDirs(address string) error {
-	for _, sub := range []string{"new", "cur"} {
-		if err := durable.SyncDir(filepath.Join(s.dir(address), sub)); err != nil {
+	for _, sub := range []string{"cur", "new"} {
+		if err := syncDir(filepath.Join(s.dir(address), sub)); err != nil {
 			return fmt.Errorf("mailbox: sync %s/%s: %w", address, sub, err)
 		}
 	}

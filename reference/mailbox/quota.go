@@ -31,6 +31,9 @@ func (s *Store) usage(address string) int64 {
 	for _, sub := range []string{"new", "cur"} {
 		entries, _ := os.ReadDir(filepath.Join(s.dir(address), sub))
 		for _, e := range entries {
+			if !isMessageEntry(e) {
+				continue
+			}
 			if info, err := e.Info(); err == nil {
 				n += info.Size()
 			}
