@@ -8,14 +8,19 @@ import (
 // Group coalesces the fsyncs of one file or directory among concurrent
 // callers (group commit): Sync returns once an fsync that began after the
 // call has succeeded, so one fsync covers every caller that arrived while
-// the previous one ran. A failed fsync covers nobody: the next caller tries
-// again.
+// the previous one ran. After a failed fsync every call fails.
 type Group struct {
 	sync    func() error
 	mu      sync.Mutex // guards asked
 	asked   uint64
-	smu     sync.Mutex // serialises the fsyncs; guards covered
+	smu     sync.Mutex // serialises the fsyncs; guards covered and ferr
 	covered uint64
+	// ferr is the first failed fsync's error, returned to every caller from
+	// then on: on Linux a write-back error is reported once, and a later
+	// fsync that succeeds does not bring back the pages it lost, so nothing
+	// written before can be called durable again (as PostgreSQL concluded
+	// in 2018). Until a restart, callers fail instead of acknowledging.
+	ferr error
 }
 
 // NewGroup returns the group of fsync.
@@ -29,6 +34,9 @@ func (g *Group) Sync() error {
 	g.mu.Unlock()
 	g.smu.Lock()
 	defer g.smu.Unlock()
+	if g.ferr != nil {
+		return g.ferr
+	}
 	if g.covered >= me {
 		return nil
 	}
@@ -36,6 +44,9 @@ func (g *Group) Sync() error {
 	upto := g.asked
 	g.mu.Unlock()
 	if err := g.sync(); err != nil {
+		if _, ok := err.(notRun); !ok {
+			g.ferr = err
+		}
 		return err
 	}
 	g.covered = upto
@@ -57,10 +68,16 @@ func SyncDir(dir string) error {
 	return g.(*Group).Sync()
 }
 
+// notRun is the error of an fsync that never ran (the directory could not
+// be opened): nothing was lost, so it does not fail the group for good.
+type notRun struct{ error }
+
+func (n notRun) Unwrap() error { return n.error }
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return notRun{err}
 	}
 	defer d.Close()
 	return d.Sync()

@@ -89,7 +89,12 @@ func (p *Pool) WriteFrom(final string, r io.Reader) error {
 func (p *Pool) write(final string, fill func(*os.File) error) error {
 	tmp := final + ".tmp"
 	if name := p.take(); name != "" {
-		if err := os.Rename(filepath.Join(p.free, name), tmp); err != nil {
+		err := os.Rename(filepath.Join(p.free, name), tmp)
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrNotExist) && dirExists(filepath.Dir(final)):
+			// The parked file is gone (someone emptied .free): a new file.
+		default:
 			p.list(name) // still parked
 			return fmt.Errorf("durable: write %s: %w", final, err)
 		}
@@ -137,13 +142,24 @@ func (p *Pool) Remove(path string) error {
 	name := p.name()
 	err := os.Rename(path, filepath.Join(p.free, name))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		if _, serr := os.Lstat(path); serr != nil {
+			return nil // nothing to remove
+		}
+		// The free directory is gone: make it again.
+		if err = os.MkdirAll(p.free, 0o700); err == nil {
+			err = os.Rename(path, filepath.Join(p.free, name))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("durable: %w", err)
 	}
 	p.keep(name)
 	return nil
+}
+
+func dirExists(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
 }
 
 // Idle is the number of parked files.

@@ -158,3 +158,32 @@ func TestPoolReuseFailure(t *testing.T) {
 		t.Fatalf("write after a failed reuse: %v, idle %d", err, p.Idle())
 	}
 }
+
+// TestPoolFreeDirRemoved: with .free emptied or removed underneath, writes
+// make new files and removals still take the file out.
+func TestPoolFreeDirRemoved(t *testing.T) {
+	dir := t.TempDir()
+	p, err := OpenPool(dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := filepath.Join(dir, "a")
+	if err := p.Write(a, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Remove(a); err != nil || p.Idle() != 1 {
+		t.Fatalf("remove: %v, idle %d", err, p.Idle())
+	}
+	if err := os.RemoveAll(filepath.Join(dir, FreeDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Write(a, []byte("y")); err != nil || read(t, a) != "y" {
+		t.Fatalf("write with the parked file gone: %v", err)
+	}
+	if err := p.Remove(a); err != nil {
+		t.Fatalf("remove with .free gone: %v", err)
+	}
+	if _, err := os.Stat(a); !os.IsNotExist(err) {
+		t.Errorf("file still there after Remove: %v", err)
+	}
+}

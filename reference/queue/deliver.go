@@ -191,10 +191,19 @@ func transact(c *smtp.Client, from string, rcpts []string, msg *io.SectionReader
 	}
 	w, err := c.Data()
 	if err == nil {
-		_, err = io.Copy(w, io.NewSectionReader(msg, 0, msg.Size()))
-		if cerr := w.Close(); err == nil {
-			err = cerr
+		var n int64
+		n, err = io.Copy(w, io.NewSectionReader(msg, 0, msg.Size()))
+		if err == nil && n != msg.Size() {
+			err = fmt.Errorf("queue: message file ended after %d of %d bytes", n, msg.Size())
 		}
+		if err != nil {
+			// Never end DATA over part of a message: the final dot would
+			// have the receiver accept it. Dropping the connection makes it
+			// discard the transaction (RFC 5321 §4.1.1.4).
+			c.Close()
+			return rcpts, false, fmt.Errorf("queue: DATA: %w", err)
+		}
+		err = w.Close()
 	}
 	if err != nil {
 		// Even a reply here ends the session: go-smtp's state after a

@@ -325,13 +325,15 @@ func (q *Queue) head(it *Item, size int) ([]byte, error) {
 // goes (to the pool's free files); should a crash undo the removal, load
 // drops the file.
 func (q *Queue) remove(id string) {
-	q.mu.Lock()
-	delete(q.items, id)
-	q.mu.Unlock()
+	// The ledger first: an Enqueue of the same ID then finds it pending or
+	// finished, never neither (which would write a file this removal parks).
 	if err := q.done.add(id, q.o.Clock()); err != nil {
 		q.o.Log.Error("queue ledger", "role", "queue", "id", id, "err", err)
 		_ = durable.SyncDir(q.o.Dir)
 	}
+	q.mu.Lock()
+	delete(q.items, id)
+	q.mu.Unlock()
 	if err := q.files.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil {
 		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
 	}

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -32,10 +33,11 @@ type mx struct {
 }
 
 type txn struct {
-	from string
-	to   []string
-	data []byte
-	tls  bool
+	from    string
+	to      []string
+	data    []byte
+	tls     bool
+	readErr error // DATA ended by a broken connection, not by the final dot
 }
 
 func (m *mx) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -61,14 +63,14 @@ func (s *mxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (s *mxSession) Reset()        { s.t = txn{tls: s.t.tls} }
 func (s *mxSession) Logout() error { return nil }
 func (s *mxSession) Data(r io.Reader) error {
-	data, _ := io.ReadAll(r)
-	s.t.data = data
+	data, rerr := io.ReadAll(r)
+	s.t.data, s.t.readErr = data, rerr
 	s.m.mu.Lock()
 	s.m.got = append(s.m.got, s.t)
 	n := len(s.m.got)
 	s.m.mu.Unlock()
-	var err error
-	if s.m.reply != nil {
+	err := rerr
+	if err == nil && s.m.reply != nil {
 		err = s.m.reply(n)
 	}
 	if err == nil {
@@ -440,5 +442,70 @@ func TestFilesRecycled(t *testing.T) {
 	run(t, q2)
 	if got := wait(t, m.notify); string(got.data) != "Subject: y\r\n\r\nz\r\n" {
 		t.Errorf("second item sent as %q", got.data)
+	}
+}
+
+// failingAt is a message whose reading fails after n bytes (a disk error).
+type failingAt struct {
+	data []byte
+	n    int64
+}
+
+func (f failingAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= f.n {
+		return 0, errors.New("input/output error")
+	}
+	n := copy(p[:min(int64(len(p)), f.n-off)], f.data[off:])
+	return n, nil
+}
+
+// TestPartialMessageNotSent: when the queue file cannot be read to its end
+// mid-DATA, or is shorter than the item says, the transaction is abandoned
+// (connection dropped, no final dot): the MX never accepts a truncated
+// message, and the item stays to be retried.
+func TestPartialMessageNotSent(t *testing.T) {
+	m, addr, pool := startMX(t, true)
+	q := open(t, t.TempDir(), addr, pool, &clock{now: time.Now()}, nil)
+	data := []byte("Subject: big\r\n\r\n" + strings.Repeat("0123456789abcdef\r\n", 20000))
+	for name, msg := range map[string]*io.SectionReader{
+		"read error": io.NewSectionReader(failingAt{data, 100000}, 0, int64(len(data))),
+		"short file": io.NewSectionReader(bytes.NewReader(data[:100000]), 0, int64(len(data))),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m.mu.Lock()
+			before := len(m.got)
+			m.mu.Unlock()
+			c, err := q.dial(context.Background(), addr, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			failed, clean, err := transact(c, "a@pec.alpha.test", []string{"b@pec.beta.test"}, msg)
+			if err == nil || clean || len(failed) != 1 {
+				t.Fatalf("transact = %v, clean %v, %v; want an error, an unusable session, the recipient back", failed, clean, err)
+			}
+			// The MX sees the connection break inside DATA.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				m.mu.Lock()
+				got := m.got[before:]
+				m.mu.Unlock()
+				if len(got) > 0 {
+					if got[0].readErr == nil {
+						t.Errorf("the MX read a complete DATA of %d bytes", len(got[0].data))
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the MX never saw the DATA end")
+				}
+				runtime.Gosched()
+			}
+			select {
+			case tx := <-m.notify:
+				t.Errorf("the MX accepted %d bytes", len(tx.data))
+			default:
+			}
+		})
 	}
 }

@@ -12,6 +12,8 @@ package tracker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -142,6 +144,12 @@ func Open(o Options) (*Tracker, error) {
 			_ = os.Rename(filepath.Join(o.Dir, e.Name()), filepath.Join(o.Dir, e.Name()+".bad"))
 			continue
 		}
+		if p := t.path(r.Dispatch.ID); filepath.Base(p) != e.Name() {
+			// Named by an earlier naming rule: moved to today's name.
+			if err := os.Rename(filepath.Join(o.Dir, e.Name()), p); err != nil {
+				return nil, fmt.Errorf("tracker: %w", err)
+			}
+		}
 		t.recs[key(r.Dispatch.ID)] = &r
 	}
 	return t, nil
@@ -151,13 +159,19 @@ func key(id string) string { return strings.ToLower(strings.Trim(strings.TrimSpa
 
 func (t *Tracker) path(id string) string {
 	// The identificativo is alphanumerics, dots and one @ (TRN-06); anything
-	// else is replaced so that a hostile id cannot leave the directory.
+	// else is replaced so that a hostile id cannot leave the directory, and
+	// then a hash of the id keeps two such ids from sharing a file.
+	k := key(id)
 	name := strings.Map(func(r rune) rune {
 		if r == '.' || r == '@' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' {
 			return r
 		}
 		return '_'
-	}, key(id))
+	}, k)
+	if name != k {
+		sum := sha256.Sum256([]byte(k))
+		name += "_" + hex.EncodeToString(sum[:6])
+	}
 	return filepath.Join(t.o.Dir, name+".rec")
 }
 

@@ -208,3 +208,32 @@ func TestRecordFilesRecycled(t *testing.T) {
 		t.Errorf("notices %v", got)
 	}
 }
+
+// TestPathsDistinct: ids that differ only in characters a file name cannot
+// hold get different files, and a record named by the earlier rule (without
+// the hash) is moved to its current name at Open.
+func TestPathsDistinct(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	clk := &fakeClock{now: start}
+	var got []emitted
+	tr := open(t, dir, clk, start, &got)
+	if a, b := tr.path("a/b@x"), tr.path("a:b@x"); a == b {
+		t.Fatalf("two ids share %s", a)
+	}
+	d := dispatch(start)
+	d.ID = "op/1@pec.alpha.test"
+	must(t, tr.Track(d))
+	old := filepath.Join(dir, "op_1@pec.alpha.test.rec")
+	must(t, os.Rename(tr.path(d.ID), old))
+	tr2 := open(t, dir, clk, start, &got)
+	if tr2.Len() != 1 {
+		t.Fatalf("reopened tracker holds %d records, want 1", tr2.Len())
+	}
+	if _, err := os.Stat(tr2.path(d.ID)); err != nil {
+		t.Errorf("record not moved to its current name: %v", err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("earlier name still there: %v", err)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package smime_test
+
+const raceEnabled = false
