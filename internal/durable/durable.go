@@ -14,21 +14,7 @@ import (
 // must be on the same file system): a large part is written from where it
 // is, never joined into a copy. On error nothing is left at tmp.
 func Write(tmp, final string, parts ...[]byte) error {
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("durable: %w", err)
-	}
-	for _, p := range parts {
-		if _, err = f.Write(p); err != nil {
-			break
-		}
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := create(tmp, writeParts(parts))
 	if err == nil {
 		err = os.Rename(tmp, final)
 	}
@@ -40,4 +26,32 @@ func Write(tmp, final string, parts ...[]byte) error {
 		return fmt.Errorf("durable: write %s: %w", final, err)
 	}
 	return nil
+}
+
+// create writes path (made or truncated) with fill and fsyncs it.
+func create(path string, fill func(*os.File) error) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	err = fill(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeParts writes the parts one after the other, each from where it is.
+func writeParts(parts [][]byte) func(*os.File) error {
+	return func(f *os.File) error {
+		for _, p := range parts {
+			if _, err := f.Write(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

@@ -67,14 +67,7 @@ func OpenPool(dir string, keep int) (*Pool, error) {
 // final+".tmp", in a recycled file when one is idle. An existing final is
 // swapped out atomically (renameat2 RENAME_EXCHANGE) and its file parked.
 func (p *Pool) Write(final string, parts ...[]byte) error {
-	return p.write(final, func(f *os.File) (err error) {
-		for _, part := range parts {
-			if _, err = f.Write(part); err != nil {
-				break
-			}
-		}
-		return err
-	})
+	return p.write(final, writeParts(parts))
 }
 
 // WriteFrom is Write with the content read from r: a large file is
@@ -99,18 +92,7 @@ func (p *Pool) write(final string, fill func(*os.File) error) error {
 			return fmt.Errorf("durable: write %s: %w", final, err)
 		}
 	}
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		p.park(tmp) // a reused file, if any, goes back
-		return fmt.Errorf("durable: %w", err)
-	}
-	err = fill(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := create(tmp, fill)
 	swapped := false
 	if err == nil {
 		err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_EXCHANGE)

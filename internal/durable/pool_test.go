@@ -136,18 +136,7 @@ func TestPoolWriteFailure(t *testing.T) {
 // TestPoolReuseFailure: a parked file that cannot be moved to a missing
 // directory stays parked and usable.
 func TestPoolReuseFailure(t *testing.T) {
-	dir := t.TempDir()
-	p, err := OpenPool(dir, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := filepath.Join(dir, "a")
-	if err := p.Write(a, []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Remove(a); err != nil || p.Idle() != 1 {
-		t.Fatalf("remove: %v, idle %d", err, p.Idle())
-	}
+	dir, p, a := onceParked(t)
 	if err := p.Write(filepath.Join(dir, "missing", "f"), []byte("x")); err == nil {
 		t.Fatal("a write into a missing directory succeeded")
 	}
@@ -162,18 +151,7 @@ func TestPoolReuseFailure(t *testing.T) {
 // TestPoolFreeDirRemoved: with .free emptied or removed underneath, writes
 // make new files and removals still take the file out.
 func TestPoolFreeDirRemoved(t *testing.T) {
-	dir := t.TempDir()
-	p, err := OpenPool(dir, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := filepath.Join(dir, "a")
-	if err := p.Write(a, []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Remove(a); err != nil || p.Idle() != 1 {
-		t.Fatalf("remove: %v, idle %d", err, p.Idle())
-	}
+	dir, p, a := onceParked(t)
 	if err := os.RemoveAll(filepath.Join(dir, FreeDir)); err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +164,23 @@ func TestPoolFreeDirRemoved(t *testing.T) {
 	if _, err := os.Stat(a); !os.IsNotExist(err) {
 		t.Errorf("file still there after Remove: %v", err)
 	}
+}
+
+// onceParked is a pool in a new directory whose one file, written at a and
+// removed, is parked.
+func onceParked(t *testing.T) (dir string, p *Pool, a string) {
+	t.Helper()
+	dir = t.TempDir()
+	p, err := OpenPool(dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = filepath.Join(dir, "a")
+	if err := p.Write(a, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Remove(a); err != nil || p.Idle() != 1 {
+		t.Fatalf("remove: %v, idle %d", err, p.Idle())
+	}
+	return dir, p, a
 }

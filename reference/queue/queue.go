@@ -178,6 +178,19 @@ func (q *Queue) load() error {
 // A file without the magic is the earlier format: the whole Item in msgpack.
 const fileMagic = "PECQ2\n"
 
+// headSize is the fixed start of a PECQ2 file: the magic and the metadata's length.
+const headSize = len(fileMagic) + 4
+
+// readHead reads the fixed start of an item's file: ok when it is PECQ2,
+// with the length of the metadata that follows.
+func readHead(f *os.File) (metaLen uint32, ok bool) {
+	head := make([]byte, headSize)
+	if _, err := io.ReadFull(f, head); err != nil || string(head[:len(fileMagic)]) != fileMagic {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(head[len(fileMagic):]), true
+}
+
 // readMeta reads an item's metadata, not its message.
 func readMeta(path string) (*Item, error) {
 	f, err := os.Open(path)
@@ -185,8 +198,8 @@ func readMeta(path string) (*Item, error) {
 		return nil, err
 	}
 	defer f.Close()
-	head := make([]byte, len(fileMagic)+4)
-	if _, err := io.ReadFull(f, head); err != nil || string(head[:len(fileMagic)]) != fileMagic {
+	n, ok := readHead(f)
+	if !ok {
 		data, err := os.ReadFile(path) // the earlier format
 		if err != nil {
 			return nil, err
@@ -200,7 +213,6 @@ func readMeta(path string) (*Item, error) {
 		}
 		return &it, nil
 	}
-	n := binary.BigEndian.Uint32(head[len(fileMagic):])
 	if n > 1<<20 {
 		return nil, fmt.Errorf("queue: metadata of %d bytes", n)
 	}
@@ -223,19 +235,16 @@ func (q *Queue) message(it *Item) (msg *io.SectionReader, done func(), err error
 	if err != nil {
 		return nil, nil, err
 	}
-	head := make([]byte, len(fileMagic)+4)
 	st, err := f.Stat()
-	if err == nil {
-		_, err = io.ReadFull(f, head)
-	}
-	if err == nil && string(head[:len(fileMagic)]) != fileMagic {
+	n, ok := readHead(f)
+	if err == nil && !ok {
 		err = fmt.Errorf("queue: %s: not a queue file", it.ID)
 	}
 	if err != nil {
 		f.Close()
 		return nil, nil, err
 	}
-	off := int64(len(head)) + int64(binary.BigEndian.Uint32(head[len(fileMagic):]))
+	off := int64(headSize) + int64(n)
 	if size := st.Size() - off; size != int64(it.Size) {
 		f.Close()
 		return nil, nil, fmt.Errorf("queue: %s: message of %d bytes, the item says %d", it.ID, max(size, 0), it.Size)
@@ -315,7 +324,7 @@ func (q *Queue) head(it *Item, size int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := make([]byte, 0, len(fileMagic)+4+len(m))
+	head := make([]byte, 0, headSize+len(m))
 	head = append(head, fileMagic...)
 	head = binary.BigEndian.AppendUint32(head, uint32(len(m)))
 	return append(head, m...), nil
