@@ -73,6 +73,9 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
 	if p.Tracker != nil {
 		if err := p.Tracker.Track(trackedOf(a)); err != nil {
 			return fmt.Errorf("%w: tracker: %v", ErrTemporary, err)

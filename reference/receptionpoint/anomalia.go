@@ -51,6 +51,9 @@ func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why st
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
 	p.log().Info("anomaly", "role", "receptionpoint", "from", sender, "reason", why, "kind", m.Kind())
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
 	if err := p.Delivery.Plain(ctx, p.local(in.To), msg); err != nil {
 		return err
 	}

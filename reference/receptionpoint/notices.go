@@ -16,6 +16,10 @@ import (
 // (RFC 6109 §3.1.6), and a rilevazione virus makes this provider tell its user
 // with an avviso di mancata consegna per virus (RFC 6109 §3.2.4, VIR-07).
 func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
+	ctx, err := beforeCommit(ctx)
+	if err != nil {
+		return err
+	}
 	if err := p.Delivery.Plain(ctx, p.local(in.To), in.Data); err != nil {
 		return err
 	}
@@ -28,7 +32,6 @@ func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
 	}
 	id := strings.TrimSpace(pc.Dati.Identificativo)
 	about := aboutRecipient(pc)
-	var err error
 	switch m.Kind() {
 	case pec.KindPresaInCarico:
 		err = p.track(func(t Tracker) error { return t.TakenInCharge(id, pc.Dati.Ricezione) })

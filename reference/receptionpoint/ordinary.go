@@ -26,6 +26,9 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 	if err != nil {
 		return err
 	}
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
 	if virus != "" {
 		if p.Viruses != nil {
 			if err := p.Viruses.Keep(in.Data); err != nil {

@@ -20,6 +20,9 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 	if err != nil {
 		return err
 	}
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
 	if virus != "" {
 		return p.virusFound(ctx, in, m, sender, mine, virus)
 	}
