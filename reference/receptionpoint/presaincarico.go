@@ -16,15 +16,15 @@ import (
 // provider's mailReceipt, then the envelope goes to the delivery point.
 func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sender *index.Provider) error {
 	mine := p.local(in.To)
-	virus, err := p.infected(ctx, in.Data)
+	res, err := p.infected(ctx, in.Data)
 	if err != nil {
 		return err
 	}
 	if ctx, err = beforeCommit(ctx); err != nil {
 		return err
 	}
-	if virus != "" {
-		return p.virusFound(ctx, in, m, sender, mine, virus)
+	if res.Infected {
+		return p.virusFound(ctx, in, m, sender, mine, res)
 	}
 	takeCharge := func(ctx context.Context) error {
 		receipt, rec, err := p.presaInCarico(m, mine, sender)
