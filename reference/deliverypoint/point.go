@@ -14,6 +14,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -75,6 +76,7 @@ func (p *Point) Plain(ctx context.Context, recipients []string, msg []byte) erro
 func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 	to := senderOf(env)
 	for _, r := range env.Recipients {
+		ctx := once.About(ctx, "consegna", r) // the outputs for r, named after r (package once)
 		var receipt []byte
 		var rec *txlog.Record
 		var err error

@@ -8,6 +8,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -27,6 +28,7 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 		return p.virusFound(ctx, in, m, sender, mine, res)
 	}
 	takeCharge := func(ctx context.Context) error {
+		ctx = once.About(ctx, "presa-in-carico", "")
 		receipt, rec, err := p.presaInCarico(m, mine, sender)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)

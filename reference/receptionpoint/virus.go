@@ -12,6 +12,7 @@ import (
 	"github.com/pecspec/pecspec/reference/antivirus"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -66,6 +67,7 @@ func (p *Point) virusFound(ctx context.Context, in Incoming, m *pec.Message, sen
 		}
 	}
 	for _, r := range mine {
+		ctx := once.About(ctx, "rilevazione-virus", r)
 		notice, rec, err := p.rilevazioneVirus(m, r, res.Description(), sender)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)
