@@ -16,13 +16,13 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: func(_ string, r io.Reader) (
 // CleanText makes a text taken from a message (the subject) fit for the
 // certification data and for the header fields and texts built from it:
 // invalid UTF-8 and the characters XML 1.0 does not allow (NUL and the other
-// C0 controls but tab, U+FFFE, U+FFFF) become U+FFFD, line breaks become
-// spaces. Receipts for a hostile subject stay valid XML and carry in their
+// C0 controls but tab, U+FFFE, U+FFFF) become U+FFFD, line breaks and tabs
+// become spaces. Receipts for a hostile subject stay valid XML and carry in their
 // Subject exactly what their oggetto says (DAT-01, DAT-20, GEN-14; issue 15).
 func CleanText(s string) string {
 	clean := true
 	for i, r := range s {
-		if !xmlChar(r) || r == '\r' || r == '\n' || (r == utf8.RuneError && invalidAt(s, i)) {
+		if !xmlChar(r) || r == '\r' || r == '\n' || r == '\t' || (r == utf8.RuneError && invalidAt(s, i)) {
 			clean = false
 			break
 		}
@@ -33,7 +33,7 @@ func CleanText(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		switch {
-		case r == '\r' || r == '\n':
+		case r == '\r' || r == '\n' || r == '\t':
 			b.WriteByte(' ')
 		case !xmlChar(r) || (r == utf8.RuneError && invalidAt(s, i)):
 			b.WriteRune(utf8.RuneError)

@@ -107,13 +107,14 @@ func NewField(name, value string) Field {
 	return Field{Name: name, Raw: []byte(name + ": " + value)}
 }
 
-// Subject returns the decoded (RFC 2047) subject of h, cleaned (CleanText).
+// Subject returns the decoded (RFC 2047) subject of h, cleaned (CleanText)
+// and without surrounding space.
 func (h Header) Subject() string {
 	s := h.Get("Subject")
 	if d, err := wordDecoder.DecodeHeader(s); err == nil {
 		s = d
 	}
-	return CleanText(s)
+	return strings.TrimSpace(CleanText(s))
 }
 
 // Addresses returns the addr-specs of every field called name (To, Cc, ...),
