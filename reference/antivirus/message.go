@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // Names of the structure verdicts (Result.Signature with Limit set).
@@ -27,7 +28,19 @@ func ScanMessage(ctx context.Context, s Scanner, r io.ReaderAt, size int64, maxD
 	case err != nil:
 		return Result{}, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, ScanDeadline(size))
+	defer cancel()
 	return s.Scan(ctx, io.NewSectionReader(r, 0, size))
+}
+
+// ScanDeadline is how long a scan of size bytes may take before the scanner
+// counts as unavailable (the client gets 4xx): 5 s, plus 1 s per 4 MiB. A
+// frozen clamd thus costs a small message's sender a few seconds, and a
+// large message, whose first scan takes about 6 s for 50 MB here, keeps time
+// for it; clamd's own MaxScanTime (15 s in the lab) cuts a scan that is
+// slow because of its content, and reports it (Heuristics.Limits.Exceeded).
+func ScanDeadline(size int64) time.Duration {
+	return 5*time.Second + time.Duration(size/(4<<20))*time.Second
 }
 
 // Description is the verdict in the words of the notices' errore-esteso and
