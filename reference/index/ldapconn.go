@@ -29,7 +29,9 @@ func (c *ldapConn) close() {
 // broke (slapd restarted) is replaced and the search tried once more, while
 // ctx has time left.
 func (l *LDAP) search(ctx context.Context, filter string) ([]*ldap.Entry, error) {
-	req := ldap.NewSearchRequest(l.Base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter,
+	// The server's own time limit (whole seconds) matches the deadline.
+	limit := max(int(l.Timeout/time.Second), 1)
+	req := ldap.NewSearchRequest(l.Base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, limit, false, filter,
 		[]string{"providerName", "mailReceipt", "managedDomains", "providerCertificateHash", "providerCertificate;binary"}, nil)
 	res, err := l.do(ctx, req)
 	if err != nil {
