@@ -88,6 +88,7 @@ func (h *harness) submitUntilAccepted(t *testing.T, in *lab.Instance, from lab.A
 // submissions is ever accepted late (issue 15).
 func frozenSlapd(t *testing.T, h *harness) {
 	a, _, alice, _, _, bBob := names(h.l)
+	h.submitUntilAccepted(t, a, alice, bBob.Address, "Prima del congelamento") // beta's domain now cached
 	pid := slapdPid(t, h.l)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
