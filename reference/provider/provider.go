@@ -39,6 +39,8 @@ type Provider struct {
 	holds *holds
 	ap    *accesspoint.Point
 	rp    *receptionpoint.Point
+	dp    *deliverypoint.Point
+	deps  []dependency // checked by /health (health.go)
 	tls   *tls.Config
 	trust *x509.CertPool
 }
@@ -84,6 +86,7 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 		p.token.Close()
 		return nil, err
 	}
+	p.deps = p.dependencies(dir)
 	p.wire(sealer, viruses, dir)
 	// The tracker's notices come from the access point, which needs the
 	// tracker: the Emit closure breaks the cycle.
@@ -122,7 +125,7 @@ func loadTLS(cfg *Config) (*x509.CertPool, *tls.Config, error) {
 func (p *Provider) openSealer() (*compose.Sealer, error) {
 	h := p.cfg.HSM
 	tok, err := hsm.Open(hsm.Config{Module: h.Module, SoftHSMConf: h.SoftHSMConf, TokenLabel: h.Token,
-		PIN: h.PIN, Sessions: h.Sessions})
+		PIN: h.PIN, Sessions: h.Sessions, Log: p.log})
 	if err != nil {
 		return nil, fmt.Errorf("provider: token: %w", err)
 	}
@@ -164,13 +167,8 @@ func (p *Provider) openQueue() error {
 		Clock:        p.clock.Now,
 		Lifetime:     p.cfg.QueueLifetime,
 		Workers:      p.cfg.QueueWorkers,
-		OnFailure: func(it queue.Item, err error) {
-			// An envelope to a certificato recipient that never got through
-			// is answered by the tracker's 24 h notice (TIM-04); esterno
-			// recipients get no notice (pec-rules A21). Logged here.
-			p.log.Error("queue gave up", "role", "queue", "id", it.ID, "to", it.To, "err", err)
-		},
-		Log: p.log,
+		OnFailure:    p.undeliverable,
+		Log:          p.log,
 	})
 	if err != nil {
 		return fmt.Errorf("provider: queue: %w", err)
@@ -205,8 +203,8 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 	out := &outbox{store: p.store, queue: p.queue}
 	reg := registro{p.reg}
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
-	dp := &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
-	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
+	p.dp = &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
+	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{p.dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
 		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log}
 	if p.cfg.ControllableClock {
@@ -231,7 +229,7 @@ func (p *Provider) Run(ctx context.Context) error {
 	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
 	imap := mailbox.NewServer(p.store, newUsers(p.cfg.Users), p.tls, p.log)
 	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
-		advance: p.advance, holds: p.holds}).handler(), ReadHeaderTimeout: 10 * time.Second}
+		advance: p.advance, holds: p.holds, health: p.health}).handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 6)
 	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
 	go func() { errc <- mx.Serve(ls[1]) }()

@@ -73,9 +73,12 @@ type Options struct {
 	Lifetime     time.Duration // default 24h (TIM-08)
 	Workers      int           // default 4
 	Backoff      func(attempt int) time.Duration
-	OnFailure    func(Item, error) // once per recipient set given up (5xx or expired)
-	OnDelivered  func(Item)
-	Log          *slog.Logger
+	// OnFailure hears of recipients given up for good (5xx, no route,
+	// expired), with the message in the Item's Data; when it returns an
+	// error they stay queued and it hears of them again at their next try.
+	OnFailure   func(Item, error) error
+	OnDelivered func(Item)
+	Log         *slog.Logger
 }
 
 // Sentinel errors.
