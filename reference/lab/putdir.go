@@ -17,16 +17,16 @@ import (
 // it; the black-box test writes its pecref configuration from it alone).
 const (
 	putDir       = "put"
-	putTrust     = "ca.pem"      // the lab CA and the PUT's own CAs
-	putCRL       = "ca.crl"      // the lab CA's CRL
-	putSigner    = "signer.pem"  // the PUT's signing certificate
-	putSignerKey = "signer.key"  // its key, when the lab generated it
-	putTLS       = "tls.pem"     // the PUT's TLS certificate, when the lab issued it
-	putTLSKey    = "tls.key"     // its key, when the lab generated it
-	putLDIF      = "put.ldif"    // the PUT's index record: sign it and publish it (RFC 6109 §4.5.6)
+	putTrust     = "ca.pem"       // the lab CA and the PUT's own CAs
+	putCRL       = "ca.crl"       // the lab CA's CRL
+	putSigner    = "signer.pem"   // the PUT's signing certificate
+	putSignerKey = "signer.key"   // its key, when the lab generated it
+	putTLS       = "tls.pem"      // the PUT's TLS certificate, when the lab issued it
+	putTLSKey    = "tls.key"      // its key, when the lab generated it
+	putLDIF      = "put.ldif"     // the PUT's index record: sign it and publish it (RFC 6109 §4.5.6)
 	putLDIFP7M   = "put.ldif.p7m" // the PUT's signed LDIF, when the lab has it
-	putRoutes    = "routes.yaml" // domain → host:port of every lab MX
-	putTransport = "transport"   // the same as a Postfix transport map
+	putRoutes    = "routes.yaml"  // domain → host:port of every lab MX
+	putTransport = "transport"    // the same as a Postfix transport map
 	putView      = "lab.yaml"
 	putChecklist = "CHECKLIST.txt"
 	putIndexDir  = "index" // index.ldif, index.ldif.p7m, <provider>.ldif.p7m
