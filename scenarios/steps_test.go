@@ -72,8 +72,12 @@ func TestTagsNameKnownRules(t *testing.T) {
 					t.Errorf("%s: tag %s names no rule of pec-rules §9", p.Name, tag)
 				}
 			case tag == tagExclusive:
+			case strings.HasPrefix(tag, tagNeeds):
+				if Capabilities[strings.TrimPrefix(tag, tagNeeds)] == "" {
+					t.Errorf("%s: tag %s names no capability", p.Name, tag)
+				}
 			default:
-				t.Errorf("%s: tag %s is neither a flow, a rule nor %s", p.Name, tag, tagExclusive)
+				t.Errorf("%s: tag %s is neither a flow, a rule, a capability nor %s", p.Name, tag, tagExclusive)
 			}
 		}
 		if flows != 1 || rules == 0 {
