@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/pecspec/pecspec/fixtures"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
