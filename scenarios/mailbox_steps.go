@@ -295,11 +295,15 @@ func (w *World) allAbout(ctx context.Context, who string) ([]*pec.Message, error
 	if err != nil {
 		return nil, err
 	}
-	id := []byte(normID(w.sub.MessageID))
+	id := normID(w.sub.MessageID)
 	var out []*pec.Message
 	for _, f := range all {
-		if bytes.Contains(f.Raw, id) {
-			out = append(out, pec.Parse(f.Raw))
+		m := pec.Parse(f.Raw)
+		// The same correlation as about(): a notice that lacks
+		// X-Riferimento-Message-ID is still counted (and graded GEN-15).
+		if normID(m.Header(pec.HeaderRiferimentoMsgID)) == id || bytes.Contains(f.Raw, []byte(id)) ||
+			(m.Postacert != nil && m.Postacert.Dati.Msgid != nil && normID(*m.Postacert.Dati.Msgid) == id) {
+			out = append(out, m)
 		}
 	}
 	return out, nil

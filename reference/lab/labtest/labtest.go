@@ -63,6 +63,14 @@ func Up(tb testing.TB) *lab.Lab {
 // its ports are taken.
 func UpWith(tb testing.TB, opts lab.Options) *lab.Lab {
 	tb.Helper()
+	return UpAt(tb, opts, nil)
+}
+
+// UpAt is UpWith calling before(BASE) ahead of each try with a drawn BASE
+// (a provider under test's enrolment file that depends on the lab's MX port
+// is written there).
+func UpAt(tb testing.TB, opts lab.Options, before func(base int)) *lab.Lab {
+	tb.Helper()
 	bin := Pecref(tb)
 	dir, err := os.MkdirTemp("", "pecspec-lab-")
 	if err != nil {
@@ -77,6 +85,9 @@ func UpWith(tb testing.TB, opts lab.Options) *lab.Lab {
 	for try := 0; ; try++ {
 		if random {
 			opts.Ports = 20000 + 50*rand.IntN(800)
+			if before != nil {
+				before(opts.Ports)
+			}
 		}
 		l, err = lab.Up(ctx, opts)
 		if err == nil || !random || try == 5 || !strings.Contains(err.Error(), "is taken") {
