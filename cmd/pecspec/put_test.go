@@ -180,11 +180,11 @@ func (b *blackBox) configure(t *testing.T, putDir string) string {
 	cfg := provider.Config{Name: "acme", ProviderName: "ACME Posta Certificata", Domains: []string{bbDomain},
 		ServiceAddress: "posta-certificata@" + bbDomain, ReceiptsMailbox: "ricevute@" + bbDomain,
 		DataDir: filepath.Join(b.dir, "data"),
-		Listen: provider.Listen{Submission: addr(b.sub), MX: addr(v.MXPort), IMAP: addr(b.imap), Admin: addr(b.admin)},
-		TLS:    provider.TLSFiles{Cert: in(v.TLS.Certificate), Key: in(v.TLS.Key)}, Trust: in(v.Trust),
-		HSM:    provider.HSM{SoftHSMConf: b.tokenConf, Token: "acme", PIN: b.pin, KeyLabel: bbLabel, Sessions: 2},
-		Index:  provider.Index{URL: v.Index.LDAPURL}, Clamd: provider.Clamd{Socket: b.clamd.Socket},
-		DNS:    provider.DNS{Server: v.DNS, MXPort: v.MXPort}, Users: users, AdminToken: b.adminAuth,
+		Listen:  provider.Listen{Submission: addr(b.sub), MX: addr(v.MXPort), IMAP: addr(b.imap), Admin: addr(b.admin)},
+		TLS:     provider.TLSFiles{Cert: in(v.TLS.Certificate), Key: in(v.TLS.Key)}, Trust: in(v.Trust),
+		HSM:   provider.HSM{SoftHSMConf: b.tokenConf, Token: "acme", PIN: b.pin, KeyLabel: bbLabel, Sessions: 2},
+		Index: provider.Index{URL: v.Index.LDAPURL}, Clamd: provider.Clamd{Socket: b.clamd.Socket},
+		DNS: provider.DNS{Server: v.DNS, MXPort: v.MXPort}, Users: users, AdminToken: b.adminAuth,
 		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 128}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
