@@ -53,11 +53,18 @@ func (r *runner) preflight(ctx context.Context) error {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return fmt.Errorf("%w: preflight: %s: %s; hint: %s", ErrHarness, checks[i].what, oneLine(err), hint(err))
+			return &preflightError{fmt.Sprintf("preflight: %s: %s; hint: %s", checks[i].what, oneLine(err), hint(err))}
 		}
 	}
 	return nil
 }
+
+// preflightError is one line: the endpoint, the cause, a hint. It is a
+// harness error (errors.Is ErrHarness).
+type preflightError struct{ msg string }
+
+func (e *preflightError) Error() string { return e.msg }
+func (e *preflightError) Unwrap() error { return ErrHarness }
 
 // checkTargetFile checks what the scenarios need of the file itself.
 func checkTargetFile(t *probe.Target) error {
@@ -66,13 +73,13 @@ func checkTargetFile(t *probe.Target) error {
 	}
 	for _, h := range []string{"alice", "bob"} {
 		if _, ok := t.Account(h); !ok {
-			return fmt.Errorf("%w: preflight: %s: no account %q: the scenarios' users are alice and bob (name: alice on an account whose address differs)",
-				ErrHarness, t.Name, h)
+			return &preflightError{fmt.Sprintf("preflight: %s: no account %q: the scenarios' users are alice and bob (name: alice on an account whose address differs)",
+				t.Name, h)}
 		}
 	}
 	if t.ReceiptsMailbox.Address == "" || t.ReceiptsMailbox.Password == "" {
-		return fmt.Errorf("%w: preflight: %s: receipts_mailbox needs address and password (the suite reads the presa in carico there)",
-			ErrHarness, t.Name)
+		return &preflightError{fmt.Sprintf("preflight: %s: receipts_mailbox needs address and password (the suite reads the presa in carico there)",
+			t.Name)}
 	}
 	return nil
 }
