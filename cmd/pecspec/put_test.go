@@ -238,6 +238,16 @@ func TestBlackBoxPUT(t *testing.T) {
 	cfg := b.configure(t, filepath.Join(l.Dir, "put"))
 	b.start(t, labtest.Pecref(t), cfg)
 	t.Logf("lab up and black-box provider configured in %v", time.Since(start).Round(time.Millisecond))
+	// A second lab up --enrol on the running lab's directory is refused,
+	// naming the lab's PID, and leaves the directory as it was.
+	code, console := runCmd(t, cmdLab, "up", "--dir", l.Dir, "--enrol", b.file)
+	if code != exitHarness || !strings.Contains(console, "already running") || !strings.Contains(console, "pid "+strconv.Itoa(os.Getpid())) ||
+		strings.Count(strings.TrimSpace(console), "\n") != 0 {
+		t.Errorf("second lab up --enrol: exit %d: %s", code, console)
+	}
+	if _, err := os.Stat(filepath.Join(l.Dir, "put", "signer.pem")); err != nil {
+		t.Errorf("the second lab up wiped the running lab: %v", err)
+	}
 	dir := t.TempDir()
 	run := func(name string, extra ...string) (int, scenarios.Summary, string) {
 		out := filepath.Join(dir, name)
@@ -285,6 +295,11 @@ func TestBlackBoxPUT(t *testing.T) {
 
 // runCLI runs `pecspec run args` with stdout and stderr captured.
 func runCLI(t *testing.T, args ...string) (int, string) {
+	return runCmd(t, cmdRun, args...)
+}
+
+// runCmd runs a subcommand with stdout and stderr captured.
+func runCmd(t *testing.T, cmd func([]string) int, args ...string) (int, string) {
 	f, err := os.CreateTemp(t.TempDir(), "console")
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +307,7 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 	defer f.Close()
 	stdout, stderr := os.Stdout, os.Stderr
 	os.Stdout, os.Stderr = f, f
-	code := cmdRun(args)
+	code := cmd(args)
 	os.Stdout, os.Stderr = stdout, stderr
 	data, _ := os.ReadFile(f.Name())
 	return code, string(data)

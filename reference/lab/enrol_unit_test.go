@@ -1,10 +1,15 @@
 package lab
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const goodEnrolment = `name: acme
@@ -96,5 +101,31 @@ func TestDNSRecords(t *testing.T) {
 		"mx-host=pec.b.test,mx.pec.b.test,10\nmx-host=pec.x.test,mx.pec.x.test,10\n"
 	if got != want {
 		t.Errorf("dnsmasq records:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestOwnCertificate: a PUT that brings its own signing certificate gets it
+// checked against its own trust (not the lab CA's), and its CAs join the
+// bundle the lab's providers trust.
+func TestOwnCertificate(t *testing.T) {
+	now := time.Now()
+	labCA, _ := NewCA("lab CA", now)
+	own, _ := NewCA("ACME CA", now)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, err := own.IssueSigning("ACME", "posta-certificata@pec.acme.test", key.Public(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Lab{CA: labCA}
+	p := &PUT{Enrolment: &Enrolment{Certificate: "signer.pem", Trust: "ca.pem"}, certPEM: CertPEM(cert), trustPEM: own.CertPEM}
+	if err := l.signingCertificate(p); err != nil || !p.Cert.Equal(cert) {
+		t.Fatalf("own certificate: %v", err)
+	}
+	if _, err := p.Cert.Verify(x509.VerifyOptions{Roots: l.trustPool(p), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Errorf("the lab's bundle does not verify the PUT's certificate: %v", err)
+	}
+	p.trustPEM = labCA.CertPEM
+	if err := l.signingCertificate(p); err == nil || !strings.Contains(err.Error(), "does not chain to trust") {
+		t.Errorf("a certificate outside its trust: %v", err)
 	}
 }
