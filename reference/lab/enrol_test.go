@@ -60,6 +60,44 @@ func TestEnrol(t *testing.T) {
 	t.Run("IndexAndDNS", func(t *testing.T) { indexAndDNS(t, l) })
 	t.Run("TargetFile", func(t *testing.T) { putTargetLoads(t, l, file) })
 	t.Run("SecondLabRefused", func(t *testing.T) { secondLabRefused(t, l, file) })
+	t.Run("Restart", func(t *testing.T) { restartKeeps(t, l, file) })
+}
+
+// restartKeeps: a lab restarted in the same directory with the same --ports
+// has the same endpoints, CA and PUT certificates: the PUT's configuration
+// survives it.
+func restartKeeps(t *testing.T, l *lab.Lab, file string) {
+	put := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join(l.Dir, "put", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	before := map[string][]byte{}
+	for _, f := range []string{"ca.pem", "signer.pem", "signer.key", "tls.pem", "tls.key"} {
+		before[f] = put(f)
+	}
+	base := portOf(t, strings.TrimPrefix(l.LDAPURL, "ldap://")) - 1
+	sub := l.Provider("alpha").Ports.Submission
+	if err := l.Down(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l2, err := lab.Up(ctx, lab.Options{Dir: l.Dir, Enrol: file, Ports: base, Pecref: labtest.Pecref(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Down()
+	for f, data := range before {
+		if !bytes.Equal(put(f), data) {
+			t.Errorf("put/%s changed across the restart", f)
+		}
+	}
+	if l2.Provider("alpha").Ports.Submission != sub {
+		t.Errorf("alpha submission moved from %d to %d", sub, l2.Provider("alpha").Ports.Submission)
+	}
 }
 
 func layoutIsFixed(t *testing.T, l *lab.Lab) {

@@ -58,6 +58,7 @@ type Lab struct {
 	maxTotal int64
 	layout   *layout
 	lock     *os.File // the directory's lock (lock.go), held while the lab runs
+	down     bool
 }
 
 // ErrLab wraps every start-up failure.
@@ -198,8 +199,13 @@ func (l *Lab) startDaemons(ctx context.Context) <-chan error {
 	return done
 }
 
-// Down stops every process the lab started (instances first, then daemons).
+// Down stops every process the lab started (instances first, then daemons)
+// and releases the directory; a second call does nothing.
 func (l *Lab) Down() error {
+	if l.down {
+		return nil
+	}
+	l.down = true
 	var errs []error
 	for _, p := range l.Providers {
 		if p.proc != nil {
@@ -251,11 +257,12 @@ func (l *Lab) CAFile() string { return filepath.Join(l.Dir, "ca.pem") }
 const marker = ".pecspec-lab"
 
 // prepareDir makes dir an empty lab directory: a previous lab there is
-// removed (keys, tokens and data are all regenerated); a non-empty directory
-// that is not a lab is refused rather than touched.
+// removed (keys, tokens and data are all regenerated) but for its lock and
+// the kept PKI (keep.go); a non-empty directory that is not a lab is refused
+// rather than touched.
 func prepareDir(dir string) error {
 	entries, err := os.ReadDir(dir)
-	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == LockFile })
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == LockFile || e.Name() == keepDir })
 	switch {
 	case os.IsNotExist(err):
 	case err != nil:

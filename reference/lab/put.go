@@ -122,15 +122,13 @@ func (l *Lab) signingCertificate(p *PUT) error {
 			return fmt.Errorf("%w: certificate %s does not chain to trust %s: %v", ErrEnrol, p.Certificate, p.Trust, err)
 		}
 	case p.csr != nil:
-		p.Cert, err = l.CA.IssueSigning(p.ProviderName, p.ServiceAddress, p.csr.PublicKey, nowFunc())
-	default:
-		var key *rsa.PrivateKey
-		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			return fmt.Errorf("%w: %v", ErrLab, err)
+		if p.Cert, _ = l.keptSigning(p); p.Cert == nil {
+			if p.Cert, err = l.CA.IssueSigning(p.ProviderName, p.ServiceAddress, p.csr.PublicKey, nowFunc()); err == nil {
+				err = l.keep(map[string][]byte{keptSigner: CertPEM(p.Cert)})
+			}
 		}
-		der, _ := x509.MarshalPKCS8PrivateKey(key)
-		p.key, p.keyPEM = key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		p.Cert, err = l.CA.IssueSigning(p.ProviderName, p.ServiceAddress, key.Public(), nowFunc())
+	default:
+		err = l.quickStartSigning(p)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: the PUT's signing certificate: %v", ErrLab, err)
@@ -138,8 +136,36 @@ func (l *Lab) signingCertificate(p *PUT) error {
 	return nil
 }
 
+// quickStartSigning makes the signing key and certificate as files, or takes
+// the kept ones.
+func (l *Lab) quickStartSigning(p *PUT) error {
+	if cert, keyPEM := l.keptSigning(p); cert != nil {
+		if b, _ := pem.Decode(keyPEM); b != nil {
+			if k, err := x509.ParsePKCS8PrivateKey(b.Bytes); err == nil {
+				if signer, ok := k.(crypto.Signer); ok && samePublicKey(signer.Public(), cert.PublicKey) {
+					p.Cert, p.key, p.keyPEM = cert, signer, keyPEM
+					return nil
+				}
+			}
+		}
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	p.key, p.keyPEM = key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if p.Cert, err = l.CA.IssueSigning(p.ProviderName, p.ServiceAddress, key.Public(), nowFunc()); err != nil {
+		return err
+	}
+	return l.keep(map[string][]byte{keptSigner: CertPEM(p.Cert), keptSignerKey: p.keyPEM})
+}
+
 func (l *Lab) tlsCertificate(p *PUT) error {
 	if p.Issue == nil || len(p.Issue.TLS) == 0 {
+		return nil
+	}
+	if p.tlsPEM, p.tlsKey = l.keptTLSCert(p); p.tlsPEM != nil {
 		return nil
 	}
 	var err error
@@ -150,6 +176,13 @@ func (l *Lab) tlsCertificate(p *PUT) error {
 		}
 	} else {
 		p.tlsPEM, p.tlsKey, err = l.CA.IssueTLS(p.Issue.TLS, nowFunc())
+	}
+	if err == nil {
+		files := map[string][]byte{keptTLS: p.tlsPEM}
+		if p.tlsKey != nil {
+			files[keptTLSKey] = p.tlsKey
+		}
+		err = l.keep(files)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: the PUT's TLS certificate: %v", ErrLab, err)
