@@ -98,8 +98,10 @@ func (l *Lab) Checklist() string {
 	}
 	fmt.Fprintf(&b, "  6. your MX     the lab delivers to %s by %s: STARTTLS offered, no AUTH, plaintext accepted\n", p.MX.addr(), how)
 	switch {
+	case p.ldif != nil && p.keyPEM != nil && p.LDIF != "":
+		fmt.Fprintf(&b, "  7. signed LDIF %s (lab-signed with your key): publish it at %s\n", put(putLDIFP7M), p.path(p.LDIF))
 	case p.ldif != nil && p.keyPEM != nil:
-		fmt.Fprintf(&b, "  7. signed LDIF %s (lab-signed with your key): publish it\n", put(putLDIFP7M))
+		fmt.Fprintf(&b, "  7. signed LDIF %s (lab-signed with your key; the target file points to it)\n", put(putLDIFP7M))
 	case p.ldif != nil:
 		fmt.Fprintf(&b, "  7. signed LDIF %s, loaded by the lab\n", p.path(p.LDIF))
 	default:
