@@ -134,7 +134,9 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 		if w, ok := ctx.Value(worldKey{}).(*World); ok && st == godog.StepPassed {
 			w.done++
 		}
-		return ctx, err
+		// nil: the step's own error stands; returning it again would make
+		// godog report it twice ("err, err").
+		return ctx, nil
 	})
 	reg := replaying{sc}
 	registerSubmitSteps(reg)
