@@ -98,7 +98,7 @@ func (w *World) fetch(ctx context.Context, src string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
+		return nil, &ruleError{rule: "IDX-09", err: fmt.Errorf("GET %s: %s", src, resp.Status)}
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, report.MaxLDIF))
 }
