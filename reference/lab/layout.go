@@ -1,10 +1,12 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
+	"syscall"
 )
 
 // The fixed port layout of `pecspec lab up --ports BASE`: every endpoint of
@@ -149,16 +151,26 @@ func (ly *layout) checkFixed() error {
 	fixed["external IMAPS"] = offExternal + slotIMAP
 	for what, off := range fixed {
 		if err := checkFree("tcp", ly.hostPort(ly.base+off)); err != nil {
-			return fmt.Errorf("%w: --ports %d: %s port %d is taken: %v", ErrLab, ly.base, what, ly.base+off, err)
+			return ly.unavailable(what, ly.base+off, err)
 		}
 	}
 	if err := checkFree("udp", ly.hostPort(ly.base+offDNS)); err != nil {
-		return fmt.Errorf("%w: --ports %d: DNS port %d (UDP) is taken: %v", ErrLab, ly.base, ly.base+offDNS, err)
+		return ly.unavailable("DNS (UDP)", ly.base+offDNS, err)
 	}
 	if err := ly.checkMXPort(ly.mxPort); err != nil {
-		return fmt.Errorf("%w: --ports %d: MX port %d is taken: %v", ErrLab, ly.base, ly.mxPort, err)
+		return ly.unavailable("MX", ly.mxPort, err)
 	}
 	return nil
+}
+
+// unavailable says why a port of the layout cannot be had: taken by another
+// program, or an address that is not on this host.
+func (ly *layout) unavailable(what string, port int, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: --ports %d: %s port %d is taken (another lab or program): choose another BASE", ErrLab, ly.base, what, port)
+	}
+	return fmt.Errorf("%w: --ports %d: %s port %d cannot be opened: %v (with --listen, the four MX addresses after it must exist on this host)",
+		ErrLab, ly.base, what, port, err)
 }
 
 // checkFree binds addr and lets it go.
