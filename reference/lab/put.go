@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pecspec/pecspec/reference/index"
@@ -95,8 +96,19 @@ func (l *Lab) certifyPUT(p *PUT) error {
 	}
 	if p.ldif != nil {
 		// The lab's LDIF reader loads it: it must open as theirs will.
-		if _, err := index.OpenSignedLDIF(p.ldif, l.trustPool(p), nowFunc()); err != nil {
+		ps, err := index.OpenSignedLDIF(p.ldif, l.trustPool(p), nowFunc())
+		if err != nil {
 			return fmt.Errorf("%w: ldif %s: %v", ErrEnrol, p.LDIF, err)
+		}
+		hash := index.CertHash(p.Cert)
+		listed := func(r index.Provider) bool {
+			return slices.ContainsFunc(r.Hashes, func(h string) bool { return strings.EqualFold(h, hash) })
+		}
+		if !slices.ContainsFunc(ps, listed) {
+			// Signed before this certificate was issued: stale until the PUT
+			// signs its record again; meanwhile the lab reads it from slapd.
+			l.log.Warn("the PUT's signed LDIF does not list its current certificate: ignored", "ldif", p.LDIF)
+			p.ldif = nil
 		}
 	}
 	return nil
