@@ -34,6 +34,10 @@ func (r *runner) preflight(ctx context.Context) error {
 	if err := checkTargetFile(t); err != nil {
 		return err
 	}
+	if t.Counterpart == nil && t.Peer == nil && t.External == nil && r.opts.Tags == "" {
+		return &preflightError{fmt.Sprintf("preflight: %s: the target file names no counterpart, gamma or external domain, "+
+			"which most scenarios need; hint: run with --lab DIR (the lab that enrolled it), or select scenarios with --tags", t.Name)}
+	}
 	checks := r.endpointChecks(t, "")
 	if cp := t.Counterpart; cp != nil {
 		checks = append(checks, r.endpointChecks(cp, "counterpart ")...)
@@ -42,6 +46,9 @@ func (r *runner) preflight(ctx context.Context) error {
 		checks = append(checks,
 			preflightCheck{"external " + x.Domain + " imap " + x.IMAP.Addr(), func(ctx context.Context) error {
 				return probe.CheckIMAP(ctx, x.IMAP, r.trust, x.Accounts...)
+			}},
+			preflightCheck{"external " + x.Domain + " mx " + x.MX.Addr(), func(ctx context.Context) error {
+				return probe.CheckMX(ctx, x.MX, r.trust)
 			}})
 	}
 	checks = append(checks, r.labChecks(t)...)

@@ -38,6 +38,8 @@ func TestPreflightRefuses(t *testing.T) {
 			[]string{"alpha submission", "login refused", "AUTH as bob@pec.alpha.test", "check the account's password"}},
 		{"MX down", func(tg *probe.Target) { tg.MX = endpoint(down, "starttls") },
 			[]string{"alpha mx " + down, "unreachable", "start the provider"}},
+		{"no lab around the target", func(tg *probe.Target) { tg.Counterpart, tg.Peer, tg.External = nil, nil, nil },
+			[]string{"names no counterpart, gamma or external domain", "--lab DIR"}},
 		{"silent target", func(tg *probe.Target) {
 			tg.Submission, tg.IMAP, tg.MX = endpoint(silent, "implicit"), endpoint(silent, "implicit"), endpoint(silent, "starttls")
 		}, []string{"alpha submission " + silent, "no answer", "does not answer"}},
