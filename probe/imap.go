@@ -50,7 +50,7 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 		return nil, err
 	}
 	if ep.TLS != TLSStartTLS && ep.TLS != TLSNone {
-		tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12})
+		tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12})
 		if err := tc.HandshakeContext(actx); err != nil {
 			conn.Close()
 			return nil, classify(actx, "TLS handshake with", ep.Addr(), err)
@@ -58,7 +58,7 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 		conn = tc
 	}
 	opts := &imapclient.Options{
-		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12},
+		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {

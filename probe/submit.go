@@ -106,7 +106,7 @@ func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Cli
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12}
 	if ep.TLS != TLSStartTLS && ep.TLS != TLSNone {
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(actx); err != nil {

@@ -147,10 +147,21 @@ func (o *Ordinary) Account(name string) (Account, bool) {
 }
 
 // Endpoint is a host:port with its TLS mode: implicit, starttls or none.
+// TLSName, when set, is the name the server's certificate must carry (the
+// connection goes to Host): an MX reached by address but known by its name.
 type Endpoint struct {
-	Host string `yaml:"host"`
-	Port int    `yaml:"port"`
-	TLS  string `yaml:"tls,omitempty"`
+	Host    string `yaml:"host"`
+	Port    int    `yaml:"port"`
+	TLS     string `yaml:"tls,omitempty"`
+	TLSName string `yaml:"tls_name,omitempty"`
+}
+
+// serverName is the name the certificate is checked against.
+func (e Endpoint) serverName() string {
+	if e.TLSName != "" {
+		return e.TLSName
+	}
+	return e.Host
 }
 
 // Addr returns host:port.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -117,7 +118,7 @@ func (r *runner) labChecks(t *probe.Target) []preflightCheck {
 	if lv := t.Lab; lv != nil {
 		for _, d := range t.Domains {
 			checks = append(checks, preflightCheck{"the lab's route to " + d, func(ctx context.Context) error {
-				return checkRoute(ctx, lv, d, t.MX)
+				return checkRoute(ctx, lv, d, t.MX, r.trust)
 			}})
 		}
 	}
@@ -140,7 +141,7 @@ var errLab = errors.New("lab")
 
 // checkRoute: the lab's providers deliver domain to mx, and the lab's DNS
 // answers for it.
-func checkRoute(ctx context.Context, lv *probe.LabView, domain string, mx probe.Endpoint) error {
+func checkRoute(ctx context.Context, lv *probe.LabView, domain string, mx probe.Endpoint, roots *x509.CertPool) error {
 	got, ok := lv.Routes[strings.ToLower(domain)]
 	if !ok {
 		got, ok = lv.Routes[domain]
@@ -161,6 +162,16 @@ func checkRoute(ctx context.Context, lv *probe.LabView, domain string, mx probe.
 	mxs, err := res.LookupMX(ctx, domain)
 	if err != nil || len(mxs) == 0 {
 		return fmt.Errorf("%w: the lab's DNS %s has no MX record for %s: %v", errLab, lv.DNS, domain, err)
+	}
+	if mx.Port != lv.MXPort {
+		return nil // the lab's providers use a static route: they check the certificate against the host
+	}
+	// The lab's providers find this MX by its DNS name and check the
+	// certificate against that name, as any provider routing by DNS does.
+	named := mx
+	named.TLSName = strings.TrimSuffix(mxs[0].Host, ".")
+	if err := probe.CheckMX(ctx, named, roots); err != nil {
+		return fmt.Errorf("as %s (its MX record): %w", named.TLSName, err)
 	}
 	return nil
 }
