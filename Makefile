@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 OUT     ?= out
-DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
+DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core dnsmasq-base
 # FUZZTIME empty: each target's execution budget below; a duration (10m) or a
 # count (1000000x) applies to every target.
 FUZZTIME ?=

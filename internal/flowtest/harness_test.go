@@ -75,7 +75,7 @@ func (h *harness) submit(t testing.TB, in *lab.Instance, from lab.Account, rcpt 
 // mx delivers raw to in's MX over STARTTLS, as another provider would.
 func (h *harness) mx(t testing.TB, in *lab.Instance, from string, rcpt []string, raw []byte) error {
 	t.Helper()
-	c, err := smtp.DialStartTLS("127.0.0.1:"+strconv.Itoa(in.Ports.MX), &tls.Config{RootCAs: h.pool, ServerName: "127.0.0.1"})
+	c, err := smtp.DialStartTLS(in.MXAddr(), &tls.Config{RootCAs: h.pool, ServerName: in.MXHost})
 	if err != nil {
 		return err
 	}

@@ -158,9 +158,11 @@ func (p *Provider) openStore() error {
 }
 
 func (p *Provider) openQueue() error {
+	router, resolver := p.router()
 	q, err := queue.Open(queue.Options{
 		Dir:          filepath.Join(p.cfg.DataDir, "queue"),
-		Router:       queue.StaticRoutes(p.cfg.Routes),
+		Router:       router,
+		Resolver:     resolver,
 		TLS:          &tls.Config{RootCAs: p.trust, MinVersion: tls.VersionTLS12},
 		PlainDomains: p.cfg.PlainDomains,
 		HeloName:     p.cfg.Domains[0],
@@ -175,6 +177,21 @@ func (p *Provider) openQueue() error {
 	}
 	p.queue = q
 	return nil
+}
+
+// router is the static routes, and when a DNS server is configured the MX
+// records it gives for the other domains (RFC 5321 §5.1).
+func (p *Provider) router() (queue.Router, *net.Resolver) {
+	static := queue.StaticRoutes(p.cfg.Routes)
+	if p.cfg.DNS.Server == "" {
+		return static, nil
+	}
+	server := p.cfg.DNS.Server
+	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, server)
+	}}
+	return queue.DNSRoutes{Static: static, Resolver: res, Port: p.cfg.DNS.MXPort}, res
 }
 
 // openIndex is the index of providers: slapd, or the signed LDIF files loaded

@@ -119,9 +119,9 @@ func (q *Queue) giveUp(it *Item, msg *io.SectionReader, rcpts []string, err erro
 // Between providers the session is reused for the next delivery when the
 // transaction ended cleanly (sessions.go).
 func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, msg *io.SectionReader) ([]string, error) {
-	addr, ok := q.o.Router.Route(domain)
-	if !ok {
-		return rcpts, fmt.Errorf("%w for %s", ErrNoRoute, domain)
+	addr, err := q.route(ctx, domain)
+	if err != nil {
+		return rcpts, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -154,7 +154,8 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, m
 // §5.3, TRN-16); for ordinary domains STARTTLS when offered, unauthenticated
 // (opportunistic security, RFC 7435), else plaintext. EHLO is sent.
 func (q *Queue) dial(ctx context.Context, addr string, plain bool) (*smtp.Client, error) {
-	conn, err := (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr)
+	d := &net.Dialer{Timeout: 30 * time.Second, Resolver: q.o.Resolver}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("queue: dial %s: %w", addr, err)
 	}
@@ -164,7 +165,7 @@ func (q *Queue) dial(ctx context.Context, addr string, plain bool) (*smtp.Client
 		cfg.InsecureSkipVerify = true //nolint:gosec // opportunistic TLS to a non-PEC server
 		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
-			if conn, err = (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
+			if conn, err = d.DialContext(ctx, "tcp", addr); err != nil {
 				return nil, fmt.Errorf("queue: dial %s: %w", addr, err)
 			}
 			c = smtp.NewClient(conn)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ type Router interface {
 	Route(domain string) (addr string, ok bool)
 }
 
-// StaticRoutes is a fixed domain → host:port map (the lab has no DNS).
+// StaticRoutes is a fixed domain → host:port map (a transport map).
 type StaticRoutes map[string]string
 
 // Route looks domain up case-insensitively.
@@ -64,8 +65,11 @@ func (r StaticRoutes) Route(domain string) (string, bool) {
 
 // Options configures a Queue.
 type Options struct {
-	Dir          string
-	Router       Router
+	Dir    string
+	Router Router
+	// Resolver resolves the MX host names a DNS router returns (nil: the
+	// system's resolver).
+	Resolver     *net.Resolver
 	TLS          *tls.Config // STARTTLS is required unless the domain is in PlainDomains
 	PlainDomains []string
 	HeloName     string
