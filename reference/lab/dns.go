@@ -34,8 +34,11 @@ type DNS struct {
 }
 
 // dnsmasqConf: foreground, no /etc/hosts, no resolv.conf, no upstream, a
-// private pid and log file; each domain is local (no forwarding, NXDOMAIN for
-// names it does not hold).
+// private pid and log file. The lab's DNS is the whole world of the lab:
+// local=/#/ answers NXDOMAIN for every name it does not hold (without it
+// dnsmasq answers REFUSED, which a mail queue must take for a temporary
+// failure), so a domain outside the lab has no route (RFC 5321 §5.1) and its
+// recipients get their avviso di mancata consegna at once.
 const dnsmasqConf = `keep-in-foreground
 port=%[2]d
 listen-address=%[1]s
@@ -44,6 +47,7 @@ no-resolv
 no-hosts
 no-poll
 no-negcache
+local=/#/
 pid-file=%[3]s/dnsmasq.pid
 log-facility=%[3]s/dnsmasq.log
 `
