@@ -14,7 +14,6 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
-	"github.com/pecspec/pecspec/internal/memory"
 )
 
 // Users authenticates submitting accounts (RFC 6109 §5.2).
@@ -101,7 +100,6 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (s *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
-	defer memory.Release(&buf)            // a large submission's memory is given back at once
 	buf.Grow(int(s.size) + bytes.MinRead) // ReadFrom wants MinRead spare bytes before each read
 	if _, err := buf.ReadFrom(r); err != nil {
 		return err

@@ -29,6 +29,7 @@ type Instance struct {
 	PIN          string
 	SoftHSMConf  string
 	proc         *Proc
+	dovecot      *Dovecot // serves its Maildirs over IMAPS and POP3S
 	ldifIndex    bool // reads the index from the signed LDIF files, not slapd
 }
 
@@ -39,8 +40,9 @@ type Account struct {
 	Password string `yaml:"password"`
 }
 
-// Ports are an instance's listening ports on 127.0.0.1.
-type Ports struct{ Submission, MX, IMAP, Admin int }
+// Ports are an instance's listening ports on 127.0.0.1. IMAP and POP3 are
+// its Dovecot's IMAPS and POP3S.
+type Ports struct{ Submission, MX, IMAP, POP3, Admin int }
 
 // KeyLabel labels the signing key pair and its certificate in every token.
 const KeyLabel = "pec-signing"

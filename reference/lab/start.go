@@ -40,7 +40,7 @@ func (l *Lab) loadIndex(ctx context.Context) error {
 func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	l.pecref = pecref
 	for _, p := range l.Providers {
-		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.IMAP, &p.Ports.Admin} {
+		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.IMAP, &p.Ports.POP3, &p.Ports.Admin} {
 			n, err := FreePort()
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrLab, err)
@@ -60,13 +60,19 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 		routes[p.Domain] = "127.0.0.1:" + strconv.Itoa(p.Ports.MX)
 	}
 	routes[l.External.Domain] = l.External.MXAddr()
+	users := map[*Instance][]provider.User{}
 	for _, p := range l.Providers {
-		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), l.config(p, routes)); err != nil {
+		cfg := l.config(p, routes)
+		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), cfg); err != nil {
 			return err
 		}
 		if err := l.startProc(ctx, p); err != nil {
 			return err
 		}
+		users[p] = cfg.Users
+	}
+	if err := l.startDovecots(ctx, users); err != nil {
+		return err
 	}
 	for _, p := range l.Providers {
 		if err := waitHealthy(ctx, p, 20*time.Second); err != nil {
@@ -110,6 +116,7 @@ func (l *Lab) Restart(ctx context.Context, p *Instance) error {
 }
 
 func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
+	uid, gid := mailOwner()
 	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 	users := []provider.User{{Address: p.Receipts.Address, Password: p.Receipts.Password}}
 	for _, a := range p.Accounts {
@@ -125,7 +132,7 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		ServiceAddress: p.Service, ReceiptsMailbox: p.Receipts.Address,
 		DataDir: filepath.Join(p.Dir, "data"),
 		Listen: provider.Listen{Submission: addr(p.Ports.Submission), MX: addr(p.Ports.MX),
-			IMAP: addr(p.Ports.IMAP), Admin: addr(p.Ports.Admin)},
+			Admin: addr(p.Ports.Admin)},
 		TLS:   provider.TLSFiles{Cert: filepath.Join(p.Dir, "tls.pem"), Key: filepath.Join(p.Dir, "tls.key")},
 		Trust: l.CAFile(),
 		HSM: provider.HSM{SoftHSMConf: p.SoftHSMConf, Token: p.TokenLabel, PIN: p.PIN, KeyLabel: KeyLabel,
@@ -136,8 +143,9 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
-		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 128,
+		ControllableClock: true, NoticeHTML: true,
 		MaxTotalBytes: l.maxTotal,
+		MailOwner:     &provider.Owner{UID: uid, GID: gid},
 	}
 }
 

@@ -18,6 +18,7 @@ type target struct {
 	ReceiptsMailbox Account     `yaml:"receipts_mailbox"`
 	Submission      endpoint    `yaml:"submission"`
 	IMAP            endpoint    `yaml:"imap"`
+	POP3            endpoint    `yaml:"pop3,omitempty"`
 	MX              endpoint    `yaml:"mx"`
 	Accounts        []Account   `yaml:"accounts"`
 	Trust           string      `yaml:"trust"`
@@ -36,6 +37,7 @@ type ordinary struct {
 	Domain   string    `yaml:"domain"`
 	MX       endpoint  `yaml:"mx"`
 	IMAP     endpoint  `yaml:"imap"`
+	POP3     endpoint  `yaml:"pop3,omitempty"`
 	Accounts []Account `yaml:"accounts"`
 }
 
@@ -56,6 +58,7 @@ func (l *Lab) target(p *Instance) *target {
 		ReceiptsMailbox: p.Receipts,
 		Submission:      endpoint{"127.0.0.1", p.Ports.Submission, "implicit"},
 		IMAP:            endpoint{"127.0.0.1", p.Ports.IMAP, "implicit"},
+		POP3:            endpoint{"127.0.0.1", p.Ports.POP3, "implicit"},
 		MX:              endpoint{"127.0.0.1", p.Ports.MX, "starttls"},
 		Accounts:        p.Accounts,
 		Trust:           "ca.pem",
@@ -82,7 +85,8 @@ func (l *Lab) writeTargets() error {
 		if x := l.External; x != nil {
 			t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts,
 				MX:   endpoint{"127.0.0.1", x.Ports.MX, "starttls"},
-				IMAP: endpoint{"127.0.0.1", x.Ports.IMAP, "implicit"}}
+				IMAP: endpoint{"127.0.0.1", x.Ports.IMAP, "implicit"},
+				POP3: endpoint{"127.0.0.1", x.Ports.POP3, "implicit"}}
 		}
 		t.Peer = l.peerTarget()
 		if err := saveYAML(l.TargetFileOf(p.Name), t); err != nil {
@@ -121,7 +125,8 @@ func (l *Lab) Describe(w io.Writer) {
 		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
 		fmt.Fprintf(w, "  submission  smtps://127.0.0.1:%d   (implicit TLS, AUTH PLAIN)\n", p.Ports.Submission)
 		fmt.Fprintf(w, "  mx          smtp://127.0.0.1:%d    (STARTTLS)\n", p.Ports.MX)
-		fmt.Fprintf(w, "  imap        imaps://127.0.0.1:%d\n", p.Ports.IMAP)
+		fmt.Fprintf(w, "  imap        imaps://127.0.0.1:%d   (Dovecot)\n", p.Ports.IMAP)
+		fmt.Fprintf(w, "  pop3        pop3s://127.0.0.1:%d   (Dovecot)\n", p.Ports.POP3)
 		fmt.Fprintf(w, "  admin       http://127.0.0.1:%d   (Authorization: Bearer %s)\n", p.Ports.Admin, p.AdminToken)
 		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), key %q\n", p.TokenLabel, p.SoftHSMConf, p.PIN, KeyLabel)
 		fmt.Fprintf(w, "  service     %s   receipts mailbox %s / %s\n", p.Service, p.Receipts.Address, p.Receipts.Password)

@@ -144,6 +144,9 @@ func (p *Provider) openStore() error {
 	if err != nil {
 		return fmt.Errorf("provider: mailboxes: %w", err)
 	}
+	if o := p.cfg.MailOwner; o != nil {
+		st.SetOwner(o.UID, o.GID)
+	}
 	for _, u := range p.cfg.Users {
 		if err := st.AddMailbox(u.Address); err != nil {
 			return fmt.Errorf("provider: mailbox %s: %w", u.Address, err)
@@ -229,20 +232,18 @@ func (p *Provider) Run(ctx context.Context) error {
 	}
 	sub := accesspoint.NewServer(p.ap, newUsers(p.cfg.Users), p.tls, p.cfg.Domains[0], nil)
 	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
-	imap := mailbox.NewServer(p.store, newUsers(p.cfg.Users), p.tls, p.log)
 	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
 		advance: p.advance, holds: p.holds}).handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 6)
 	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
 	go func() { errc <- mx.Serve(ls[1]) }()
-	go func() { errc <- imap.Serve(ls[2]) }()
-	go func() { errc <- adm.Serve(ls[3]) }()
+	go func() { errc <- adm.Serve(ls[2]) }()
 	qctx, stopQueue := context.WithCancel(ctx)
 	defer stopQueue()
 	go func() { errc <- p.queue.Run(qctx) }()
 	go func() { errc <- p.track.Run(qctx) }()
 	p.log.Info("provider up", "submission", ls[0].Addr().String(), "mx", ls[1].Addr().String(),
-		"imap", ls[2].Addr().String(), "admin", ls[3].Addr().String())
+		"admin", ls[2].Addr().String())
 	select {
 	case <-ctx.Done():
 		err = nil
@@ -255,7 +256,6 @@ func (p *Provider) Run(ctx context.Context) error {
 	_ = adm.Shutdown(sctx)
 	_ = sub.Close()
 	_ = mx.Close()
-	_ = imap.Close()
 	return err
 }
 
@@ -270,14 +270,14 @@ func (p *Provider) advance(d time.Duration) {
 	p.queue.Kick()
 }
 
-// listen opens submission, MX, IMAP and admin listeners, in that order.
+// listen opens submission, MX and admin listeners, in that order.
 func (p *Provider) listen() ([]net.Listener, error) {
 	admin := p.cfg.Listen.Admin
 	if admin == "" {
 		admin = "127.0.0.1:0"
 	}
 	var ls []net.Listener
-	for _, addr := range []string{p.cfg.Listen.Submission, p.cfg.Listen.MX, p.cfg.Listen.IMAP, admin} {
+	for _, addr := range []string{p.cfg.Listen.Submission, p.cfg.Listen.MX, admin} {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, o := range ls {

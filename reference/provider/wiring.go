@@ -26,7 +26,7 @@ type outbox struct {
 // delivery is named after the scope's next output and made once (package once).
 func (o *outbox) Deliver(ctx context.Context, address string, msg []byte) error {
 	if key, ok := once.Next(ctx); ok {
-		_, _, err := o.store.DeliverOnce(address, key, msg)
+		_, _, err := o.store.DeliverOnce(address, key, bytes.NewReader(msg))
 		return err
 	}
 	_, err := o.store.Deliver(address, bytes.NewReader(msg))

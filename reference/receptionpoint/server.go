@@ -11,7 +11,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/pecspec/pecspec/internal/memory"
 
 	"github.com/pecspec/pecspec/reference/once"
 )
@@ -77,7 +76,6 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // once). The same key arriving while in progress gets 451.
 func (s *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
-	defer memory.Release(&buf) // a large message's memory is given back at once
 	tr := trace(s.helo, s.remote, s.point.host(), s.tls, s.point.Clock.Now())
 	buf.Write(tr)
 	// With the declared SIZE the message is read into one allocation, not

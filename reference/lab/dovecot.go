@@ -1,0 +1,287 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pecspec/pecspec/reference/provider"
+)
+
+// MailUID is the user (and group) that owns the lab's Maildirs and that
+// Dovecot's mail processes run as: Dovecot never reads mail as root, and no
+// account of the system uses this ID, so the Maildirs are reachable by
+// root and Dovecot alone. When the lab does not run as root it is the lab's
+// own user.
+const MailUID = 64900
+
+// mailOwner is the uid and gid the lab's Maildirs belong to.
+func mailOwner() (uid, gid int) {
+	if os.Getuid() == 0 {
+		return MailUID, MailUID
+	}
+	return os.Getuid(), os.Getgid()
+}
+
+// Dovecot is one Dovecot server of the lab: IMAPS and POP3S (implicit TLS,
+// loopback) over the Maildirs a reference instance (or the external
+// domain) delivers to. The provider writes the Maildirs; Dovecot only serves
+// them (DESIGN.md: mailbox).
+type Dovecot struct {
+	IMAP, POP3 int // ports on 127.0.0.1
+	proc       *Proc
+}
+
+// DovecotSpec is what a Dovecot of the lab serves.
+type DovecotSpec struct {
+	Name     string    // instance name (alpha, external)
+	Dir      string    // its own directory: config, passwd-file, runtime, indexes, log
+	MailRoot string    // the Maildirs: MailRoot/<address>/{tmp,new,cur}
+	Cert     string    // PEM chain and key of its TLS certificate
+	Key      string    //
+	CA       string    // the lab CA, to check readiness over TLS
+	Accounts []Account // who may log in
+	IMAP     int       // IMAPS port
+	POP3     int       // POP3S port
+}
+
+// dovecotConf is a complete private configuration (no system file is read):
+// implicit TLS only (ssl = required, no plaintext listener, no plaintext
+// authentication), a passwd-file passdb and a static userdb whose mail is the
+// reference's Maildir; Dovecot's own files (uid lists, indexes) go in its
+// directory, never in the Maildirs the reference reads. The limits harden
+// the servers (issue 15): a command line over imap_max_line_length is
+// refused without running the rest of it, a literal over the login
+// process's limit before login ends the connection, an APPEND over
+// quota_max_mail_size is refused before its literal is read, and connections
+// per user and address are bounded.
+const dovecotConf = `# pecspec lab: Dovecot for %[1]s (written by the lab; see reference/lab/dovecot.go)
+instance_name = pecspec-%[1]s-%[12]s
+base_dir = %[2]s/run
+state_dir = %[2]s/state
+log_path = %[2]s/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <%[3]s
+ssl_key = <%[4]s
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain
+auth_failure_delay = 2 secs
+first_valid_uid = %[5]d
+last_valid_uid = %[5]d
+first_valid_gid = %[6]d
+passdb {
+  driver = passwd-file
+  args = username_format=%%Lu %[2]s/users
+}
+userdb {
+  driver = static
+  args = uid=%[5]d gid=%[6]d home=%[2]s/home/%%Lu
+}
+mail_location = maildir:%[7]s/%%Lu:INDEX=%[2]s/index/%%Lu:CONTROL=%[2]s/control/%%Lu
+imap_max_line_length = 64k
+mail_max_userip_connections = 50
+mail_plugins = quota
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+  quota_max_mail_size = 64M
+}
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+service auth {
+  user = root
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = %[8]d
+    ssl = yes
+  }
+  client_limit = %[9]d
+  process_limit = %[10]d
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = %[11]d
+    ssl = yes
+  }
+  client_limit = %[9]d
+  process_limit = %[10]d
+}
+`
+
+// StartDovecot writes the configuration and passwd-file of spec in spec.Dir,
+// starts Dovecot in the foreground and waits until both IMAPS and POP3S
+// greet over TLS.
+func StartDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dovecot, error) {
+	uid, gid := mailOwner()
+	if err := prepareDovecotDir(spec, uid, gid); err != nil {
+		return nil, fmt.Errorf("%w: dovecot %s: %v", ErrLab, spec.Name, err)
+	}
+	conf := fmt.Appendf(nil, dovecotConf, spec.Name, spec.Dir, spec.Cert, spec.Key, uid, gid, spec.MailRoot,
+		spec.IMAP, 16, 64, spec.POP3, secret()[:6])
+	if err := writeFiles(spec.Dir, map[string][]byte{"dovecot.conf": conf, "users": passwdFile(spec.Accounts)}); err != nil {
+		return nil, err
+	}
+	d := &Dovecot{IMAP: spec.IMAP, POP3: spec.POP3}
+	var err error
+	d.proc, err = StartProc(ctx, "dovecot-"+spec.Name, filepath.Join(spec.Dir, "dovecot.out"), nil,
+		"dovecot", "-F", "-c", filepath.Join(spec.Dir, "dovecot.conf"))
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if pem, err := os.ReadFile(spec.CA); err == nil {
+		roots.AppendCertsFromPEM(pem)
+	}
+	err = waitUntil(ctx, d.proc, 10*time.Second, func() error {
+		if err := greets(spec.IMAP, roots, "* OK"); err != nil {
+			return err
+		}
+		return greets(spec.POP3, roots, "+OK")
+	})
+	if err != nil {
+		d.proc.Stop(time.Second)
+		return nil, fmt.Errorf("%w (see %s)", err, filepath.Join(spec.Dir, "dovecot.log"))
+	}
+	if log != nil {
+		log.Info("dovecot up", "for", spec.Name, "imaps", spec.IMAP, "pop3s", spec.POP3)
+	}
+	return d, nil
+}
+
+// prepareDovecotDir makes Dovecot's directories: its own (runtime, state,
+// homes, indexes and control files owned by the mail user) and the path to
+// the Maildirs, which the mail user must be able to traverse (0711: listed
+// by nobody else).
+func prepareDovecotDir(spec DovecotSpec, uid, gid int) error {
+	for _, sub := range []string{"", "run", "state"} {
+		if err := os.MkdirAll(filepath.Join(spec.Dir, sub), 0o700); err != nil {
+			return err
+		}
+	}
+	for _, sub := range []string{"home", "index", "control"} {
+		p := filepath.Join(spec.Dir, sub)
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(spec.MailRoot, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chown(spec.MailRoot, uid, gid); err != nil {
+		return err
+	}
+	// Every directory from the lab's down to the Maildirs and Dovecot's own:
+	// traversable, not listable.
+	for _, p := range []string{spec.Dir, filepath.Dir(spec.Dir), filepath.Dir(filepath.Dir(spec.Dir)),
+		filepath.Dir(spec.MailRoot), filepath.Dir(filepath.Dir(spec.MailRoot))} {
+		if err := os.Chmod(p, 0o711); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// passwdFile is the passwd-file of the accounts: user:{PLAIN}password (the
+// lab's passwords are in its target files anyway).
+func passwdFile(accounts []Account) []byte {
+	var b strings.Builder
+	for _, a := range accounts {
+		fmt.Fprintf(&b, "%s:{PLAIN}%s\n", strings.ToLower(a.Address), a.Password)
+	}
+	return []byte(b.String())
+}
+
+// greets dials 127.0.0.1:port over TLS, checks the certificate against roots
+// and reads the greeting, which must start with want.
+func greets(port int, roots *x509.CertPool, want string) error {
+	d := &net.Dialer{Timeout: time.Second}
+	c, err := tls.DialWithDialer(d, "tcp", "127.0.0.1:"+strconv.Itoa(port),
+		&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReaderSize(c, 512).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, want) {
+		return fmt.Errorf("port %d greeted %q", port, strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// Stop ends Dovecot and every process it started.
+func (d *Dovecot) Stop() error {
+	if d == nil || d.proc == nil {
+		return nil
+	}
+	return d.proc.Stop(5 * time.Second)
+}
+
+// startDovecots starts, at once, one Dovecot per instance on the Maildirs
+// of its data directory (users: every mailbox of its configuration) and one
+// for the external domain.
+func (l *Lab) startDovecots(ctx context.Context, users map[*Instance][]provider.User) error {
+	var specs []DovecotSpec
+	for _, p := range l.Providers {
+		var accounts []Account
+		for _, u := range users[p] {
+			accounts = append(accounts, Account{Address: u.Address, Password: u.Password})
+		}
+		specs = append(specs, DovecotSpec{Name: p.Name, Dir: filepath.Join(p.Dir, "dovecot"),
+			MailRoot: filepath.Join(p.Dir, "data", "mail"), Cert: filepath.Join(p.Dir, "tls.pem"),
+			Key: filepath.Join(p.Dir, "tls.key"), CA: l.CAFile(), Accounts: accounts,
+			IMAP: p.Ports.IMAP, POP3: p.Ports.POP3})
+	}
+	if x := l.External; x != nil {
+		specs = append(specs, x.dovecotSpec(l))
+	}
+	started := make([]*Dovecot, len(specs))
+	errc := make(chan error, len(specs))
+	for i, s := range specs {
+		go func() {
+			d, err := StartDovecot(ctx, s, l.log)
+			started[i] = d
+			errc <- err
+		}()
+	}
+	var errs []error
+	for range specs {
+		errs = append(errs, <-errc)
+	}
+	for i, p := range l.Providers {
+		p.dovecot = started[i]
+	}
+	if x := l.External; x != nil {
+		x.dovecot = started[len(started)-1]
+	}
+	return errors.Join(errs...)
+}
