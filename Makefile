@@ -56,7 +56,7 @@ bench: build
 # (go.dev/issue/75804, fixed in Go 1.27), which must not fail make test.
 FUZZ_TARGETS := ./pec:FuzzParse:30000 ./report:FuzzGrade:3000 ./report:FuzzDaticert:60000 ./report:FuzzCMS:6000 \
 	./reference/deliverypoint:FuzzBreve:60000 ./reference/txlog:FuzzReader:100000 \
-	./reference/index:FuzzParseLDIF:50000 ./probe:FuzzReadReply:30000
+	./reference/index:FuzzParseLDIF:50000 ./probe:FuzzReadReply:30000 ./probe:FuzzReadMultiline:30000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$${rest##*:}; \

@@ -13,7 +13,6 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-
 )
 
 // Users authenticates submitting accounts (RFC 6109 §5.2).

@@ -25,8 +25,8 @@ import (
 // own user.
 const MailUID = 64900
 
-// mailOwner is the uid and gid the lab's Maildirs belong to.
-func mailOwner() (uid, gid int) {
+// MailOwner is the uid and gid the lab's Maildirs belong to.
+func MailOwner() (uid, gid int) {
 	if os.Getuid() == 0 {
 		return MailUID, MailUID
 	}
@@ -135,7 +135,7 @@ service pop3-login {
 // starts Dovecot in the foreground and waits until both IMAPS and POP3S
 // greet over TLS.
 func StartDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dovecot, error) {
-	uid, gid := mailOwner()
+	uid, gid := MailOwner()
 	if err := prepareDovecotDir(spec, uid, gid); err != nil {
 		return nil, fmt.Errorf("%w: dovecot %s: %v", ErrLab, spec.Name, err)
 	}
@@ -196,15 +196,31 @@ func prepareDovecotDir(spec DovecotSpec, uid, gid int) error {
 	if err := os.Chown(spec.MailRoot, uid, gid); err != nil {
 		return err
 	}
-	// Every directory from the lab's down to the Maildirs and Dovecot's own:
-	// traversable, not listable.
-	for _, p := range []string{spec.Dir, filepath.Dir(spec.Dir), filepath.Dir(filepath.Dir(spec.Dir)),
-		filepath.Dir(spec.MailRoot), filepath.Dir(filepath.Dir(spec.MailRoot))} {
+	// The directories down to the Maildirs and Dovecot's own, from their
+	// common parent: traversable, not listable. (The parent's parents are
+	// the caller's: the lab makes its directory 0711.)
+	for _, p := range traversed(spec.Dir, filepath.Dir(spec.MailRoot)) {
 		if err := os.Chmod(p, 0o711); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// traversed lists a and b and their parents up to their deepest common
+// parent, included.
+func traversed(a, b string) []string {
+	top := a
+	for !strings.HasPrefix(b+string(filepath.Separator), top+string(filepath.Separator)) && top != filepath.Dir(top) {
+		top = filepath.Dir(top)
+	}
+	var out []string
+	for _, p := range []string{a, b} {
+		for ; p != top && len(p) > len(top); p = filepath.Dir(p) {
+			out = append(out, p)
+		}
+	}
+	return append(out, top)
 }
 
 // passwdFile is the passwd-file of the accounts: user:{PLAIN}password (the

@@ -44,7 +44,7 @@ func (l *Lab) startExternal() error {
 	if err != nil {
 		return fmt.Errorf("%w: external: %v", ErrLab, err)
 	}
-	st.SetOwner(mailOwner())
+	st.SetOwner(MailOwner())
 	for _, a := range x.Accounts {
 		if err := st.AddMailbox(a.Address); err != nil {
 			return fmt.Errorf("%w: external: %v", ErrLab, err)

@@ -30,7 +30,7 @@ type Instance struct {
 	SoftHSMConf  string
 	proc         *Proc
 	dovecot      *Dovecot // serves its Maildirs over IMAPS and POP3S
-	ldifIndex    bool // reads the index from the signed LDIF files, not slapd
+	ldifIndex    bool     // reads the index from the signed LDIF files, not slapd
 }
 
 // Account is a mailbox of an instance with its password.

@@ -116,7 +116,7 @@ func (l *Lab) Restart(ctx context.Context, p *Instance) error {
 }
 
 func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
-	uid, gid := mailOwner()
+	uid, gid := MailOwner()
 	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 	users := []provider.User{{Address: p.Receipts.Address, Password: p.Receipts.Password}}
 	for _, a := range p.Accounts {

@@ -39,8 +39,8 @@ type Config struct {
 	// MailOwner owns the Maildirs under data_dir/mail: the mail user of the
 	// IMAP/POP3 server that serves them (Dovecot's mail processes never run
 	// as root). Absent: this process's user.
-	MailOwner *Owner `yaml:"mail_owner,omitempty"`
-	AdminToken   string   `yaml:"admin_token"`
+	MailOwner  *Owner `yaml:"mail_owner,omitempty"`
+	AdminToken string `yaml:"admin_token"`
 	// MaxTotalBytes bounds size × recipients (RFC 6109 §3.1.1; default 30 MB).
 	MaxTotalBytes int64 `yaml:"max_total_bytes,omitempty"`
 	// QueueLifetime is the SMTP idleness limit (RFC 6109 §2.2.2, TIM-08; default 24h).

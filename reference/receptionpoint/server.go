@@ -11,7 +11,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-
 	"github.com/pecspec/pecspec/reference/once"
 )
 
