@@ -1,7 +1,6 @@
 package accesspoint
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -51,7 +50,6 @@ type session struct {
 	user string
 	from string
 	to   []string
-	size int64 // the SIZE the client declared (RFC 1870), 0 when none
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -78,14 +76,11 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 	Message: "Authentication required"}
 
-func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.user == "" {
 		return errAuthRequired // APC-01
 	}
-	s.from, s.to, s.size = from, nil, 0
-	if opts != nil && opts.Size > 0 && opts.Size <= 64<<20 {
-		s.size = opts.Size // RFC 1870: read into one allocation
-	}
+	s.from, s.to = from, nil
 	return nil
 }
 
@@ -97,16 +92,17 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data spools the message to a file as it arrives (a message over the size
+// limit ends the read: 552, nothing kept), then runs the access point on it.
 func (s *session) Data(r io.Reader) error {
-	var buf bytes.Buffer
-	buf.Grow(int(s.size) + bytes.MinRead) // ReadFrom wants MinRead spare bytes before each read
-	if _, err := buf.ReadFrom(r); err != nil {
+	msg, err := s.b.point.Spool.Receive(nil, r)
+	if err != nil {
 		return err
 	}
-	data := buf.Bytes()
+	defer msg.Release()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	err := s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Data: data})
+	err = s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Message: msg})
 	var rej *Rejection
 	switch {
 	case err == nil:
@@ -121,7 +117,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 }
 
-func (s *session) Reset() { s.from, s.to, s.size = "", nil, 0 }
+func (s *session) Reset() { s.from, s.to = "", nil }
 
 func (s *session) Logout() error { return nil }
 

@@ -2,10 +2,10 @@ package compose
 
 import (
 	"bytes"
-	"io"
 	"crypto/rand"
 	"encoding/hex"
 	"html"
+	"io"
 	"mime/quotedprintable"
 	"strings"
 

@@ -14,6 +14,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -21,6 +22,8 @@ import (
 // within a replayable reception it delivers each output once (package once).
 type Store interface {
 	Deliver(ctx context.Context, address string, msg []byte) error
+	// DeliverFile is Deliver for a large message in the spool (streamed).
+	DeliverFile(ctx context.Context, address string, msg *spool.Message) error
 	Exists(address string) bool
 	// Fits reports whether a message of size bytes fits in the mailbox.
 	Fits(address string, size int) bool
@@ -29,6 +32,8 @@ type Store interface {
 // Sender queues a receipt for SMTP delivery (durable when it returns).
 type Sender interface {
 	Send(ctx context.Context, from string, to []string, msg []byte) error
+	// SendFile queues a large message composed in the spool by reference.
+	SendFile(ctx context.Context, from string, to []string, msg *spool.Message) error
 }
 
 // Point is one delivery point.
@@ -40,6 +45,8 @@ type Point struct {
 	// Registro records every event (RFC 6109 §2.3); nil records none.
 	Registro compose.Registro
 	Log      *slog.Logger
+	// Spool is where receipts carrying a large original are composed.
+	Spool *spool.Dir
 }
 
 // Envelope is a verified busta di trasporto for this provider's recipients.
@@ -57,12 +64,22 @@ var ErrTemporary = errors.New("deliverypoint: temporary failure")
 // notices and anomaly envelopes, which get no receipt (CON-08, ANO-08).
 // Unknown mailboxes are skipped and logged: no notice is due for them.
 func (p *Point) Plain(ctx context.Context, recipients []string, msg []byte) error {
+	return p.plain(recipients, func(r string) error { return p.Store.Deliver(ctx, r, msg) })
+}
+
+// PlainFile is Plain for a large message in the spool, streamed to each
+// mailbox.
+func (p *Point) PlainFile(ctx context.Context, recipients []string, msg *spool.Message) error {
+	return p.plain(recipients, func(r string) error { return p.Store.DeliverFile(ctx, r, msg) })
+}
+
+func (p *Point) plain(recipients []string, deliver func(rcpt string) error) error {
 	for _, r := range recipients {
 		if !p.Store.Exists(r) {
 			p.log().Warn("no such mailbox", "role", "deliverypoint", "rcpt", r)
 			continue
 		}
-		if err := p.Store.Deliver(ctx, r, msg); err != nil {
+		if err := deliver(r); err != nil {
 			return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 		}
 	}
@@ -89,13 +106,15 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 			if err := p.Store.Deliver(ctx, r, env.Raw); err != nil {
 				return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 			}
-			receipt, rec, err = p.consegna(env, r)
+			rec, err = p.sendConsegna(ctx, env, r, to)
 		}
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)
 		}
-		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, receipt); err != nil {
-			return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+		if receipt != nil {
+			if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, receipt); err != nil {
+				return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+			}
 		}
 		if err := compose.Log(ctx, p.Registro, rec); err != nil {
 			return fmt.Errorf("%w: registro: %v", ErrTemporary, err)

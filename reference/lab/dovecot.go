@@ -51,8 +51,8 @@ type DovecotSpec struct {
 	Key      string    //
 	CA       string    // the lab CA, to check readiness over TLS
 	Accounts []Account // who may log in
-	IMAP     int       // IMAPS port
-	POP3     int       // POP3S port
+	IMAP     int       // IMAPS port; 0 picks a free one
+	POP3     int       // POP3S port; 0 picks a free one
 }
 
 // dovecotConf is a complete private configuration (no system file is read):
@@ -133,8 +133,35 @@ service pop3-login {
 
 // StartDovecot writes the configuration and passwd-file of spec in spec.Dir,
 // starts Dovecot in the foreground and waits until both IMAPS and POP3S
-// greet over TLS.
+// greet over TLS. Ports it picks itself are picked again should another
+// process take one first (a few tries).
 func StartDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dovecot, error) {
+	pick := spec.IMAP == 0 || spec.POP3 == 0
+	for try := 1; ; try++ {
+		if pick {
+			var err error
+			if spec.IMAP, err = FreePort(); err == nil {
+				spec.POP3, err = FreePort()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrLab, err)
+			}
+		}
+		d, err := startDovecot(ctx, spec, log)
+		if err == nil || !pick || try == 3 || !portTaken(spec.Dir) {
+			return d, err
+		}
+	}
+}
+
+// portTaken reports whether Dovecot's start failed on a port in use.
+func portTaken(dir string) bool {
+	data, _ := os.ReadFile(filepath.Join(dir, "dovecot.out"))
+	log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
+	return strings.Contains(string(data)+string(log), "Address already in use")
+}
+
+func startDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dovecot, error) {
 	uid, gid := MailOwner()
 	if err := prepareDovecotDir(spec, uid, gid); err != nil {
 		return nil, fmt.Errorf("%w: dovecot %s: %v", ErrLab, spec.Name, err)
@@ -275,7 +302,7 @@ func (l *Lab) startDovecots(ctx context.Context, users map[*Instance][]provider.
 		specs = append(specs, DovecotSpec{Name: p.Name, Dir: filepath.Join(p.Dir, "dovecot"),
 			MailRoot: filepath.Join(p.Dir, "data", "mail"), Cert: filepath.Join(p.Dir, "tls.pem"),
 			Key: filepath.Join(p.Dir, "tls.key"), CA: l.CAFile(), Accounts: accounts,
-			IMAP: p.Ports.IMAP, POP3: p.Ports.POP3})
+			IMAP: p.Ports.IMAP, POP3: p.Ports.POP3}) // 0: Dovecot's own pick
 	}
 	if x := l.External; x != nil {
 		specs = append(specs, x.dovecotSpec(l))
@@ -294,10 +321,14 @@ func (l *Lab) startDovecots(ctx context.Context, users map[*Instance][]provider.
 		errs = append(errs, <-errc)
 	}
 	for i, p := range l.Providers {
-		p.dovecot = started[i]
+		if p.dovecot = started[i]; p.dovecot != nil {
+			p.Ports.IMAP, p.Ports.POP3 = p.dovecot.IMAP, p.dovecot.POP3
+		}
 	}
 	if x := l.External; x != nil {
-		x.dovecot = started[len(started)-1]
+		if x.dovecot = started[len(started)-1]; x.dovecot != nil {
+			x.Ports.IMAP, x.Ports.POP3 = x.dovecot.IMAP, x.dovecot.POP3
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -135,12 +135,15 @@ func TestIMAPHardening(t *testing.T) {
 }
 
 // TestNoTLSIsClosed: a connection to the IMAPS or POP3S port that never
-// starts TLS is closed by Dovecot within a bounded time (its login
-// processes' handshake limit, about a minute), not kept for ever.
+// starts TLS is closed by Dovecot within a bounded time — its login
+// processes end a client that has not logged in after 3 minutes
+// (CLIENT_LOGIN_TIMEOUT_MSECS, fixed in Dovecot 2.3) — not kept for ever (our
+// own server kept one 620 s+, issue 15). Its wait runs beside the other tests.
 func TestNoTLSIsClosed(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits about a minute")
+		t.Skip("waits 3 minutes")
 	}
+	t.Parallel()
 	m := labtest.Dovecot(t, lab.Account{Address: "bob@pec.beta.test", Password: "x"})
 	done := make(chan string, 2)
 	for _, port := range []int{m.IMAP, m.POP3} {
@@ -152,10 +155,10 @@ func TestNoTLSIsClosed(t *testing.T) {
 			}
 			defer c.Close()
 			start := time.Now()
-			c.SetReadDeadline(start.Add(150 * time.Second))
+			c.SetReadDeadline(start.Add(200 * time.Second))
 			_, err = io.ReadAll(c)
 			if err != nil {
-				done <- "port " + strconv.Itoa(port) + " still open after 150 s: " + err.Error()
+				done <- "port " + strconv.Itoa(port) + " still open after 200 s: " + err.Error()
 				return
 			}
 			t.Logf("port %d closed a connection without TLS after %v", port, time.Since(start).Round(time.Second))

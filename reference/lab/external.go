@@ -66,13 +66,7 @@ func (l *Lab) startExternal() error {
 	if err != nil {
 		return fmt.Errorf("%w: external: %v", ErrLab, err)
 	}
-	x.Ports.MX = mxl.Addr().(*net.TCPAddr).Port
-	for _, port := range []*int{&x.Ports.IMAP, &x.Ports.POP3} {
-		if *port, err = FreePort(); err != nil {
-			mxl.Close()
-			return fmt.Errorf("%w: external: %v", ErrLab, err)
-		}
-	}
+	x.Ports.MX = mxl.Addr().(*net.TCPAddr).Port // IMAP, POP3: startDovecots
 	x.mx = smtp.NewServer(&plainBackend{x: x})
 	x.mx.Domain = x.Domain
 	x.mx.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}

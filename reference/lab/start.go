@@ -40,7 +40,7 @@ func (l *Lab) loadIndex(ctx context.Context) error {
 func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	l.pecref = pecref
 	for _, p := range l.Providers {
-		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.IMAP, &p.Ports.POP3, &p.Ports.Admin} {
+		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.Admin} { // IMAP, POP3: startDovecots
 			n, err := FreePort()
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrLab, err)

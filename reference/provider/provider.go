@@ -22,6 +22,7 @@ import (
 	"github.com/pecspec/pecspec/reference/mailbox"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/tracker"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
@@ -41,6 +42,7 @@ type Provider struct {
 	rp    *receptionpoint.Point
 	tls   *tls.Config
 	trust *x509.CertPool
+	spool *spool.Dir
 }
 
 // New builds an instance from cfg: it opens the token, the Maildir store and
@@ -65,6 +67,10 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 	if err := p.openStore(); err != nil {
 		p.token.Close()
 		return nil, err
+	}
+	if p.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool")); err != nil {
+		p.token.Close()
+		return nil, fmt.Errorf("provider: %w", err)
 	}
 	if err := p.openQueue(); err != nil {
 		p.token.Close()
@@ -208,16 +214,17 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 	out := &outbox{store: p.store, queue: p.queue}
 	reg := registro{p.reg}
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
-	dp := &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
+	dp := &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log,
+		Spool: p.spool}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
-		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log}
+		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log, Spool: p.spool}
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}
 		p.rp.Holds = p.holds
 	}
 	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
-		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log}
+		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log, Spool: p.spool}
 }
 
 // Run serves every endpoint until ctx is done, then stops them and closes the

@@ -11,6 +11,7 @@ import (
 	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -44,6 +45,38 @@ func (o *outbox) Send(ctx context.Context, from string, to []string, msg []byte)
 	return err
 }
 
+// SendFile queues a large message composed in the spool by reference: the
+// file moves into the queue. Within a replayable reception the item's ID is
+// the scope's next output, sent once; a duplicate leaves the file to the
+// caller (released).
+func (o *outbox) SendFile(ctx context.Context, from string, to []string, msg *spool.Message) error {
+	it := queue.Item{From: from, To: to}
+	if key, ok := once.Next(ctx); ok {
+		it.ID = key
+	}
+	_, taken, err := o.queue.EnqueueFile(it, msg.Path())
+	if err == nil && !taken {
+		msg.Release()
+	}
+	return err
+}
+
+// DeliverFile is Deliver for a large message in the spool, streamed into
+// the Maildir.
+func (o *outbox) DeliverFile(ctx context.Context, address string, msg *spool.Message) error {
+	f, err := msg.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if key, ok := once.Next(ctx); ok {
+		_, _, err = o.store.DeliverOnce(address, key, f)
+		return err
+	}
+	_, err = o.store.Deliver(address, f)
+	return err
+}
+
 // Exists and Fits complete the delivery point's view of the mailboxes.
 func (o *outbox) Exists(address string) bool         { return o.store.Exists(address) }
 func (o *outbox) Fits(address string, size int) bool { return o.store.Fits(address, size) }
@@ -71,6 +104,10 @@ func (t toDelivery) Envelope(ctx context.Context, env receptionpoint.Envelope) e
 
 func (t toDelivery) Plain(ctx context.Context, recipients []string, msg []byte) error {
 	return t.dp.Plain(ctx, recipients, msg)
+}
+
+func (t toDelivery) PlainFile(ctx context.Context, recipients []string, msg *spool.Message) error {
+	return t.dp.PlainFile(ctx, recipients, msg)
 }
 
 // users authenticates the configured accounts for submission and IMAP.

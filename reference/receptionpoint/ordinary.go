@@ -1,6 +1,7 @@
 package receptionpoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,7 @@ func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why s
 	}
 	if virus != "" {
 		if p.Viruses != nil {
-			if err := p.Viruses.Keep(in.Data); err != nil {
+			if err := p.Viruses.Keep(bytes.NewReader(in.Data)); err != nil {
 				return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 			}
 		}

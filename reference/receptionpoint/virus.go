@@ -35,7 +35,7 @@ func (p *Point) infected(ctx context.Context, raw []byte) (string, error) {
 // recipient (VIR-03) goes to the sender provider's mailReceipt (VIR-02).
 func (p *Point) virusFound(ctx context.Context, in Incoming, m *pec.Message, sender *index.Provider, mine []string, virus string) error {
 	if p.Viruses != nil {
-		if err := p.Viruses.Keep(in.Data); err != nil {
+		if err := p.Viruses.Keep(bytes.NewReader(in.Data)); err != nil {
 			return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 		}
 	}

@@ -52,11 +52,6 @@ func Dovecot(tb testing.TB, accounts ...lab.Account) *Mailserver {
 	spec := lab.DovecotSpec{Name: "labtest", Dir: filepath.Join(dir, "dovecot"), MailRoot: filepath.Join(dir, "mail"),
 		Cert: filepath.Join(dir, "tls.pem"), Key: filepath.Join(dir, "tls.key"), CA: filepath.Join(dir, "ca.pem"),
 		Accounts: accounts}
-	for _, p := range []*int{&spec.IMAP, &spec.POP3} {
-		if *p, err = lab.FreePort(); err != nil {
-			tb.Fatal(err)
-		}
-	}
 	if m.Store, err = mailbox.Open(spec.MailRoot); err != nil {
 		tb.Fatal(err)
 	}
