@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 OUT     ?= out
-DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
+DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon dovecot-imapd dovecot-pop3d libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
 # FUZZTIME empty: each target's execution budget below; a duration (10m) or a
 # count (1000000x) applies to every target.
 FUZZTIME ?=
@@ -46,7 +46,7 @@ lint:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 	PECSPEC_BENCH=1 $(GO) test -count=1 -timeout 20m -run '^TestBench' -v ./internal/flowtest | \
-		grep -E '^(certified|50 MB|500-recipient)|^(--- )?FAIL|^ok'
+		grep -E '^(certified|50 MB|500-recipient|16 refused)|^(--- )?FAIL|^ok'
 
 
 # fuzz runs every fuzz target for an execution count each (pkg:Fn:count), or for
