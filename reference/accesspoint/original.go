@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/spool"
@@ -32,14 +31,18 @@ var errHeadTooLarge = errors.New("accesspoint: header too large")
 // header only.
 func readOriginal(msg *spool.Message) (*original, error) {
 	o := &original{msg: msg, large: msg.Size() > compose.Large}
+	if data := msg.Bytes(); data != nil && !o.large {
+		o.header, o.body = compose.SplitMessage(data)
+		return o, nil
+	}
 	if !o.large {
 		f, err := msg.Open()
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
-		data, err := io.ReadAll(f)
-		if err != nil {
+		data := make([]byte, msg.Size())
+		if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
 		o.header, o.body = compose.SplitMessage(data)
@@ -58,7 +61,7 @@ func readOriginal(msg *spool.Message) (*original, error) {
 }
 
 // all opens the whole message (scan, virus store).
-func (o *original) all() (*os.File, error) { return o.msg.Open() }
+func (o *original) all() (spool.Reader, error) { return o.msg.Open() }
 
 // streamedBody is the body of a large original for compose.Mixed: a reader
 // from its offset, and whether it is 7-bit. close releases the file.

@@ -1,8 +1,10 @@
 // Package spool holds the messages an instance is working on in files of its
-// data directory, so that a message is never held whole in memory (issue
-// "streamed from disk"): what arrives over SMTP is written to a spool file
-// as it arrives (Receive), and a large message the instance composes is
-// written to one as it is signed (Create). A spool file is scratch until it
+// data directory, so that a large message is never held whole in memory
+// (issue "streamed from disk"): what arrives over SMTP is written to a spool
+// file as it arrives (Receive) once it passes Small bytes — a message up to
+// Small stays in its buffer, which costs less than a file and bounds memory
+// all the same — and a large message the instance composes is written to one
+// as it is signed (Create). A spool file is scratch until it
 // is handed over — renamed into the queue, copied into a Maildir — so files
 // received over SMTP are not fsynced (nothing was acknowledged yet), composed
 // ones are (Commit) before they are handed over. Spool files are reused, not
@@ -28,6 +30,9 @@ import (
 // keep bounds the emptied files kept for reuse.
 const keep = 64
 
+// Small is the size up to which Receive keeps a message in memory.
+const Small = 1 << 20
+
 // Dir is an instance's spool directory.
 type Dir struct {
 	path string
@@ -48,21 +53,42 @@ func Open(path string) (*Dir, error) {
 	return &Dir{path: path}, nil
 }
 
-// Message is one message in a spool file.
+// Message is one message in a spool file, or in memory when it is small.
 type Message struct {
 	d    *Dir
-	path string
+	path string // "" when in memory
 	size int64
+	data []byte // the message when in memory
 }
 
-// Path is the spool file's path.
+// Path is the spool file's path ("" for a small message held in memory).
 func (m *Message) Path() string { return m.path }
 
 // Size is the message's length in bytes.
 func (m *Message) Size() int64 { return m.size }
 
+// Bytes is the message when it is held in memory (small), else nil.
+func (m *Message) Bytes() []byte { return m.data }
+
+// Reader reads a message: its file, or its bytes.
+type Reader interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+}
+
 // Open opens the message for reading.
-func (m *Message) Open() (*os.File, error) { return os.Open(m.path) }
+func (m *Message) Open() (Reader, error) {
+	if m.path == "" {
+		return nopCloser{bytes.NewReader(m.data)}, nil
+	}
+	return os.Open(m.path)
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
 
 // Head returns the message's header, up to and including the empty line that
 // ends it (or the whole message when it has none), reading at most max bytes;
@@ -105,10 +131,13 @@ func ReadHead(r *bufio.Reader, max int) ([]byte, error) {
 // pages, which the kernel reads in and may drop again, not a copy on the
 // heap. unmap must be called once nothing refers to the bytes any more.
 func (m *Message) Map() (data []byte, unmap func(), err error) {
+	if m.path == "" {
+		return m.data, func() {}, nil
+	}
 	if m.size == 0 {
 		return []byte{}, func() {}, nil
 	}
-	f, err := m.Open()
+	f, err := os.Open(m.path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,18 +152,32 @@ func (m *Message) Map() (data []byte, unmap func(), err error) {
 
 // Release gives the spool file back for reuse (emptied); the message is gone.
 func (m *Message) Release() {
-	m.d.release(m.path)
+	if m.path != "" {
+		m.d.release(m.path)
+	}
 }
 
-// Receive writes prefix then everything r yields to a spool file, as it
-// arrives. On a read error (a client that went away, a message over the
-// SMTP size limit) nothing is kept and the error is returned.
+// Receive takes prefix then everything r yields: in memory up to Small
+// bytes, else written to a spool file as it arrives. On a read error (a
+// client that went away, a message over the SMTP size limit) nothing is kept
+// and the error is returned.
 func (d *Dir) Receive(prefix []byte, r io.Reader) (*Message, error) {
+	var buf bytes.Buffer
+	buf.Write(prefix)
+	n, err := buf.ReadFrom(io.LimitReader(r, int64(Small+1-buf.Len())))
+	if err != nil {
+		return nil, err
+	}
+	if buf.Len() <= Small && n < int64(Small+1) {
+		return &Message{d: d, size: int64(buf.Len()), data: buf.Bytes()}, nil
+	}
 	w, err := d.Create()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Write(prefix); err != nil {
+	_, err = w.Write(buf.Bytes())
+	buf = bytes.Buffer{} // the first MiB is garbage now, not kept across the copy
+	if err != nil {
 		w.Abort()
 		return nil, err
 	}

@@ -10,15 +10,16 @@ import (
 	"testing"
 )
 
-// TestReceiveMapRelease: a received message is in its file byte for byte,
-// readable, mapped and its header read; released, its file is reused by the
-// next message (no new inode) and holds nothing of the old one.
+// TestReceiveMapRelease: a received message over Small is in its file byte
+// for byte, readable, mapped and its header read; released, its file is
+// reused by the next large message (no new inode) and holds nothing of the
+// old one. A small message stays in memory.
 func TestReceiveMapRelease(t *testing.T) {
 	d, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := "Subject: a\r\nX: b\r\n\r\nbody\r\n"
+	msg := "Subject: a\r\nX: b\r\n\r\n" + strings.Repeat("body\r\n", Small/6+1)
 	m, err := d.Receive([]byte("Received: x\r\n"), strings.NewReader(msg))
 	if err != nil {
 		t.Fatal(err)
@@ -39,13 +40,21 @@ func TestReceiveMapRelease(t *testing.T) {
 		t.Errorf("Head over the bound: %v", err)
 	}
 	path := m.Path()
+	if path == "" {
+		t.Fatal("a message over Small was kept in memory")
+	}
 	m.Release()
-	m2, err := d.Receive(nil, strings.NewReader("x"))
+	big := strings.Repeat("y", Small+1)
+	m2, err := d.Receive(nil, strings.NewReader(big))
 	if err != nil || m2.Path() != path {
 		t.Fatalf("second message in %s, %v; want the released file %s", m2.Path(), err, path)
 	}
-	if got, _ := os.ReadFile(m2.Path()); string(got) != "x" {
-		t.Errorf("reused file holds %q", got)
+	if got, _ := os.ReadFile(m2.Path()); string(got) != big {
+		t.Errorf("reused file holds %d bytes, want %d", len(got), len(big))
+	}
+	small, err := d.Receive([]byte("R: 1\r\n"), strings.NewReader("x"))
+	if err != nil || small.Path() != "" || string(small.Bytes()) != "R: 1\r\nx" {
+		t.Errorf("small message: path %q, bytes %q, %v; want in memory", small.Path(), small.Bytes(), err)
 	}
 }
 
@@ -58,9 +67,13 @@ func TestReceiveError(t *testing.T) {
 	if err == nil {
 		t.Fatal("error not reported")
 	}
-	m, _ := d.Receive(nil, strings.NewReader(""))
-	if got, _ := os.ReadFile(m.Path()); len(got) != 0 {
-		t.Errorf("the failed message left %q", got)
+	if _, err := d.Receive(nil, io.MultiReader(strings.NewReader(strings.Repeat("z", Small+10)), iotestErr{})); err == nil {
+		t.Fatal("error past Small not reported")
+	}
+	for _, p := range d.idle {
+		if st, err := os.Stat(p); err != nil || st.Size() != 0 {
+			t.Errorf("the failed message left %s: %v, %v", p, st, err)
+		}
 	}
 }
 
