@@ -59,7 +59,10 @@ type DovecotSpec struct {
 // implicit TLS only (ssl = required, no plaintext listener, no plaintext
 // authentication), a passwd-file passdb and a static userdb whose mail is the
 // reference's Maildir; Dovecot's own files (uid lists, indexes) go in its
-// directory, never in the Maildirs the reference reads. The limits harden
+// directory, never in the Maildirs the reference reads. Mail processes run
+// chrooted (mail_chroot) in the common parent of the Maildirs and of
+// Dovecot's directory, so the directories above it may be closed to the mail
+// user (a lab under a 0700 home or test directory). The limits harden
 // the servers (issue 15): a command line over imap_max_line_length is
 // refused without running the rest of it, a literal over the login
 // process's limit before login ends the connection, an APPEND over
@@ -88,9 +91,11 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=%[5]d gid=%[6]d home=%[2]s/home/%%Lu
+  args = uid=%[5]d gid=%[6]d
 }
-mail_location = maildir:%[7]s/%%Lu:INDEX=%[2]s/index/%%Lu:CONTROL=%[2]s/control/%%Lu
+valid_chroot_dirs = %[13]s
+mail_chroot = %[13]s
+mail_location = maildir:%[7]s/%%Lu:INDEX=%[14]s/index/%%Lu:CONTROL=%[14]s/control/%%Lu
 imap_max_line_length = 64k
 mail_max_userip_connections = 50
 mail_plugins = quota
@@ -166,8 +171,10 @@ func startDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dov
 	if err := prepareDovecotDir(spec, uid, gid); err != nil {
 		return nil, fmt.Errorf("%w: dovecot %s: %v", ErrLab, spec.Name, err)
 	}
-	conf := fmt.Appendf(nil, dovecotConf, spec.Name, spec.Dir, spec.Cert, spec.Key, uid, gid, spec.MailRoot,
-		spec.IMAP, 16, 64, spec.POP3, secret()[:6])
+	root := commonParent(spec.Dir, filepath.Dir(spec.MailRoot))
+	inRoot := func(p string) string { return "/" + strings.TrimPrefix(strings.TrimPrefix(p, root), "/") }
+	conf := fmt.Appendf(nil, dovecotConf, spec.Name, spec.Dir, spec.Cert, spec.Key, uid, gid, inRoot(spec.MailRoot),
+		spec.IMAP, 16, 64, spec.POP3, secret()[:6], root, inRoot(spec.Dir))
 	if err := writeFiles(spec.Dir, map[string][]byte{"dovecot.conf": conf, "users": passwdFile(spec.Accounts)}); err != nil {
 		return nil, err
 	}
@@ -208,7 +215,7 @@ func prepareDovecotDir(spec DovecotSpec, uid, gid int) error {
 			return err
 		}
 	}
-	for _, sub := range []string{"home", "index", "control"} {
+	for _, sub := range []string{"index", "control"} {
 		p := filepath.Join(spec.Dir, sub)
 		if err := os.MkdirAll(p, 0o700); err != nil {
 			return err
@@ -224,8 +231,7 @@ func prepareDovecotDir(spec DovecotSpec, uid, gid int) error {
 		return err
 	}
 	// The directories down to the Maildirs and Dovecot's own, from their
-	// common parent: traversable, not listable. (The parent's parents are
-	// the caller's: the lab makes its directory 0711.)
+	// common parent (the mail processes' chroot): traversable, not listable.
 	for _, p := range traversed(spec.Dir, filepath.Dir(spec.MailRoot)) {
 		if err := os.Chmod(p, 0o711); err != nil {
 			return err
@@ -234,13 +240,19 @@ func prepareDovecotDir(spec DovecotSpec, uid, gid int) error {
 	return nil
 }
 
-// traversed lists a and b and their parents up to their deepest common
-// parent, included.
-func traversed(a, b string) []string {
+// commonParent is the deepest directory holding both a and b (or one of them).
+func commonParent(a, b string) string {
 	top := a
 	for !strings.HasPrefix(b+string(filepath.Separator), top+string(filepath.Separator)) && top != filepath.Dir(top) {
 		top = filepath.Dir(top)
 	}
+	return top
+}
+
+// traversed lists a and b and their parents up to their deepest common
+// parent, included.
+func traversed(a, b string) []string {
+	top := commonParent(a, b)
 	var out []string
 	for _, p := range []string{a, b} {
 		for ; p != top && len(p) > len(top); p = filepath.Dir(p) {

@@ -197,11 +197,7 @@ func prepareDir(dir string) error {
 			}
 		}
 	}
-	// 0711: Dovecot's mail processes (MailOwner) traverse it to the Maildirs.
-	if err := os.MkdirAll(dir, 0o711); err != nil {
-		return fmt.Errorf("%w: %v", ErrLab, err)
-	}
-	if err := os.Chmod(dir, 0o711); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%w: %v", ErrLab, err)
 	}
 	return os.WriteFile(filepath.Join(dir, marker), []byte("a pecspec lab; `pecspec lab up` may delete this directory's content\n"), 0o600)

@@ -30,9 +30,6 @@ func Dovecot(tb testing.TB, accounts ...lab.Account) *Mailserver {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o711); err != nil { // Dovecot's mail user traverses it
-		tb.Fatal(err)
-	}
 	ca, err := lab.NewCA("labtest CA", time.Now())
 	if err != nil {
 		tb.Fatal(err)
