@@ -121,6 +121,15 @@ func (l *Lab) Describe(w io.Writer) {
 		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), keys %q and %q (%s, not in the index)\n",
 			g.TokenLabel, g.SoftHSMConf, g.PIN, KeyLabel, UnlistedKeyLabel, UnlistedDomain)
 	}
+	if x := l.External; x != nil {
+		fmt.Fprintf(w, "\nexternal  %s  (ordinary mail, not in the index)\n", x.Domain)
+		fmt.Fprintf(w, "  mx          smtp://127.0.0.1:%d    (STARTTLS offered, plaintext accepted)\n", x.Ports.MX)
+		fmt.Fprintf(w, "  imap        imaps://127.0.0.1:%d   (Dovecot)\n", x.Ports.IMAP)
+		fmt.Fprintf(w, "  pop3        pop3s://127.0.0.1:%d   (Dovecot)\n", x.Ports.POP3)
+		for _, a := range x.Accounts {
+			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
+		}
+	}
 	for _, p := range l.Providers {
 		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
 		fmt.Fprintf(w, "  submission  smtps://127.0.0.1:%d   (implicit TLS, AUTH PLAIN)\n", p.Ports.Submission)
