@@ -42,10 +42,10 @@ func TestHostileMessages(t *testing.T) {
 			}
 		}
 	}
-	if k := Classify(hostile()["contradictory"]); k != pec.KindSconosciuto {
+	if k := Classify(hostile()["contradictory"]); k != "sconosciuto" {
 		t.Errorf("contradictory markers classified %s, want sconosciuto", k)
 	}
-	if g := Grade(hostile()["unknown-value"], Options{}); g.Kind != pec.KindSconosciuto || !failedRule(g, "GEN-12") {
+	if g := Grade(hostile()["unknown-value"], Options{}); g.Kind != "sconosciuto" || !failedRule(g, "GEN-12") {
 		t.Errorf("unknown X-Ricevuta value: kind %s, GEN-12 failed=%v", g.Kind, failedRule(g, "GEN-12"))
 	}
 }
@@ -86,7 +86,7 @@ func FuzzDaticert(f *testing.F) {
 		f.Add([]byte(doc))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if root, err := parseXML(data); err == nil {
+		if root, _, err := parseXML(data); err == nil {
 			validateDaticert(root)
 		}
 		pec.ParseDaticert(bytes.NewReader(data))
@@ -109,9 +109,10 @@ func BenchmarkGrade(b *testing.B) {
 	})
 }
 
-// TestHostileDaticertAndSignatures: entity tricks in daticert.xml are refused
-// without expansion (DAT-01 fails), a signed message with two signature parts
-// and a 100 MB header line get verdicts, not a panic or a hang.
+// TestHostileDaticertAndSignatures: entity tricks in daticert.xml are never
+// expanded (DAT-01 is an error: the grader cannot read what it will not
+// expand; the DAT rules are not judged), a signed message with two signature
+// parts and a 100 MB header line get verdicts, not a panic or a hang.
 func TestHostileDaticertAndSignatures(t *testing.T) {
 	w := fixtures(t)
 	for name, x := range map[string]string{
@@ -122,8 +123,11 @@ func TestHostileDaticertAndSignatures(t *testing.T) {
 		f := w.msg(A)
 		f.dcRaw = x
 		g := Grade(f.bytes(t), w.opts())
-		if v, _ := verdict(g.Verdicts, "DAT-01"); v.Status != Fail {
+		if v, _ := verdict(g.Verdicts, "DAT-01"); v.Status != Error || !strings.Contains(v.Detail, "expands no entity") {
 			t.Errorf("%s: DAT-01 %s: %s", name, v.Status, v.Detail)
+		}
+		if v, _ := verdict(g.Verdicts, "DAT-02"); v.Status != NA || v.Detail != "not judged: DAT-01 could not be decided" {
+			t.Errorf("%s: DAT-02 %s: %s", name, v.Status, v.Detail)
 		}
 		if strings.Contains(strings.Join(verdictDetails(g), " "), "root:") {
 			t.Errorf("%s: an entity was expanded", name)
