@@ -59,7 +59,7 @@ func init() {
 				}
 				return pass("copied")
 			}},
-		Rule{ID: "ANO-04", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano, Needs: []need{needMixed},
+		Rule{ID: "ANO-04", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano, Needs: []need{hasOriginal},
 			Title: "Only two parts, the text and the whole received message; no daticert.xml",
 			Note:  "pec-rules A17: text plus original, nothing else",
 			check: func(x *Msg) outcome {

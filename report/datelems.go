@@ -84,10 +84,11 @@ func datElements() []Rule {
 				return pass("%s", d.Gestore)
 			}),
 		{ID: "DAT-19", Level: Must, Section: "RFC6109 §3.1.4", Kinds: dataPEC, Needs: []need{needText, needDaticert},
-			Title: "XML content matches the text (date, time, zone, sender, identificativo)",
+			Title: "XML content matches the text (date, time, zone, sender)",
+			Note:  "the identificativo in the text is GEN-18's finding, not repeated here",
 			check: func(x *Msg) outcome {
 				d := x.dc
-				for _, item := range []string{d.Giorno, d.Ora, d.Zona, d.Mittente, d.ID} {
+				for _, item := range []string{d.Giorno, d.Ora, d.Zona, d.Mittente} {
 					if item != "" && !strings.Contains(x.text, item) {
 						if item == d.Zona && len(item) == 5 && strings.Contains(x.text, item[:3]+":"+item[3:]) {
 							continue // (+01:00) form, pec-rules A5

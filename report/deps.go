@@ -17,6 +17,51 @@ func needContent(x *Msg) (string, bool) {
 	return "", true
 }
 
+// cutRoot is the rule that reports a cut body when the multipart/mixed may
+// have lost parts to it: GEN-01 when the multipart/signed was cut inside
+// its content, GEN-02 when only the multipart/mixed is unterminated; "" when
+// nothing was cut. A part missing from a cut body is not judged missing.
+func cutRoot(x *Msg) string {
+	switch {
+	case x.M.SignedFault != "" && x.M.Signed == nil:
+		return "GEN-01"
+	case x.M.MixedFault != "":
+		return "GEN-02"
+	}
+	return ""
+}
+
+// whole: the multipart/mixed was not cut short by a cut multipart/signed
+// (GEN-02 then has nothing of its own to report).
+func needWholeContent(x *Msg) (string, bool) {
+	if root, ok := needContent(x); !ok {
+		return root, false
+	}
+	if x.M.SignedFault != "" && x.M.Signed == nil {
+		return "GEN-01", false
+	}
+	return "", true
+}
+
+// present returns a need for a part that a cut body may have lost: the
+// part's finder reports whether it is there.
+func present(part func(*Msg) bool) need {
+	return func(x *Msg) (string, bool) {
+		if root, ok := needMixed(x); !ok {
+			return root, false
+		}
+		if root := cutRoot(x); root != "" && !part(x) {
+			return root, false
+		}
+		return "", true
+	}
+}
+
+var (
+	hasDaticert = present(func(x *Msg) bool { return x.M.Daticert != nil })
+	hasOriginal = present(func(x *Msg) bool { return x.M.Original != nil })
+)
+
 // mixed: the multipart/mixed of RFC 6109 §4.3 was read.
 func needMixed(x *Msg) (string, bool) {
 	if root, ok := needContent(x); !ok {
@@ -71,7 +116,7 @@ func needCert(x *Msg) (string, bool) {
 
 // daticertPart: there is a certification-data part (GEN-10).
 func needDaticertPart(x *Msg) (string, bool) {
-	if root, ok := needMixed(x); !ok {
+	if root, ok := hasDaticert(x); !ok {
 		return root, false
 	}
 	if x.M.Daticert == nil {
@@ -83,7 +128,7 @@ func needDaticertPart(x *Msg) (string, bool) {
 // daticert: the certification data was read (GEN-10 finds the part, DAT-01
 // reads it).
 func needDaticert(x *Msg) (string, bool) {
-	if root, ok := needMixed(x); !ok {
+	if root, ok := hasDaticert(x); !ok {
 		return root, false
 	}
 	switch {
@@ -97,7 +142,7 @@ func needDaticert(x *Msg) (string, bool) {
 
 // original: the envelope's postacert.eml can be read (TRN-10 is the root).
 func needPostacert(x *Msg) (string, bool) {
-	if root, ok := needMixed(x); !ok {
+	if root, ok := hasOriginal(x); !ok {
 		return root, false
 	}
 	if x.original() == nil {
@@ -108,7 +153,7 @@ func needPostacert(x *Msg) (string, bool) {
 
 // received: the anomaly's received message can be read (ANO-04 is the root).
 func needReceived(x *Msg) (string, bool) {
-	if root, ok := needMixed(x); !ok {
+	if root, ok := hasOriginal(x); !ok {
 		return root, false
 	}
 	if x.original() == nil {

@@ -161,6 +161,7 @@ type fx struct {
 	orig    []byte // message/rfc822 part (postacert.eml or the anomaly's original)
 	extra   []string
 	signer  *ident
+	chain   []*x509.Certificate // issuers the CMS carries besides the signer's certificate
 	unsign  bool
 	sha1    bool                // CMS digest SHA-1 (SIG-12)
 	attach  bool                // CMS encapsulates the content (SIG-02)
@@ -326,6 +327,9 @@ func (f *fx) sign(tb testing.TB, content []byte) []byte {
 	}
 	if err := sd.AddSigner(f.signer.cert, f.signer.key, pkcs7.SignerInfoConfig{}); err != nil {
 		tb.Fatal(err)
+	}
+	for _, c := range f.chain {
+		sd.AddCertificate(c)
 	}
 	if !f.attach {
 		sd.Detach()

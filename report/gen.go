@@ -35,7 +35,7 @@ func genStructure() []Rule {
 	return []Rule{
 		{ID: "GEN-01", Level: Must, Section: "RFC6109 §2.1", Kinds: anyPEC,
 			Title: "Top-level Content-Type is multipart/signed", check: checkSigned},
-		{ID: "GEN-02", Level: Must, Section: "RFC6109 §4.3", Kinds: anyPEC, Needs: []need{needContent},
+		{ID: "GEN-02", Level: Must, Section: "RFC6109 §4.3", Kinds: anyPEC, Needs: []need{needWholeContent},
 			Title: "Signed content is multipart/mixed",
 			check: func(x *Msg) outcome {
 				t, _ := x.M.Content.MediaType()
@@ -149,11 +149,11 @@ func genStructure() []Rule {
 				}
 				return pass("7-bit safe")
 			}},
-		{ID: "GEN-10", Level: Must, Section: "RFC6109 §4.3.3", Kinds: anyPEC, Needs: []need{needMixed},
+		{ID: "GEN-10", Level: Must, Section: "RFC6109 §4.3.3", Kinds: anyPEC, Needs: []need{hasDaticert},
 			Title: "Certification data part is application/xml named daticert.xml (not in the busta di anomalia)",
 			Note:  "pec-rules A1: daticert.xml is conformant; certdata.xml (RFC text) is accepted with a warning",
 			check: checkDaticertPart},
-		{ID: "GEN-11", Level: Must, Section: "RFC6109 §4.3.2", Kinds: dataPEC, Needs: []need{needMixed},
+		{ID: "GEN-11", Level: Must, Section: "RFC6109 §4.3.2", Kinds: dataPEC, Needs: []need{hasOriginal},
 			Title: "Original-message part, when present, is message/rfc822 named postacert.eml",
 			check: func(x *Msg) outcome {
 				if x.M.Original == nil {
@@ -164,7 +164,7 @@ func genStructure() []Rule {
 				}
 				return pass("message/rfc822 postacert.eml")
 			}},
-		{ID: "GEN-19", Level: Must, Section: "RFC6109 §4.3", Kinds: dataPEC, Needs: []need{needMixed},
+		{ID: "GEN-19", Level: Must, Section: "RFC6109 §4.3", Kinds: dataPEC, Needs: []need{needText},
 			Title: "Extra parts do not replace or precede the standard parts",
 			check: func(x *Msg) outcome {
 				std := 0

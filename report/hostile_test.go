@@ -60,7 +60,7 @@ func failedRule(g Graded, id string) bool {
 }
 
 func FuzzGrade(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(corpus, "*.eml"))
+	files, _ := filepath.Glob(filepath.Join(corpusDir(), "*.eml"))
 	for _, p := range files {
 		if raw, err := os.ReadFile(p); err == nil {
 			f.Add(raw)
@@ -96,7 +96,7 @@ func FuzzDaticert(f *testing.F) {
 // BenchmarkGrade grades a real ~10 KB signed receipt (Aruba's avvenuta
 // consegna completa, signature verification included).
 func BenchmarkGrade(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join(corpus, "aruba-2014-consegna-completa.eml"))
+	raw, err := os.ReadFile(filepath.Join(corpusDir(), "aruba-2014-consegna-completa.eml"))
 	if err != nil {
 		b.Skip("corpus not found")
 	}

@@ -138,7 +138,7 @@ var singles = []single{
 	{rule: "GEN-12", kind: A, bad: hdr("X-Trasporto", "posta-certificata")},
 	{rule: "GEN-13", kind: A, prep: hdr("X-TIPORICEVUTA", "completa"), bad: hdr("X-Tipo-Ricevuta", "normale")},
 	{rule: "GEN-14", kind: A, bad: hdr("Subject", "Accettazione: "+fxSubject)},
-	{rule: "GEN-15", kind: A, bad: hdr("X-Riferimento-Message-ID", "<other@mua.example>")},
+	{rule: "GEN-15", kind: A, bad: hdr("X-Riferimento-Message-ID", "")},
 	{rule: "GEN-16", kind: A, bad: func(w *world, f *fx) { f.set("Date", dateHeader(w.t0.Add(time.Hour))) }},
 	{rule: "GEN-17", kind: A, bad: textRe(` \([+-]\d{4}\)`, "")},
 	{rule: "GEN-18", kind: A, bad: text("Identificativo messaggio: "+fxPECID, "Identificativo messaggio: altro@pec.alpha.test")},

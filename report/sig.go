@@ -44,7 +44,7 @@ func (x *Msg) signature() *sigInfo {
 	der, err := x.M.Signed.Signature.DecodedLenient()
 	s.der = der
 	if err != nil {
-		s.parseErr = fmt.Errorf("the signature part decodes only in part (%d bytes): %v", len(der), err)
+		s.parseErr = fmt.Errorf("its transfer encoding breaks after %d bytes: %v", len(der), err)
 		return s
 	}
 	if s.p7, err = pkcs7.Parse(der); err != nil {

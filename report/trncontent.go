@@ -8,7 +8,7 @@ import (
 
 func trnContent() []Rule {
 	return []Rule{
-		{ID: "TRN-10", Level: Must, Section: "RFC6109 §3.1.5", Kinds: kinds(pec.KindTrasporto), Needs: []need{needMixed},
+		{ID: "TRN-10", Level: Must, Section: "RFC6109 §3.1.5", Kinds: kinds(pec.KindTrasporto), Needs: []need{hasOriginal},
 			Title: "postacert.eml is the original with the PEC msgid and X-Riferimento-Message-ID",
 			check: func(x *Msg) outcome {
 				orig := x.original()
