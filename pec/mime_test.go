@@ -197,3 +197,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPartsLenient: the lenient split never panics, returns parts that are
+// slices of the body, agrees with the strict split on well-formed bodies,
+// and decodes every part leniently without a panic.
+func FuzzPartsLenient(f *testing.F) {
+	f.Add([]byte("--b\r\nA: 1\r\n\r\nx\r\n--b--\r\n"), "b")
+	f.Add([]byte("--b\r\nContent-Transfer-Encoding: base64\r\n\r\nUHJv\r\ndmE"), "b")
+	f.Add([]byte("pre\n--b\nx\n--b\n"), "b")
+	f.Add([]byte("--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E8=\r\n=ZZ\r\n--b--"), "b")
+	f.Fuzz(func(t *testing.T, body []byte, boundary string) {
+		e := &Entity{Header: headerOf("Content-Type", "multipart/mixed; boundary=\""+boundary+"\""), Body: body}
+		parts, err := e.PartsLenient()
+		for _, p := range parts {
+			if !bytes.Contains(body, p.Raw) {
+				t.Fatalf("part %q is not a slice of the body", p.Raw)
+			}
+			p.DecodedLenient()
+		}
+		if strict, serr := e.Parts(); serr == nil && (err != nil || len(strict) != len(parts)) {
+			t.Fatalf("lenient %d parts, strict %d (%v)", len(parts), len(strict), serr)
+		}
+	})
+}

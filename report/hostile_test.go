@@ -78,6 +78,7 @@ func FuzzGrade(f *testing.F) {
 				t.Fatalf("%s panicked: %s", v.Rule, v.Detail)
 			}
 		}
+		checkVerdicts(t, "fuzz", g)
 	})
 }
 
