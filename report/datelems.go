@@ -14,6 +14,8 @@ func datElements() []Rule {
 				switch {
 				case m == "" && ref == "":
 					return na("no msgid and no %s", hRiferimento)
+				case ref == "":
+					return na("no %s to compare msgid with (GEN-15 judges its absence)", hRiferimento)
 				case normID(m) != normID(ref):
 					return fail("msgid %q, %s %q", m, hRiferimento, ref)
 				}
@@ -100,19 +102,20 @@ func datElements() []Rule {
 			}},
 		datRule("DAT-20", Must, "RFC6109 §4.3.3", "Non-ASCII subjects preserved in oggetto (decoded RFC 2047 → UTF-8)",
 			func(x *Msg, d *certData) outcome {
-				raw := x.header("Subject")
+				raw, rest := x.header("Subject"), strings.TrimSpace(strings.TrimPrefix(x.subject(), prefix(x)))
+				ascii := isASCII([]byte(x.subject())) && isASCII([]byte(deref(d.Oggetto))) && !strings.Contains(deref(d.Oggetto), "=?")
 				switch {
 				case d.Oggetto == nil:
 					return na("no oggetto")
-				case isASCII([]byte(x.subject())) && isASCII([]byte(*d.Oggetto)) && !strings.Contains(*d.Oggetto, "=?"):
-					return na("an ASCII subject: nothing to decode (GEN-14 compares it)")
+				case ascii && rest == *d.Oggetto:
+					return pass("%q (ASCII, nothing to decode)", *d.Oggetto)
+				case ascii:
+					return na("an ASCII subject that differs from oggetto: GEN-14 (or TRN-13 on the envelope) reports it")
 				case strings.Contains(*d.Oggetto, "=?") && strings.Contains(*d.Oggetto, "?="):
 					return fail("oggetto %q is still RFC 2047-encoded", *d.Oggetto)
 				case !utf8.ValidString(*d.Oggetto):
 					return fail("oggetto is not UTF-8")
-				}
-				rest := strings.TrimSpace(strings.TrimPrefix(x.subject(), prefix(x)))
-				if rest != *d.Oggetto {
+				case rest != *d.Oggetto:
 					return fail("oggetto %q, the Subject (%q) decodes to %q", *d.Oggetto, raw, rest)
 				}
 				return pass("%q", *d.Oggetto)

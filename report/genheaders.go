@@ -113,7 +113,7 @@ func checkHeaderNames(x *Msg) outcome {
 func checkTipoRicevuta(x *Msg) outcome {
 	vs := x.M.Outer.Header.Values(hTipoRicevuta)
 	if len(vs) == 0 {
-		return na("no %s", hTipoRicevuta)
+		return pass("no %s (none is required here)", hTipoRicevuta)
 	}
 	for _, v := range vs {
 		if v = strings.TrimSpace(v); v != rCompleta && v != rBreve && v != rSintetica {

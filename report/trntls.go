@@ -36,10 +36,11 @@ func parseHop(v string) hop {
 	if m := reRcvFrom.FindStringSubmatch(v); m != nil {
 		h.from, h.fromInfo = strings.ToLower(m[1]), strings.ToLower(m[2])
 	}
-	if m := reRcvBy.FindStringSubmatch(v); m != nil {
-		h.by = strings.ToLower(m[1])
+	after := v // the protocol follows "by host" (Postfix's TLS comment says "with cipher" before it)
+	if m := reRcvBy.FindStringSubmatchIndex(v); m != nil {
+		h.by, after = strings.ToLower(v[m[2]:m[3]]), v[m[1]:]
 	}
-	if m := reRcvWith.FindStringSubmatch(v); m != nil {
+	if m := reRcvWith.FindStringSubmatch(after); m != nil {
 		h.with = strings.ToLower(m[1])
 	}
 	h.tls = slices.Contains(tlsProtocs, h.with) || reRcvTLS.MatchString(v)
