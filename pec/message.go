@@ -63,33 +63,42 @@ func Parse(raw []byte) *Message {
 		m.Problems = append(m.Problems, fmt.Sprintf("signed content is %s, not multipart/mixed", t))
 		return m
 	}
-	parts, err := body.PartsLenient()
+	parts, fault := m.split(body)
 	if parts == nil {
-		m.Problems = append(m.Problems, err.Error())
 		return m
 	}
-	if err != nil {
-		m.MixedFault = "multipart/mixed: " + err.Error()
-		m.Problems = append(m.Problems, m.MixedFault)
-	}
-	m.Mixed = parts
+	m.Mixed, m.MixedFault = parts, fault
 	m.pickParts()
 	return m
+}
+
+// split reads the parts of a multipart leniently: nil, with the problem
+// recorded, when none can be read; else the parts and the fault read past
+// (also recorded), "" when there is none.
+func (m *Message) split(e *Entity) ([]*Entity, string) {
+	parts, err := e.PartsLenient()
+	switch {
+	case parts == nil:
+		m.Problems = append(m.Problems, err.Error())
+		return nil, ""
+	case err != nil:
+		t, _ := e.MediaType()
+		fault := t + ": " + err.Error()
+		m.Problems = append(m.Problems, fault)
+		return parts, fault
+	}
+	return parts, ""
 }
 
 // readSigned splits a multipart/signed leniently and returns its content;
 // nil when not even the content part can be read.
 func (m *Message) readSigned(e *Entity) *Entity {
 	_, params := e.MediaType()
-	parts, err := e.PartsLenient()
+	parts, fault := m.split(e)
 	if parts == nil {
-		m.Problems = append(m.Problems, err.Error())
 		return nil
 	}
-	if err != nil {
-		m.SignedFault = "multipart/signed: " + err.Error()
-		m.Problems = append(m.Problems, m.SignedFault)
-	}
+	m.SignedFault = fault
 	if len(parts) != 2 {
 		fault := fmt.Sprintf("%v: multipart/signed has %d parts, want 2", ErrMIME, len(parts))
 		m.Problems = append(m.Problems, fault)

@@ -25,14 +25,20 @@ func TestPartsExactBytes(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if len(parts) != len(tc.want) {
-			t.Errorf("%s: %d parts, want %d", name, len(parts), len(tc.want))
-			continue
-		}
-		for i, p := range parts {
-			if string(p.Raw) != tc.want[i] {
-				t.Errorf("%s part %d = %q, want %q", name, i, p.Raw, tc.want[i])
-			}
+		checkParts(t, name, parts, tc.want)
+	}
+}
+
+// checkParts compares the parts' raw bytes with want.
+func checkParts(t *testing.T, name string, parts []*Entity, want []string) {
+	t.Helper()
+	if len(parts) != len(want) {
+		t.Errorf("%s: %d parts, want %d", name, len(parts), len(want))
+		return
+	}
+	for i, p := range parts {
+		if string(p.Raw) != want[i] {
+			t.Errorf("%s part %d = %q, want %q", name, i, p.Raw, want[i])
 		}
 	}
 }
@@ -73,15 +79,7 @@ func TestPartsLenient(t *testing.T) {
 		if cut := errors.Is(err, ErrUnterminated); cut != tc.cut || (err != nil && !cut) {
 			t.Errorf("%s: err %v, want cut=%v", name, err, tc.cut)
 		}
-		if len(parts) != len(tc.want) {
-			t.Errorf("%s: %d parts, want %d", name, len(parts), len(tc.want))
-			continue
-		}
-		for i, p := range parts {
-			if string(p.Raw) != tc.want[i] {
-				t.Errorf("%s part %d = %q, want %q", name, i, p.Raw, tc.want[i])
-			}
-		}
+		checkParts(t, name, parts, tc.want)
 	}
 }
 

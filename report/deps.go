@@ -8,14 +8,21 @@ package report
 // (TestDependenciesNameAFailedRoot).
 type need func(x *Msg) (root string, ok bool)
 
-// content: the entity the certification parts are read from (the signed
-// content, or the message body when unsigned) was found.
-func needContent(x *Msg) (string, bool) {
-	if x.M.Content == nil {
-		return "GEN-01", false
+// then is a need met when prev is and missing(x) is false; else its root.
+func then(prev need, root string, missing func(*Msg) bool) need {
+	return func(x *Msg) (string, bool) {
+		if r, ok := prev(x); !ok {
+			return r, false
+		}
+		if missing(x) {
+			return root, false
+		}
+		return "", true
 	}
-	return "", true
 }
+
+// always is the need met by every message.
+func always(*Msg) (string, bool) { return "", true }
 
 // cutRoot is the rule that reports a cut body when the multipart/mixed may
 // have lost parts to it: GEN-01 when the multipart/signed was cut inside
@@ -23,7 +30,7 @@ func needContent(x *Msg) (string, bool) {
 // nothing was cut. A part missing from a cut body is not judged missing.
 func cutRoot(x *Msg) string {
 	switch {
-	case x.M.SignedFault != "" && x.M.Signed == nil:
+	case contentCut(x):
 		return "GEN-01"
 	case x.M.MixedFault != "":
 		return "GEN-02"
@@ -31,20 +38,10 @@ func cutRoot(x *Msg) string {
 	return ""
 }
 
-// whole: the multipart/mixed was not cut short by a cut multipart/signed
-// (GEN-02 then has nothing of its own to report).
-func needWholeContent(x *Msg) (string, bool) {
-	if root, ok := needContent(x); !ok {
-		return root, false
-	}
-	if x.M.SignedFault != "" && x.M.Signed == nil {
-		return "GEN-01", false
-	}
-	return "", true
-}
+func contentCut(x *Msg) bool { return x.M.SignedFault != "" && x.M.Signed == nil }
 
-// present returns a need for a part that a cut body may have lost: the
-// part's finder reports whether it is there.
+// present returns a need for a part that a cut body may have lost: part
+// reports whether it is there.
 func present(part func(*Msg) bool) need {
 	return func(x *Msg) (string, bool) {
 		if root, ok := needMixed(x); !ok {
@@ -58,109 +55,35 @@ func present(part func(*Msg) bool) need {
 }
 
 var (
+	// content: the entity the certification parts are read from (the
+	// signed content, or the body itself when unsigned) was found.
+	needContent = then(always, "GEN-01", func(x *Msg) bool { return x.M.Content == nil })
+	// wholeContent: the content was not cut short with the multipart/signed
+	// (GEN-02 then has nothing of its own to report).
+	needWholeContent = then(needContent, "GEN-01", contentCut)
+	// mixed: the multipart/mixed of RFC 6109 §4.3 was read.
+	needMixed = then(needContent, "GEN-02", func(x *Msg) bool { return len(x.M.Mixed) == 0 })
+	// text: the human-readable first part (RFC 6109 §4.3.1).
+	needText = then(needMixed, "GEN-03", func(x *Msg) bool { return x.M.Text == nil })
+	// signed: a multipart/signed with a signature part (RFC 6109 §2.1).
+	needSigned = then(always, "GEN-01", func(x *Msg) bool { return x.M.Signed == nil })
+	// cms: the signature part parses as CMS SignedData (SIG-01).
+	needCMS = then(needSigned, "SIG-01", func(x *Msg) bool { return x.signature().p7 == nil })
+	// cert: the CMS carries the signer's certificate (SIG-03).
+	needCert = then(needCMS, "SIG-03", func(x *Msg) bool { return x.signature().cert == nil })
+
 	hasDaticert = present(func(x *Msg) bool { return x.M.Daticert != nil })
 	hasOriginal = present(func(x *Msg) bool { return x.M.Original != nil })
+
+	// daticertPart: there is a certification-data part (GEN-10).
+	needDaticertPart = then(hasDaticert, "GEN-10", func(x *Msg) bool { return x.M.Daticert == nil })
+	// daticert: the certification data was read (DAT-01 reads it).
+	needDaticert = then(needDaticertPart, "DAT-01", func(x *Msg) bool { return x.dc == nil })
+	// postacert: the envelope's original can be read (TRN-10 is the root).
+	needPostacert = then(hasOriginal, "TRN-10", func(x *Msg) bool { return x.original() == nil })
+	// received: the anomaly's received message can be read (ANO-04).
+	needReceived = then(hasOriginal, "ANO-04", func(x *Msg) bool { return x.original() == nil })
 )
-
-// mixed: the multipart/mixed of RFC 6109 §4.3 was read.
-func needMixed(x *Msg) (string, bool) {
-	if root, ok := needContent(x); !ok {
-		return root, false
-	}
-	if len(x.M.Mixed) == 0 {
-		return "GEN-02", false
-	}
-	return "", true
-}
-
-// text: the human-readable first part (RFC 6109 §4.3.1).
-func needText(x *Msg) (string, bool) {
-	if root, ok := needMixed(x); !ok {
-		return root, false
-	}
-	if x.M.Text == nil {
-		return "GEN-03", false
-	}
-	return "", true
-}
-
-// signed: a multipart/signed with a signature part (RFC 6109 §2.1).
-func needSigned(x *Msg) (string, bool) {
-	if x.M.Signed == nil {
-		return "GEN-01", false
-	}
-	return "", true
-}
-
-// cms: the signature part parses as CMS SignedData (SIG-01).
-func needCMS(x *Msg) (string, bool) {
-	if root, ok := needSigned(x); !ok {
-		return root, false
-	}
-	if x.signature().p7 == nil {
-		return "SIG-01", false
-	}
-	return "", true
-}
-
-// cert: the CMS carries the signer's certificate (SIG-03).
-func needCert(x *Msg) (string, bool) {
-	if root, ok := needCMS(x); !ok {
-		return root, false
-	}
-	if x.signature().cert == nil {
-		return "SIG-03", false
-	}
-	return "", true
-}
-
-// daticertPart: there is a certification-data part (GEN-10).
-func needDaticertPart(x *Msg) (string, bool) {
-	if root, ok := hasDaticert(x); !ok {
-		return root, false
-	}
-	if x.M.Daticert == nil {
-		return "GEN-10", false
-	}
-	return "", true
-}
-
-// daticert: the certification data was read (GEN-10 finds the part, DAT-01
-// reads it).
-func needDaticert(x *Msg) (string, bool) {
-	if root, ok := hasDaticert(x); !ok {
-		return root, false
-	}
-	switch {
-	case x.M.Daticert == nil:
-		return "GEN-10", false
-	case x.dc == nil:
-		return "DAT-01", false
-	}
-	return "", true
-}
-
-// original: the envelope's postacert.eml can be read (TRN-10 is the root).
-func needPostacert(x *Msg) (string, bool) {
-	if root, ok := hasOriginal(x); !ok {
-		return root, false
-	}
-	if x.original() == nil {
-		return "TRN-10", false
-	}
-	return "", true
-}
-
-// received: the anomaly's received message can be read (ANO-04 is the root).
-func needReceived(x *Msg) (string, bool) {
-	if root, ok := hasOriginal(x); !ok {
-		return root, false
-	}
-	if x.original() == nil {
-		return "ANO-04", false
-	}
-	return "", true
-}
 
 // blocked returns the root cause that keeps r from judging x, if any.
 func (x *Msg) blocked(r Rule) (string, bool) {
