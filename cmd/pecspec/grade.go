@@ -27,7 +27,7 @@ index of providers (--index, its certificates are anchors too); without
 either, SIG-05 is an error unless --no-trust says not to verify chains.
 
 flags:
-  --trust PEM        trusted CA certificates, PEM bundle (SIG-05)
+  --trust PEM        trusted CA certificates, PEM bundle (SIG-05); repeatable
   --index SRC        index of PEC providers: ldap://host:port[/base], an LDIF
                      file or a signed .p7m (SIG-09, SIG-10, CRT-01, ACC-05,
                      PIC-02, VIR-02; its certificates are trust anchors)
@@ -53,9 +53,9 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // gradeFlags are the flags of `pecspec grade`.
 type gradeFlags struct {
-	trust, index, format string
-	noTrust, tx          bool
-	crls                 multiFlag
+	index, format string
+	noTrust, tx   bool
+	trust, crls   multiFlag
 }
 
 // cmdGrade runs `pecspec grade`: exit 1 if any MUST rule fails, 2 on a usage
@@ -64,7 +64,7 @@ func cmdGrade(args []string) int {
 	var f gradeFlags
 	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&f.trust, "trust", "", "")
+	fs.Var(&f.trust, "trust", "")
 	fs.StringVar(&f.index, "index", "", "")
 	fs.BoolVar(&f.noTrust, "no-trust", false, "")
 	fs.Var(&f.crls, "crl", "")
@@ -81,7 +81,7 @@ func cmdGrade(args []string) int {
 		return fail("grade: no PATH (pecspec grade -h)")
 	case f.format != "text" && f.format != "json" && f.format != "junit":
 		return fail("grade: unknown format %q (text, json or junit)", f.format)
-	case f.noTrust && (f.trust != "" || f.index != ""):
+	case f.noTrust && (len(f.trust) > 0 || f.index != ""):
 		return fail("grade: --no-trust with --trust or --index: choose one")
 	}
 	opts, err := gradeOptions(f)
@@ -198,12 +198,18 @@ func gradeTransactions(paths []string, opts report.Options, format string) int {
 // gradeOptions reads the trust store, the index and the CRLs.
 func gradeOptions(f gradeFlags) (report.Options, error) {
 	opts := report.Options{NoTrust: f.noTrust}
-	if f.trust != "" {
-		pool, certs, err := report.LoadTrust(f.trust)
+	for _, file := range f.trust {
+		pool, certs, err := report.LoadTrust(file)
 		if err != nil {
 			return opts, err
 		}
-		opts.Trust, opts.Anchors = pool, certs
+		if opts.Trust == nil {
+			opts.Trust = pool
+		}
+		for _, c := range certs {
+			opts.Trust.AddCert(c)
+		}
+		opts.Anchors = append(opts.Anchors, certs...)
 	}
 	if f.index != "" {
 		ix, err := report.LoadIndex(f.index)
