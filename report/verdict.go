@@ -2,8 +2,10 @@
 // bytes of a message and the rule catalogue of pec-rules §9 and gives one
 // verdict per applicable rule, each naming its rule ID, level and section
 // (DESIGN.md rules 2 and 7). It never builds an "expected" message with
-// reference code: it imports only pec/ (vocabulary and the MIME model) and
-// verifies signatures on its own (smallstep/pkcs7 + crypto/x509).
+// reference code and takes no wire string from pec/: it states them in its
+// own table (wire.go) and reads daticert.xml with its own XML reader. It
+// imports pec/ only for the MIME model, parses CMS with smallstep/pkcs7 and
+// checks the signature and the certificate chain itself (cms.go, chain.go).
 package report
 
 import (
