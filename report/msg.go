@@ -28,6 +28,8 @@ type Msg struct {
 	xml        *xmlResult
 	sig        *sigInfo
 	ch         *chainInfo
+	orig       *pec.Entity // the embedded original, once read
+	origRead   bool
 }
 
 func newMsg(raw []byte, opts Options) *Msg {
@@ -155,8 +157,13 @@ func addrs(e *pec.Entity, name string) []string {
 	return out
 }
 
-// original returns the embedded original message as an entity.
+// original returns the embedded original message as an entity, read once;
+// nil when there is none or it cannot be read.
 func (x *Msg) original() *pec.Entity {
+	if x.origRead {
+		return x.orig
+	}
+	x.origRead = true
 	if x.M.Original == nil {
 		return nil
 	}
@@ -164,11 +171,10 @@ func (x *Msg) original() *pec.Entity {
 	if err != nil {
 		return nil
 	}
-	e, err := pec.ReadEntity(body)
-	if err != nil {
-		return nil
+	if e, err := pec.ReadEntity(body); err == nil {
+		x.orig = e
 	}
-	return e
+	return x.orig
 }
 
 // normID strips angle brackets and spaces (pec-rules A20).
