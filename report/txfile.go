@@ -61,11 +61,11 @@ func (g GradedTx) Undecided() []Verdict {
 	return out
 }
 
-// TransactionDirs resolves the paths given to --transaction: a folder with a
-// transaction.json or captured messages (.eml but the probe's sent-*.eml)
-// is one transaction; any other folder stands for the transaction folders
-// under it (an evidence folder of a whole run). No transaction at all is
-// ErrNoFiles.
+// TransactionDirs resolves the paths given to --transaction: a folder with
+// captured messages (.eml but the probe's sent-*.eml) is one transaction;
+// any other folder stands for the transaction folders under it (an evidence
+// folder of a whole run, where a scenario that captured nothing is no
+// transaction). No transaction at all is ErrNoFiles.
 func TransactionDirs(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -84,7 +84,7 @@ func TransactionDirs(paths []string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no transaction folder (a %s or captured .eml files) in %s", ErrNoFiles, ManifestName, strings.Join(paths, ", "))
+		return nil, fmt.Errorf("%w: no transaction folder (captured .eml files) in %s", ErrNoFiles, strings.Join(paths, ", "))
 	}
 	return out, nil
 }
@@ -95,7 +95,7 @@ func isTransactionDir(dir string) bool {
 		return false
 	}
 	for _, e := range entries {
-		if !e.IsDir() && (e.Name() == ManifestName || captured(e.Name())) {
+		if !e.IsDir() && captured(e.Name()) {
 			return true
 		}
 	}
