@@ -149,3 +149,21 @@ func TestXMLProlog(t *testing.T) {
 		}
 	}
 }
+
+// TestDaticertEncoding: a daticert declared ISO-8859-1 fails DAT-01 for not
+// being UTF-8, not for being ill-formed; its content is still read, so the
+// other DAT rules judge it.
+func TestDaticertEncoding(t *testing.T) {
+	w := fixtures(t)
+	f := w.msg(A)
+	f.dcRaw = strings.Replace(f.dc.xml(), `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1)
+	g := Grade(f.bytes(t), w.opts())
+	if v := verdictOf(t, g, "DAT-01"); v.Status != Fail || !strings.Contains(v.Detail, "requires UTF-8") || strings.Contains(v.Detail, "not well-formed") {
+		t.Errorf("DAT-01 %s: %s", v.Status, v.Detail)
+	}
+	for _, id := range []string{"DAT-02", "DAT-03", "ACC-06"} {
+		if v := verdictOf(t, g, id); v.Status != Pass {
+			t.Errorf("%s %s: %s", id, v.Status, v.Detail)
+		}
+	}
+}

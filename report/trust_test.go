@@ -102,6 +102,8 @@ func TestSHA1ChainVerifies(t *testing.T) {
 	}
 	opensslVerifies(t, c, true)
 	opensslVerifies(t, &sha1Chain{root: c.root, inter: other.inter, leaf: c.leaf, at: c.at}, false)
+	opensslSMIME(t, c, raw, true)
+	opensslSMIME(t, c, c.receipt(t, w, other.inter), false)
 }
 
 func poolOf(cs ...*x509.Certificate) *x509.CertPool {
@@ -136,6 +138,21 @@ func opensslVerifies(t *testing.T, c *sha1Chain, want bool) {
 		"-CAfile", write("root.pem", c.root), "-untrusted", write("inter.pem", c.inter), write("leaf.pem", c.leaf)).CombinedOutput()
 	if got := err == nil; got != want {
 		t.Errorf("openssl verify = %v, the grader says %v:\n%s", got, want, out)
+	}
+}
+
+// opensslSMIME checks `openssl smime -verify -attime` (signature and chain
+// to the root, SHA-1 allowed) agrees with the grader on a whole receipt.
+func opensslSMIME(t *testing.T, c *sha1Chain, raw []byte, want bool) {
+	t.Helper()
+	dir := t.TempDir()
+	root, msg := filepath.Join(dir, "root.pem"), filepath.Join(dir, "m.eml")
+	os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.root.Raw}), 0o600)
+	os.WriteFile(msg, raw, 0o600)
+	out, err := exec.Command("openssl", "smime", "-verify", "-auth_level", "0", "-attime", strconv.FormatInt(c.at.Unix(), 10),
+		"-CAfile", root, "-in", msg, "-out", os.DevNull).CombinedOutput()
+	if got := err == nil; got != want {
+		t.Errorf("openssl smime -verify = %v, the grader says %v:\n%s", got, want, out)
 	}
 }
 
