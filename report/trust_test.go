@@ -217,3 +217,14 @@ func TestTrustAnchors(t *testing.T) {
 		}
 	}
 }
+
+// TestCRT08NoExemption: a critical Basic Constraints is "another extension
+// marked critical" too (RFC 6109 §5.5.2 makes Key Usage the only one).
+func TestCRT08NoExemption(t *testing.T) {
+	w := fixtures(t)
+	f := w.msg(A)
+	certWith(func(c *x509.Certificate) { c.BasicConstraintsValid = true })(w, f) // x509 writes it critical
+	if v := verdictOf(t, Grade(f.bytes(t), w.opts()), "CRT-08"); v.Status != Fail || !strings.Contains(v.Detail, "Basic Constraints") {
+		t.Errorf("CRT-08 %s: %s", v.Status, v.Detail)
+	}
+}
