@@ -182,7 +182,7 @@ func (e *Entity) parts(lenient bool) ([]*Entity, error) {
 		parts = append(parts, p)
 	}
 	if cut {
-		err = fmt.Errorf("%w: --%s-- missing, %d parts read to the end of the body", ErrUnterminated, b, len(parts))
+		err = fmt.Errorf("%w: --%s-- missing, %d part(s) read to the end of the body", ErrUnterminated, b, len(parts))
 		if !lenient {
 			return nil, err
 		}
