@@ -48,3 +48,14 @@ func TestKindOfRicevuta(t *testing.T) {
 		}
 	}
 }
+
+// TestParseParts: the same model as Parse but for the certification data,
+// which it leaves unread.
+func TestParseParts(t *testing.T) {
+	raw := []byte("X-Ricevuta: accettazione\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nt\r\n" +
+		"--m\r\nContent-Type: application/xml; name=\"daticert.xml\"\r\n\r\n<postacert tipo=\"accettazione\"/>\r\n--m--\r\n")
+	full, parts := Parse(raw), ParseParts(raw)
+	if full.Postacert == nil || parts.Postacert != nil || parts.Daticert == nil || parts.Text == nil || len(parts.Mixed) != len(full.Mixed) {
+		t.Errorf("Parse %+v, ParseParts %+v", full, parts)
+	}
+}

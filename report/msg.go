@@ -34,7 +34,7 @@ type Msg struct {
 
 func newMsg(raw []byte, opts Options) *Msg {
 	raw = skipMboxLine(raw)
-	x := &Msg{Raw: raw, M: pec.Parse(raw), Opts: opts}
+	x := &Msg{Raw: raw, M: pec.ParseParts(raw), Opts: opts}
 	if x.M.Outer == nil {
 		x.M.Outer = &pec.Entity{}
 	}
