@@ -54,7 +54,7 @@ bench: build
 # durations, by default: a duration -fuzztime can fail with a bare "context
 # deadline exceeded" at its end, a race in Go 1.26's fuzz coordinator
 # (go.dev/issue/75804, fixed in Go 1.27), which must not fail make test.
-FUZZ_TARGETS := ./pec:FuzzParse:30000 ./report:FuzzGrade:3000 ./report:FuzzDaticert:60000 ./report:FuzzCMS:6000 \
+FUZZ_TARGETS := ./pec:FuzzParse:30000 ./pec:FuzzPartsLenient:50000 ./report:FuzzGrade:3000 ./report:FuzzDaticert:60000 ./report:FuzzCMS:6000 \
 	./reference/deliverypoint:FuzzBreve:60000 ./reference/txlog:FuzzReader:100000 \
 	./reference/index:FuzzParseLDIF:50000 ./probe:FuzzReadReply:30000 ./probe:FuzzReadMultiline:30000 \
 	./reference/antivirus:FuzzCheckStructure:50000
