@@ -82,8 +82,8 @@ func init() {
 					return fail("text lacks the arrival date dd/mm/yyyy and time hh:mm:ss")
 				}
 				items := append(addrs(orig, "From"), append(addrs(orig, "To"), addrs(orig, "Cc")...)...)
-				if s := decoded(orig.Header.Get("Subject")); strings.TrimSpace(s) != "" {
-					items = append(items, strings.TrimSpace(s))
+				if s := originalSubject(orig.Header.Get("Subject")); s != "" && !containsSubject(x.text, s) {
+					return fail("text does not give %q", s)
 				}
 				for _, it := range items {
 					if !containsFold(x.text, it) {

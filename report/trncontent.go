@@ -65,8 +65,8 @@ func trnContent() []Rule {
 					return fail("mittente %q, original From %v", d.Mittente, from)
 				case !sameSet(d.addrs(), append(addrs(orig, "To"), addrs(orig, "Cc")...)):
 					return fail("destinatari %v, original To+Cc %v", d.addrs(), append(addrs(orig, "To"), addrs(orig, "Cc")...))
-				case deref(d.Oggetto) != decoded(orig.Header.Get("Subject")):
-					return fail("oggetto %q, original subject %q", deref(d.Oggetto), decoded(orig.Header.Get("Subject")))
+				case !sameSubject(deref(d.Oggetto), originalSubject(orig.Header.Get("Subject"))):
+					return fail("oggetto %q, original subject %q", deref(d.Oggetto), originalSubject(orig.Header.Get("Subject")))
 				case !sameSet([]string{strings.ToLower(d.Risposte)}, reply):
 					return fail("risposte %q, want %v", d.Risposte, reply)
 				}
@@ -74,7 +74,10 @@ func trnContent() []Rule {
 			}, needDaticert),
 		trnRule("TRN-14", "RFC6109 §3.1.5", "Text gives date, time, zone, subject, sender, recipients and identificativo",
 			func(x *Msg, orig *pec.Entity) outcome {
-				items := append([]string{decoded(orig.Header.Get("Subject")), x.identificativo()}, addrs(orig, "From")...)
+				if subj := originalSubject(orig.Header.Get("Subject")); !containsSubject(x.text, subj) {
+					return fail("text lacks %q%s", subj, faultNote(x.textFault))
+				}
+				items := append([]string{x.identificativo()}, addrs(orig, "From")...)
 				items = append(items, addrs(orig, "To")...)
 				lower := strings.ToLower(x.text)
 				for _, it := range items {
