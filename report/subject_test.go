@@ -17,7 +17,7 @@ func TestSubjectComparison(t *testing.T) {
 		{"a\uFFFDb Bcc: x@example.org", "=?utf-8?q?a=00b=0D=0ABcc:_x@example.org?=", true},
 		{"ab Bcc: x@example.org", "=?utf-8?q?a=00b=0D=0ABcc:_x@example.org?=", false},
 		{"qapla\uFFFD", "=?x-klingon?q?qapla=FF?=", true}, // unknown charset: its bytes
-		{"parola parola", "parola\r\n parola", true},     // folding white space
+		{"parola parola", "parola\r\n parola", true},      // folding white space
 		{"caffè", "=?iso-8859-1?q?caff=E8?=", true},
 		{"caff\uFFFD", "=?iso-8859-1?q?caff=E8?=", false}, // a valid character lost
 	} {
