@@ -73,10 +73,6 @@ func genHeaders() []Rule {
 				}
 				return pass("%s", d.Format("2006-01-02 15:04:05 -0700"))
 			}},
-		{ID: "GEN-20", Level: Must, Section: "RFC6109 §3.3.2", Kinds: notEnvelopes,
-			Title: "X-TipoRicevuta, where a message carries it, is completa, breve or sintetica",
-			Note:  "grader addition (pec-rules §2.2 header registry): TRN-09 judges the envelope's; this rule every other message's",
-			check: checkTipoRicevuta},
 	}
 }
 
@@ -106,21 +102,6 @@ func checkHeaderNames(x *Msg) outcome {
 		return pass("%s read case-insensitively", strings.Join(variants, ", "))
 	}
 	return pass("canonical spelling")
-}
-
-// checkTipoRicevuta is GEN-20: on every message but the envelope (TRN-09),
-// an X-TipoRicevuta header carries one of the three receipt types.
-func checkTipoRicevuta(x *Msg) outcome {
-	vs := x.M.Outer.Header.Values(hTipoRicevuta)
-	if len(vs) == 0 {
-		return pass("no %s (none is required here)", hTipoRicevuta)
-	}
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != rCompleta && v != rBreve && v != rSintetica {
-			return fail("%s %q is not %s, %s or %s (RFC 6109 Appendix A; values are exact)", hTipoRicevuta, v, rCompleta, rBreve, rSintetica)
-		}
-	}
-	return pass("%s %s", hTipoRicevuta, strings.TrimSpace(vs[0]))
 }
 
 func genText() []Rule {

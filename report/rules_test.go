@@ -142,7 +142,6 @@ var singles = []single{
 	{rule: "GEN-16", kind: A, bad: func(w *world, f *fx) { f.set("Date", dateHeader(w.t0.Add(time.Hour))) }},
 	{rule: "GEN-17", kind: A, bad: textRe(` \([+-]\d{4}\)`, "")},
 	{rule: "GEN-18", kind: A, bad: text("Identificativo messaggio: "+fxPECID, "Identificativo messaggio: altro@pec.alpha.test")},
-	{rule: "GEN-20", kind: C, prep: hdr("X-TipoRicevuta", "completa"), bad: hdr("X-TipoRicevuta", "normale")},
 	{rule: "GEN-19", kind: A, bad: func(_ *world, f *fx) { f.mid = "Content-Type: application/pdf; name=\"x.pdf\"\r\n\r\nxx\r\n" }},
 
 	{rule: "SIG-01", kind: A, bad: after("Content-Type: application/pkcs7-signature; name", "Content-Type: application/octet-stream; name")},
@@ -157,8 +156,6 @@ var singles = []single{
 	{rule: "SIG-10", kind: A, bad: both(signer(func(w *world) *ident { return w.gamma }), hdr("From", "posta-certificata@pec.gamma.test"))},
 	{rule: "SIG-11", kind: A, bad: after(`micalg="sha-256"`, `micalg="sha-512"`)},
 	{rule: "SIG-12", kind: A, bad: func(_ *world, f *fx) { f.sha1 = true }},
-	{rule: "SIG-14", kind: A, bad: both(certWith(func(c *x509.Certificate) { c.NotAfter = time.Now().Add(-time.Hour) }),
-		func(w *world, f *fx) { f.set("Date", dateHeader(w.t0.Add(-2*time.Hour))) })},
 	{rule: "SIG-13", kind: A, bad: func(w *world, f *fx) {
 		weak, _ := rsa.GenerateKey(rand.Reader, 1024)
 		id := *w.alpha

@@ -126,19 +126,32 @@ func trnHeaders() []Rule {
 				}
 				return pass("%s", ref)
 			}),
-		trnRule("TRN-09", "RFC6109 §3.3.2", "X-TipoRicevuta, if present, is completa/breve/sintetica and equals the original's",
-			func(x *Msg, orig *pec.Entity) outcome {
-				v := x.header(hTipoRicevuta)
-				o := strings.TrimSpace(orig.Header.Get(hTipoRicevuta))
-				switch {
-				case v == "":
-					return pass("absent (completa by default, pec-rules A14)")
-				case v != rCompleta && v != rBreve && v != rSintetica:
-					return fail("%s %q is not %s, %s or %s (values are exact)", hTipoRicevuta, v, rCompleta, rBreve, rSintetica)
-				case o != "" && o != v:
-					return fail("%s %q, original %q", hTipoRicevuta, v, o)
-				}
-				return pass("%s", v)
-			}),
+		{ID: "TRN-09", Level: Must, Section: "RFC6109 §3.3.2", Kinds: anyPEC,
+			Title: "X-TipoRicevuta, if present, is completa/breve/sintetica and equals the original's",
+			Note: "the value list is the header registry's (RFC 6109 Appendix A), judged on every PEC message that " +
+				"carries the header; on the envelope it must also equal the original's",
+			check: checkTipoRicevuta},
 	}
+}
+
+// checkTipoRicevuta is TRN-09: an X-TipoRicevuta header carries one of the
+// three receipt types (values are exact), and the envelope's equals the
+// original's.
+func checkTipoRicevuta(x *Msg) outcome {
+	vs := x.M.Outer.Header.Values(hTipoRicevuta)
+	if len(vs) == 0 {
+		return pass("absent (completa by default, pec-rules A14)")
+	}
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != rCompleta && v != rBreve && v != rSintetica {
+			return fail("%s %q is not %s, %s or %s (RFC 6109 Appendix A; values are exact)", hTipoRicevuta, v, rCompleta, rBreve, rSintetica)
+		}
+	}
+	v := strings.TrimSpace(vs[0])
+	if orig := x.original(); x.Kind == pec.KindTrasporto && orig != nil {
+		if o := strings.TrimSpace(orig.Header.Get(hTipoRicevuta)); o != "" && o != v {
+			return fail("%s %q, original %q", hTipoRicevuta, v, o)
+		}
+	}
+	return pass("%s", v)
 }
