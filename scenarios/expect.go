@@ -103,7 +103,7 @@ func (s *Summary) Failures() []Failure {
 	var out []Failure
 	add := func(sc *ScenarioResult, vs []report.Verdict) {
 		for _, v := range vs {
-			if v.Status == report.Fail || v.Status == report.Error {
+			if failing(v) {
 				out = append(out, Failure{Scenario: sc.Name, Rule: v.Rule, Detail: string(v.Status) + ": " + v.Detail})
 			}
 		}

@@ -101,7 +101,7 @@ func (r *runner) summary() *Summary {
 				t.Rules[v.Rule] = map[report.Status]int{}
 			}
 			t.Rules[v.Rule][v.Status]++
-			if v.Status == report.Fail || v.Status == report.Error {
+			if failing(v) {
 				t.MustFailures++
 			}
 		}

@@ -223,16 +223,24 @@ func (r *runner) lockClock(exclusive bool) func() {
 	return r.clock.RUnlock
 }
 
-// mustOf returns the verdicts that fail the run: MUST failures, and errors
-// (a rule the grader could not evaluate on hostile input is not a pass).
+// mustOf returns the verdicts that fail the run: MUST failures, errors (a
+// rule the grader could not evaluate on hostile input is not a pass) and
+// unknowns (SIG-05: the signer's chain ends outside the CAs the target files
+// declare — in a run the anchors are given, so a signer they do not vouch
+// for is not a pass).
 func mustOf(vs []report.Verdict) []report.Verdict {
 	var out []report.Verdict
 	for _, v := range vs {
-		if v.Status == report.Fail || v.Status == report.Error {
+		if failing(v) {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// failing reports whether v fails the run (mustOf).
+func failing(v report.Verdict) bool {
+	return v.Status == report.Fail || v.Status == report.Error || v.Status == report.Unknown
 }
 
 // saveManifest writes the scenario's transaction.json next to its evidence,
