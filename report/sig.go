@@ -238,6 +238,9 @@ func checkSHA1(x *Msg) outcome {
 	if len(notes) > 0 {
 		return warn("%s; accepted, SHA-256 recommended", strings.Join(notes, "; "))
 	}
+	if len(s.p7.Signers) == 0 {
+		return na("no SignerInfo (SIG-11)")
+	}
 	return pass("%s digest, no SHA-1 certificate signature", digestName(s.p7.Signers[0].DigestAlgorithm.Algorithm))
 }
 
