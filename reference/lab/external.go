@@ -50,6 +50,9 @@ func (l *Lab) startExternal() error {
 			return fmt.Errorf("%w: external: %v", ErrLab, err)
 		}
 	}
+	if err := l.addBulk(st, x.Domain); err != nil {
+		return err
+	}
 	x.store = st
 	certPEM, keyPEM, err := l.CA.IssueTLS([]string{"127.0.0.1", "localhost", x.Domain}, nowFunc())
 	if err != nil {
@@ -75,7 +78,7 @@ func (l *Lab) startExternal() error {
 	x.mx.TLSConfig = cfg
 	x.mx.MaxMessageBytes = 64 << 20
 	x.mx.ReadTimeout, x.mx.WriteTimeout = time.Minute, time.Minute
-	x.imap = mailbox.NewServer(st, externalUsers(x.Accounts), cfg, l.log)
+	x.imap = mailbox.NewServer(st, externalUsers(append(append([]Account(nil), x.Accounts...), l.BulkAccounts(x.Domain)...)), cfg, l.log)
 	go func() { _ = x.mx.Serve(mxl) }()
 	go func() { _ = x.imap.Serve(imapl) }() // Serve adds the TLS layer
 	l.External = x

@@ -43,6 +43,7 @@ type Lab struct {
 	log      *slog.Logger
 	pecref   string
 	maxTotal int64
+	bulkPass string // the bulk accounts' password (bulk.go)
 }
 
 // ErrLab wraps every start-up failure.

@@ -27,6 +27,9 @@ type target struct {
 	LDAPURL         string      `yaml:"ldap_url"`
 	LDIF            string      `yaml:"ldif,omitempty"`
 	Capabilities    []string    `yaml:"capabilities"`
+	MaxMessageBytes int64       `yaml:"max_message_bytes,omitempty"`
+	MaxRecipients   int         `yaml:"max_recipients,omitempty"`
+	BulkAccounts    *bulk       `yaml:"bulk_accounts,omitempty"`
 	Counterpart     *target     `yaml:"counterpart,omitempty"`
 	External        *ordinary   `yaml:"external,omitempty"`
 	Peer            *peerTarget `yaml:"peer,omitempty"`
@@ -37,6 +40,7 @@ type ordinary struct {
 	MX       endpoint  `yaml:"mx"`
 	IMAP     endpoint  `yaml:"imap"`
 	Accounts []Account `yaml:"accounts"`
+	Bulk     *bulk     `yaml:"bulk_accounts,omitempty"`
 }
 
 type endpoint struct {
@@ -65,6 +69,8 @@ func (l *Lab) target(p *Instance) *target {
 		LDAPURL:         l.LDAPURL,
 		LDIF:            filepath.Join("index", p.Name+".ldif.p7m"),
 		Capabilities:    []string{"antivirus", "controllable-clock"},
+		// The access point's limits (accesspoint/server.go: 500 RCPT).
+		MaxMessageBytes: l.maxMessageBytes(), MaxRecipients: 500, BulkAccounts: l.bulk(),
 	}
 }
 
@@ -80,7 +86,7 @@ func (l *Lab) writeTargets() error {
 		t := l.target(p)
 		t.Counterpart = l.target(l.Providers[(i+1)%len(l.Providers)])
 		if x := l.External; x != nil {
-			t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts,
+			t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts, Bulk: l.bulk(),
 				MX:   endpoint{"127.0.0.1", x.Ports.MX, "starttls"},
 				IMAP: endpoint{"127.0.0.1", x.Ports.IMAP, "implicit"}}
 		}
