@@ -133,6 +133,9 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.StepTimeout <= 0 {
 		opts.StepTimeout = 60 * time.Second
 	}
+	if opts.Tags == "" {
+		opts.Tags = "~" + tagSlow // limits_steps.go: only when asked for
+	}
 	if opts.Features == nil {
 		opts.Features = features.FS
 	}

@@ -56,7 +56,7 @@ func TestTagsNameKnownRules(t *testing.T) {
 	flowTags := map[string]bool{"@flow-acceptance": true, "@flow-non-acceptance": true, "@flow-take-charge": true,
 		"@flow-delivery": true, "@flow-non-delivery": true, "@flow-timeout": true, "@flow-virus": true,
 		"@flow-anomaly": true, "@flow-external": true, "@flow-multi-recipient": true, "@flow-same-domain": true,
-		"@flow-index": true}
+		"@flow-index": true, "@flow-limits": true}
 	for _, p := range pickles(t) {
 		flows, rules := 0, 0
 		for _, tag := range p.Tags {
@@ -71,9 +71,9 @@ func TestTagsNameKnownRules(t *testing.T) {
 				if !known[tag[1:]] {
 					t.Errorf("%s: tag %s names no rule of pec-rules §9", p.Name, tag)
 				}
-			case tag == tagExclusive:
+			case tag == tagExclusive || tag == tagSlow:
 			default:
-				t.Errorf("%s: tag %s is neither a flow, a rule nor %s", p.Name, tag, tagExclusive)
+				t.Errorf("%s: tag %s is neither a flow, a rule, %s nor %s", p.Name, tag, tagExclusive, tagSlow)
 			}
 		}
 		if flows != 1 || rules == 0 {

@@ -19,21 +19,29 @@ func (s *session) runPhase(ctx context.Context, rate float64, d time.Duration) *
 	total := max(int64(math.Floor(rate*d.Seconds())), 1)
 	p.Scheduled = total
 	interval := time.Duration(float64(time.Second) / rate)
-	end := start.Add(d)
+	// A message due in the window may still start a little after it (a
+	// busy generator's own jitter); one still waiting after the grace is
+	// unsent: the connections were all busy, the target did not keep up.
+	end := start.Add(d + max(time.Second, d/10))
+	// Nothing of the phase outlives the drain: a submission still going
+	// then is cut, its message refused ("no reply").
+	deadline := end.Add(s.opts.Drain)
+	sendCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for _, sub := range s.subs {
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			for sendCtx.Err() == nil {
 				i := next.Add(1) - 1
 				if i >= total {
 					return
 				}
 				intended := start.Add(time.Duration(i) * interval)
-				if !sleepUntil(ctx, intended) || time.Now().After(end) {
-					return // the window closed: what is left is unsent
+				if !sleepUntil(sendCtx, intended) || time.Now().After(end) {
+					return // the window and its grace are over: what is left is unsent
 				}
-				s.submit(ctx, sub, p, intended)
+				s.submit(sendCtx, sub, p, intended)
 			}
 		})
 	}
@@ -42,7 +50,7 @@ func (s *session) runPhase(ctx context.Context, rate float64, d time.Duration) *
 	p.mu.Lock()
 	p.Unsent = total - p.Sent
 	p.mu.Unlock()
-	s.drain(ctx, p)
+	s.drain(ctx, p, deadline)
 	p.finish()
 	return p
 }
@@ -110,15 +118,15 @@ func (s *session) recipientsOf(seq int64) []string {
 	return out
 }
 
-// drain waits until every message of p is complete, or the drain timeout;
-// what is still open then is lost.
-func (s *session) drain(ctx context.Context, p *Phase) {
-	deadline := time.NewTimer(s.opts.Drain)
-	defer deadline.Stop()
+// drain waits until every message of p is complete, or the deadline; what
+// is still open then is lost.
+func (s *session) drain(ctx context.Context, p *Phase, deadline time.Time) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	for p.openCount() > 0 {
 		select {
 		case <-p.idle:
-		case <-deadline.C:
+		case <-timer.C:
 			s.loseOpen(p)
 			return
 		case <-ctx.Done():

@@ -17,10 +17,13 @@ type Options struct {
 	// Rate is the messages per second the schedule offers (the first step of
 	// a ramp); default 5.
 	Rate float64
-	// Duration is the sending window (each step of a ramp); default 30 s.
+	// Duration is the sending window (each step of a ramp); default 30 s. A
+	// message due in it may start up to max(1 s, Duration/10) after it;
+	// one that could not is counted unsent.
 	Duration time.Duration
 	// Drain is how long the receipts are waited for after the window;
-	// default 60 s. A run ends by itself at Duration + Drain (per step).
+	// default 60 s. A run ends by itself at Duration, its grace and Drain
+	// (per step), plus at most one submission's timeout.
 	Drain time.Duration
 	// Connections are the SMTP submission sessions, each kept for many
 	// messages; default 16. Messages never wait for each other's receipts.
@@ -36,7 +39,8 @@ type Options struct {
 	// ReceiptType is the X-TipoRicevuta asked for: "" (completa), breve or
 	// sintetica (RFC 6109 §3.3.2).
 	ReceiptType string
-	SLAs        []SLA
+	// SLAs judge each phase; nil means DefaultSLAs (an empty slice: none).
+	SLAs []SLA
 	// Ramp, when set, steps the rate up until an SLA breaks.
 	Ramp *Ramp
 	// GradeSample is the share of arrivals graded (the first of each kind
@@ -85,6 +89,9 @@ func (o *Options) defaults() {
 	}
 	if o.Size <= 0 {
 		o.Size = 2048
+	}
+	if o.SLAs == nil {
+		o.SLAs, _ = ParseSLAs(DefaultSLAs)
 	}
 	if r := o.Ramp; r != nil {
 		if r.Factor <= 1 {

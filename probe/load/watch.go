@@ -43,10 +43,13 @@ type WatchOptions struct {
 	Daticert bool                            // fetch and parse daticert.xml
 	Full     func(textproto.MIMEHeader) bool // fetch the whole message of these
 	MaxFull  int64                           // default 80 MiB
+	// Existing hands over what INBOX already holds too (arrived, as far as
+	// the watcher knows, when it opened).
+	Existing bool
 }
 
 // Watcher follows one INBOX over IMAP IDLE (RFC 2177) and hands over each
-// message that arrives after it opened, with the instant the server
+// message that arrives after it opened (or every one, WatchOptions.Existing), with the instant the server
 // announced it. Only standard IMAP is used (IDLE, FETCH BODYSTRUCTURE and
 // sections), so any server serves it (Dovecot, the reference's own).
 type Watcher struct {
@@ -100,8 +103,10 @@ func OpenWatcher(ctx context.Context, what string, ep probe.Endpoint, roots *x50
 	w.c = c
 	w.mu.Lock()
 	w.count = max(w.count, sel.NumMessages)
-	w.done = w.count
-	w.notes = nil
+	w.done, w.notes = w.count, nil
+	if opts.Existing {
+		w.done, w.notes = 0, []note{{count: w.count, at: time.Now()}}
+	}
 	w.mu.Unlock()
 	return w, nil
 }
