@@ -80,6 +80,9 @@ func (f *loadFlags) options() (load.Options, error) {
 	if err != nil {
 		return load.Options{}, err
 	}
+	if slas == nil {
+		slas = []load.SLA{} // --no-default-sla and no --sla: judge nothing
+	}
 	o := load.Options{Rate: rate, Duration: f.duration, Drain: f.drain, Connections: f.conns, Senders: f.senders,
 		Recipients: f.rcpts, Size: size, ReceiptType: f.receipt, SLAs: slas, GradeSample: f.sample, Keep: f.keep}
 	if f.ramp {
