@@ -87,8 +87,8 @@ var percentileTicks = []tick{{0, "0%"}, {1, "90%"}, {2, "99%"}, {3, "99.9%"}, {4
 // percentiles plots each kind's latency distribution of phase p, as
 // HdrHistogram's percentile plots do.
 func percentiles(p *Phase) chart {
-	c := chart{Title: fmt.Sprintf("Latency by percentile (%.4g msg/s offered)", p.Rate), XLabel: "percentile",
-		YLabel: "ms, from the intended send time", XTicks: percentileTicks}
+	c := chart{Title: fmt.Sprintf("Latency by percentile, from the intended send time (%.4g msg/s)", p.Rate), XLabel: "percentile",
+		YLabel: "ms", XTicks: percentileTicks}
 	for _, k := range receiptKinds {
 		h, err := DecodeHist(p.Hists[k].Intended)
 		if err != nil || h.Count() == 0 {
@@ -113,7 +113,7 @@ func (r *Result) kneeCharts() []chart {
 		return nil
 	}
 	rates := chart{Title: "Ramp: achieved against offered rate", XLabel: "offered messages/s", YLabel: "achieved messages/s"}
-	lat := chart{Title: "Ramp: p99 against offered rate", XLabel: "offered messages/s", YLabel: "ms, from the intended send time"}
+	lat := chart{Title: "Ramp: p99 against offered rate (from the intended send time)", XLabel: "offered messages/s", YLabel: "ms"}
 	diag := line{Name: "offered", Color: "#999", Dashed: true}
 	ach := line{Name: "achieved", Color: colorOf(Consegna)}
 	for _, p := range r.Phases {

@@ -113,6 +113,9 @@ func (p *Phase) writeTable(w io.Writer) {
 	if p.Unmatched > 0 {
 		fmt.Fprintf(w, ", %d late or duplicate", p.Unmatched)
 	}
+	if p.GeneratorCPU > 0 && p.Sent > 0 {
+		fmt.Fprintf(w, "; pecspec's own CPU %.1f s (%.2f ms per message)", p.GeneratorCPU, 1000*p.GeneratorCPU/float64(p.Sent))
+	}
 	fmt.Fprintln(w)
 	if len(p.LostKinds) > 0 {
 		fmt.Fprintf(w, "receipts that never came: %s\n", countList(kindCounts(p.LostKinds)))

@@ -14,6 +14,7 @@ import (
 func (s *session) runPhase(ctx context.Context, rate float64, d time.Duration) *Phase {
 	start := time.Now().Add(50 * time.Millisecond)
 	p := newPhase(rate, start, d)
+	cpu0 := selfCPU()
 	s.phase.Store(p)
 	s.series.setRate(rate)
 	total := max(int64(math.Floor(rate*d.Seconds())), 1)
@@ -51,6 +52,7 @@ func (s *session) runPhase(ctx context.Context, rate float64, d time.Duration) *
 	p.Unsent = total - p.Sent
 	p.mu.Unlock()
 	s.drain(ctx, p, deadline)
+	p.GeneratorCPU = selfCPU() - cpu0
 	p.finish()
 	return p
 }

@@ -9,18 +9,23 @@ import (
 
 // Histograms record microseconds, from 1 µs to 48 h, with 3 significant
 // digits: every value is reported within 0.1 % of what was recorded
-// (HdrHistogram's bounded relative error).
+// (HdrHistogram's bounded relative error). Signed ones (daticert instants,
+// which have one second's resolution) keep 2 digits: 1 %, a tenth of the
+// size.
 const (
-	histLowest  = 1
-	histHighest = int64(48 * time.Hour / time.Microsecond)
-	histDigits  = 3
+	histLowest   = 1
+	histHighest  = int64(48 * time.Hour / time.Microsecond)
+	histDigits   = 3
+	signedDigits = 2
 )
 
 // Hist is a latency histogram (durations ≥ 0).
 type Hist struct{ h *hdrhistogram.Histogram }
 
 // NewHist returns an empty histogram.
-func NewHist() *Hist { return &Hist{h: hdrhistogram.New(histLowest, histHighest, histDigits)} }
+func NewHist() *Hist { return newHist(histDigits) }
+
+func newHist(digits int) *Hist { return &Hist{h: hdrhistogram.New(histLowest, histHighest, digits)} }
 
 // Record adds d, clamped to the histogram's range.
 func (h *Hist) Record(d time.Duration) {
@@ -80,7 +85,7 @@ func DecodeHist(s string) (*Hist, error) {
 type Signed struct{ Neg, Pos *Hist }
 
 // NewSigned returns an empty signed histogram.
-func NewSigned() *Signed { return &Signed{Neg: NewHist(), Pos: NewHist()} }
+func NewSigned() *Signed { return &Signed{Neg: newHist(signedDigits), Pos: newHist(signedDigits)} }
 
 // Record adds d.
 func (s *Signed) Record(d time.Duration) {

@@ -70,6 +70,10 @@ type Phase struct {
 	Hists        map[Kind]EncodedHist `json:"histograms"`
 	SLA          []SLAResult          `json:"sla,omitempty"`
 	Graded       GradeSummary         `json:"graded"`
+	// GeneratorCPU is the CPU time this process spent during the phase
+	// (submitting, watching, grading): the share of the machine the
+	// measurement itself took.
+	GeneratorCPU float64 `json:"generator_cpu_s"`
 
 	mu           sync.Mutex
 	hists        map[Kind]*kindHists
@@ -99,6 +103,9 @@ func (p *Phase) recordSubmit(intended, eod, reply time.Time, err error) {
 	}
 	p.Accepted++
 	h := p.hists[Submit]
+	if h == nil {
+		return // finished
+	}
 	h.intended.Record(reply.Sub(intended))
 	h.eod.Record(reply.Sub(eod))
 }
@@ -123,6 +130,9 @@ func (p *Phase) recordArrival(k Kind, detail string, intended, eod time.Time, a 
 		p.Errors[detail]++
 	}
 	h := p.hists[k]
+	if h == nil {
+		return // finished
+	}
 	h.intended.Record(a.At.Sub(intended))
 	if !eod.IsZero() {
 		h.eod.Record(a.At.Sub(eod))

@@ -53,9 +53,8 @@ func (s *session) progress(p Point, recent []Point) {
 		float64(sub)/float64(len(recent)), p.InFlight)
 	if ph := s.phase.Load(); ph != nil {
 		ph.mu.Lock()
-		h := ph.hists[Accettazione].intended
-		if h.Count() > 0 {
-			line += "  accettazione p99 " + fmtMs(ms(h.Quantile(0.99)))
+		if kh := ph.hists[Accettazione]; kh != nil && kh.intended.Count() > 0 {
+			line += "  accettazione p99 " + fmtMs(ms(kh.intended.Quantile(0.99)))
 		}
 		line += fmt.Sprintf("  errors %d", ph.ErrorCount())
 		ph.mu.Unlock()

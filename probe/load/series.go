@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -91,6 +92,16 @@ func (s *series) all() []Point {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Point(nil), s.points...)
+}
+
+// selfCPU is this process's user and system CPU time in seconds (0 where
+// getrusage is not available).
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // rssMiB is this process's resident memory (Linux /proc/self/statm), 0

@@ -90,6 +90,9 @@ func (p *Phase) finish() {
 	if span := p.lastComplete.Sub(p.Start); p.Complete > 0 && span > 0 {
 		p.AchievedRate = float64(p.Complete) / max(span, p.Duration).Seconds()
 	}
+	// Nothing records into a finished phase (its messages are complete or
+	// lost): its histograms live on encoded, so a ramp's memory stays flat.
+	p.hists = nil
 }
 
 // Achieved is the share of the offered rate the phase achieved (complete
@@ -108,22 +111,4 @@ func (p *Phase) ErrorCount() int64 {
 		n += v
 	}
 	return n
-}
-
-// Hist returns a kind's histogram of a measure, for plots (nil when the
-// phase is not from this process).
-func (p *Phase) Hist(k Kind, measure string) dist {
-	h := p.hists[k]
-	if h == nil {
-		return nil
-	}
-	switch measure {
-	case FromEOD:
-		return h.eod
-	case Daticert:
-		return h.daticert
-	case Skew:
-		return h.skew
-	}
-	return h.intended
 }

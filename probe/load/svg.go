@@ -132,8 +132,12 @@ func (c chart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<text x="14" y="%d" class="ylab" transform="rotate(-90 14 %d)">%s</text>`, padT+plotH/2, padT+plotH/2, html.EscapeString(c.YLabel))
 	for _, m := range c.Marks {
 		x := sx(m.X)
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" class="mark"/><text x="%.1f" y="%d" class="marklab" fill="%s">%s</text>`,
-			x, x, padT, padT+plotH, m.Color, x+3, padT+12, m.Color, html.EscapeString(m.Label))
+		lx, anchor := x+3, "start"
+		if x > padL+plotW*0.85 {
+			lx, anchor = x-3, "end" // near the right edge: label on the left
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" class="mark"/><text x="%.1f" y="%d" class="marklab" fill="%s" text-anchor="%s">%s</text>`,
+			x, x, padT, padT+plotH, m.Color, lx, padT+12, m.Color, anchor, html.EscapeString(m.Label))
 	}
 	for i, l := range c.Lines {
 		if len(l.Pts) == 0 {
