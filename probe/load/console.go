@@ -40,6 +40,9 @@ func (r *Result) WriteTable(w io.Writer) {
 	s := r.Settings
 	fmt.Fprintf(w, "%d connections, %d senders, %d recipients per message, %d bytes, window %s, drain %s\n",
 		s.Connections, s.Senders, s.Recipients, s.Size, s.Duration, s.Drain)
+	if r.CleanupError != "" {
+		fmt.Fprintf(w, "the run's messages could not all be expunged (%d were): %s\n", r.Expunged, r.CleanupError)
+	}
 	if r.Knee != nil {
 		r.writeRamp(w)
 		if p := r.kneePhase(); p != nil {

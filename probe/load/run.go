@@ -76,12 +76,17 @@ func (p *Phase) pass() bool {
 	return true
 }
 
+// setupTimeout bounds opening every session before the first message.
+const setupTimeout = time.Minute
+
 // Run measures the target: one steady phase, or a ramp. It ends by itself
 // after the sending window(s) and their drains. A *HarnessError means the
 // set-up failed (nothing measured, or a watched session died: the result
 // holds what was measured until then).
 func Run(ctx context.Context, opts Options) (*Result, error) {
-	s, err := newSession(ctx, opts)
+	setup, cancelSetup := context.WithTimeout(ctx, setupTimeout)
+	s, err := newSession(setup, opts)
+	cancelSetup()
 	if err != nil {
 		return nil, err
 	}
