@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,13 +270,15 @@ func everyRecipientEnveloped(ctx context.Context) error {
 	}
 	wg.Wait()
 	var missing []string
+	var got []kept
 	for i, p := range w.rcpts {
 		if errs[i] != nil {
 			missing = append(missing, p.Address()+": "+errs[i].Error())
 			continue
 		}
-		w.capture(p.Address(), false, false, raws[i])
+		got = append(got, kept{mailbox: p.Address(), raw: raws[i]})
 	}
+	w.captureMany(got)
 	if len(missing) > 0 {
 		return &ruleError{rule: requiredBy["trasporto"], err: fmt.Errorf("%d of %d recipients have no envelope about %s: %s",
 			len(missing), len(w.rcpts), w.sub.MessageID, strings.Join(missing[:min(5, len(missing))], "; "))}
@@ -335,14 +338,44 @@ func deliveryForEvery(ctx context.Context, who string) error {
 		}
 		return false
 	}, nil)
+	var keep []kept
 	for _, r := range w.rcpts {
 		if raw := got[strings.ToLower(r.Address())]; raw != nil {
-			w.capture(p.Address(), false, false, raw)
+			keep = append(keep, kept{mailbox: p.Address(), raw: raw})
 		}
 	}
+	w.captureMany(keep)
 	if len(got) < len(want) {
 		return &ruleError{rule: requiredBy["delivery receipt"], err: fmt.Errorf("%d of %d delivery receipts about %s reached %s within %v",
 			len(got), len(want), w.sub.MessageID, p.Address(), w.r.opts.StepTimeout)}
 	}
 	return nil
+}
+
+// kept is a message to capture.
+type kept struct {
+	mailbox string
+	raw     []byte
+}
+
+// captureMany grades the messages on every core, then keeps them in order.
+func (w *World) captureMany(msgs []kept) {
+	graded := make([]report.Graded, len(msgs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				graded[i] = report.Grade(msgs[i].raw, w.r.grading)
+			}
+		})
+	}
+	for i := range msgs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, m := range msgs {
+		w.captureGraded(m.mailbox, false, false, m.raw, graded[i])
+	}
 }
