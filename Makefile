@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 OUT     ?= out
-DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
+DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core dnsmasq-base
 # FUZZTIME empty: each target's execution budget below; a duration (10m) or a
 # count (1000000x) applies to every target.
 FUZZTIME ?=
@@ -61,7 +61,7 @@ load: build
 FUZZ_TARGETS := ./pec:FuzzParse:30000 ./report:FuzzGrade:3000 ./report:FuzzDaticert:60000 ./report:FuzzCMS:6000 \
 	./reference/deliverypoint:FuzzBreve:60000 ./reference/txlog:FuzzReader:100000 \
 	./reference/index:FuzzParseLDIF:50000 ./probe:FuzzReadReply:30000 ./reference/mailbox:FuzzWalkMIME:50000 \
-	./probe/load:FuzzArrivalParsing:30000
+	./reference/antivirus:FuzzCheckStructure:50000 ./probe/load:FuzzArrivalParsing:30000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$${rest##*:}; \

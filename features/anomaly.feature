@@ -4,7 +4,7 @@ Feature: Ordinary mail reaching a PEC mailbox
   (RFC 6109 §3.2.2), with no receipt to anyone.
 
   @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05
-  @ANO-06 @ANO-07 @ANO-08
+  @ANO-06 @ANO-07 @ANO-08 @needs-receives-ordinary-mail
   Scenario: An ordinary message from a non-PEC domain is delivered in a busta di anomalia
     When carol at the external domain sends an ordinary message to alice at the target
     Then alice receives an anomaly envelope
@@ -35,7 +35,7 @@ Feature: Ordinary mail reaching a PEC mailbox
     Then alice receives an anomaly envelope
     And every captured message passes the MUST rules
 
-  @ANO-01 @OPS-02
+  @ANO-01 @OPS-02 @needs-receives-ordinary-mail
   Scenario: The MX announces STARTTLS and still takes ordinary mail in plaintext
     Given the target's MX offers STARTTLS
     When dave at the external domain sends an ordinary message without TLS to alice at the target

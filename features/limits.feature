@@ -18,7 +18,7 @@ Feature: The target at the limits it declares
     And every captured message passes the MUST rules
     And the transaction passes the MUST rules
 
-  @ACC-01 @TRN-01 @CON-01 @CON-05 @PIC-03
+  @ACC-01 @TRN-01 @CON-01 @CON-05 @PIC-03 @needs-sends-to-ordinary-mail
   Scenario: A message to the target's maximum number of recipients is accepted, delivered and fully receipted
     When bulk3 sends a certified message to the target's maximum number of recipients across the target, the counterpart and the external domain, a fifth of them in Cc
     Then bulk3 receives an acceptance receipt

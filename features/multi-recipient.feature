@@ -4,7 +4,7 @@ Feature: Recipients at several providers and outside PEC, in To and Cc
   (§3.2.1); each PEC recipient gets the envelope and the sender one avvenuta consegna per recipient, sintetica
   for Cc recipients (§3.3.2).
 
-  @ACC-03 @PIC-03 @CON-01 @CON-05
+  @ACC-03 @PIC-03 @CON-01 @CON-05 @needs-sends-to-ordinary-mail
   Scenario: Two PEC providers and an external domain, To and Cc
     When alice sends a certified message to bob at the counterpart and carol at the external domain with bob at the target and dave at the external domain in Cc
     Then alice receives an acceptance receipt

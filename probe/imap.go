@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -17,9 +16,6 @@ import (
 
 // ErrTimeout means a waited-for message did not come before the deadline.
 var ErrTimeout = errors.New("probe: timeout")
-
-// ErrIMAP wraps IMAP failures.
-var ErrIMAP = errors.New("probe: imap")
 
 // Fetched is one message read from a mailbox, byte-exact.
 type Fetched struct {
@@ -36,15 +32,33 @@ type Mailbox struct {
 	// count is INBOX's message count, from SELECT and the server's EXISTS
 	// updates. imapclient's own Mailbox() is not used: it is set only after
 	// the SELECT's Wait returns (a race in go-imap v2), so it may read nil.
-	count atomic.Uint32
+	count  atomic.Uint32
+	answer time.Duration // bound of each command's reply
+	addr   string
 }
 
-// OpenMailbox logs in as acct and selects INBOX.
+// OpenMailbox logs in as acct (its login name) and selects INBOX, within the
+// answer timeout. A refused login is ErrLogin; not reaching the server, TLS
+// trouble and silence are the other harness errors of errors.go.
 func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account) (*Mailbox, error) {
-	m := &Mailbox{updates: make(chan struct{}, 1), taken: map[uint32]bool{}}
+	answer := answerTimeout(ctx)
+	m := &Mailbox{updates: make(chan struct{}, 1), taken: map[uint32]bool{}, answer: answer, addr: ep.Addr()}
+	actx, cancel := context.WithTimeout(ctx, answer)
+	defer cancel()
+	conn, err := dialTCP(actx, ep)
+	if err != nil {
+		return nil, err
+	}
+	if ep.TLS != TLSStartTLS && ep.TLS != TLSNone {
+		tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(actx); err != nil {
+			conn.Close()
+			return nil, classify(actx, "TLS handshake with", ep.Addr(), err)
+		}
+		conn = tc
+	}
 	opts := &imapclient.Options{
-		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12},
-		Dialer:    &net.Dialer{Timeout: 10 * time.Second},
+		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
@@ -54,28 +68,29 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 			},
 		},
 	}
-	var err error
-	switch ep.TLS {
-	case TLSStartTLS:
-		m.c, err = imapclient.DialStartTLS(ep.Addr(), opts)
-	case TLSNone:
-		m.c, err = imapclient.DialInsecure(ep.Addr(), opts)
-	default:
-		m.c, err = imapclient.DialTLS(ep.Addr(), opts)
+	stop := context.AfterFunc(actx, func() { conn.Close() })
+	defer stop()
+	if ep.TLS == TLSStartTLS {
+		m.c, err = imapclient.NewStartTLS(conn, opts)
+	} else {
+		m.c = imapclient.New(conn, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial %s: %v", ErrIMAP, ep.Addr(), err)
+		conn.Close()
+		return nil, classify(actx, "IMAP STARTTLS with", ep.Addr(), err)
 	}
-	stop := context.AfterFunc(ctx, func() { m.c.Close() })
-	defer stop()
-	if err := m.c.Login(acct.Address, acct.Password).Wait(); err != nil {
+	if err := m.c.Login(acct.Login(), acct.Password).Wait(); err != nil {
 		m.c.Close()
-		return nil, fmt.Errorf("%w: login %s: %v", ErrIMAP, acct.Address, err)
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return nil, fmt.Errorf("%w: IMAP LOGIN as %s at %s: %v", ErrLogin, acct.Login(), ep.Addr(), err)
+		}
+		return nil, classify(actx, "IMAP greeting or LOGIN at", ep.Addr(), err)
 	}
 	sel, err := m.c.Select("INBOX", nil).Wait()
 	if err != nil {
 		m.c.Close()
-		return nil, fmt.Errorf("%w: select INBOX: %v", ErrIMAP, err)
+		return nil, classify(actx, "IMAP SELECT INBOX at", ep.Addr(), err)
 	}
 	m.count.Store(sel.NumMessages)
 	return m, nil
@@ -94,16 +109,27 @@ func (m *Mailbox) Close() error {
 	return m.c.Close()
 }
 
-// Fetch returns every message of INBOX (BODY.PEEK[]: flags unchanged).
+// Fetch returns every message of INBOX (BODY.PEEK[]: flags unchanged). The
+// server answers within the answer timeout (ErrNoAnswer) and before ctx ends.
 func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
-	stop := context.AfterFunc(ctx, func() { m.c.Close() })
+	actx, cancel := context.WithTimeout(ctx, m.answer)
+	defer cancel()
+	stop := context.AfterFunc(actx, func() { m.c.Close() })
 	defer stop()
+	out, err := m.fetch()
+	if err != nil {
+		return nil, classify(actx, "IMAP FETCH at", m.addr, err)
+	}
+	return out, nil
+}
+
+func (m *Mailbox) fetch() ([]Fetched, error) {
 	if n, err := m.numMessages(); err != nil || n == 0 {
 		if err != nil {
 			return nil, err
 		}
 		if err := m.c.Noop().Wait(); err != nil {
-			return nil, fmt.Errorf("%w: noop: %v", ErrIMAP, err)
+			return nil, fmt.Errorf("noop: %w", err)
 		}
 		if n, err := m.numMessages(); err != nil || n == 0 {
 			return nil, err
@@ -122,7 +148,7 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 		buf, err := msg.Collect()
 		if err != nil {
 			cmd.Close()
-			return nil, fmt.Errorf("%w: fetch: %v", ErrIMAP, err)
+			return nil, fmt.Errorf("fetch: %w", err)
 		}
 		var raw []byte
 		for _, b := range buf.BodySection {
@@ -131,7 +157,7 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 		out = append(out, Fetched{UID: uint32(buf.UID), Raw: raw, Received: buf.InternalDate})
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, fmt.Errorf("%w: fetch: %v", ErrIMAP, err)
+		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	return out, nil
 }
@@ -141,7 +167,7 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 func (m *Mailbox) numMessages() (uint32, error) {
 	select {
 	case <-m.c.Closed():
-		return 0, fmt.Errorf("%w: the server ended the session", ErrIMAP)
+		return 0, fmt.Errorf("the server ended the session: %w", io.EOF)
 	default:
 	}
 	return m.count.Load(), nil
@@ -149,8 +175,11 @@ func (m *Mailbox) numMessages() (uint32, error) {
 
 // WaitFor returns the first message not returned before that matches. If
 // none is there yet it waits with IDLE for new mail (no polling sleep) until
-// ctx's deadline, then fails with ErrTimeout.
+// ctx's deadline, then fails with ErrTimeout: the message did not come. A
+// server that stops answering is ErrNoAnswer, not a missing message.
 func (m *Mailbox) WaitFor(ctx context.Context, match func(raw []byte) bool) (Fetched, error) {
+	stop := context.AfterFunc(ctx, func() { m.c.Close() })
+	defer stop()
 	for {
 		all, err := m.Fetch(ctx)
 		if err != nil {
@@ -180,7 +209,7 @@ const idleRefresh = 5 * time.Second
 func (m *Mailbox) idle(ctx context.Context) error {
 	cmd, err := m.c.Idle()
 	if err != nil {
-		return fmt.Errorf("%w: idle: %v", ErrIMAP, err)
+		return classify(ctx, "IMAP IDLE at", m.addr, err)
 	}
 	var waitErr error
 	refresh := time.NewTimer(idleRefresh)
@@ -191,13 +220,19 @@ func (m *Mailbox) idle(ctx context.Context) error {
 	case <-ctx.Done():
 		waitErr = fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
 	case <-m.c.Closed():
-		waitErr = fmt.Errorf("%w: connection closed", ErrIMAP)
+		waitErr = fmt.Errorf("%w: IMAP at %s: the server ended the session", ErrProtocol, m.addr)
 	}
 	if err := cmd.Close(); err != nil && waitErr == nil && !errors.Is(err, io.EOF) {
-		waitErr = fmt.Errorf("%w: idle done: %v", ErrIMAP, err)
+		waitErr = classify(ctx, "IMAP IDLE DONE at", m.addr, err)
 	}
 	if waitErr == nil {
-		_ = cmd.Wait()
+		actx, cancel := context.WithTimeout(ctx, m.answer)
+		stop := context.AfterFunc(actx, func() { m.c.Close() })
+		if err := cmd.Wait(); err != nil && actx.Err() != nil {
+			waitErr = classify(actx, "IMAP IDLE at", m.addr, err)
+		}
+		stop()
+		cancel()
 	}
 	return waitErr
 }

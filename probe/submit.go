@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -22,6 +21,9 @@ var ErrSubmit = errors.New("probe: submit")
 // Submit sends msg as the user acct over SMTP submission: implicit TLS or
 // STARTTLS per ep.TLS, AUTH PLAIN, MAIL FROM from, RCPT TO rcpt. A zero acct
 // submits without authenticating (APC-01 probes that the target refuses it).
+// The server's refusal of MAIL, RCPT or DATA is an *smtp.SMTPError wrapped
+// in ErrSubmit (its answer to the submission itself); not reaching it, TLS
+// trouble, a refused login or silence are the harness errors of errors.go.
 func Submit(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account, from string, rcpt []string, msg []byte) error {
 	c, err := dialSMTP(ctx, ep, roots)
 	if err != nil {
@@ -31,11 +33,11 @@ func Submit(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if acct.Address != "" {
-		if err := c.Auth(sasl.NewPlainClient("", acct.Address, acct.Password)); err != nil {
-			return fmt.Errorf("%w: auth %s: %w", ErrSubmit, acct.Address, err)
+		if err := auth(ctx, c, ep, acct); err != nil {
+			return err
 		}
 	}
-	return send(c, from, rcpt, msg)
+	return send(ctx, c, ep, from, rcpt, msg)
 }
 
 // Relay sends msg to a provider's MX as another mail server would: STARTTLS
@@ -44,15 +46,38 @@ func Relay(ctx context.Context, ep Endpoint, roots *x509.CertPool, from string, 
 	return Submit(ctx, ep, roots, Account{}, from, rcpt, msg)
 }
 
+// auth runs AUTH PLAIN as acct (its login name, RFC 4616 authcid); a
+// refusal is ErrLogin, never the target's answer to a submission.
+func auth(ctx context.Context, c *smtp.Client, ep Endpoint, acct Account) error {
+	err := c.Auth(sasl.NewPlainClient("", acct.Login(), acct.Password))
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		// %v, not %w: a refused login must never read as the server's
+		// answer to a submission (errors.As *smtp.SMTPError).
+		return fmt.Errorf("%w: AUTH as %s at %s: %v", ErrLogin, acct.Login(), ep.Addr(), err)
+	}
+	return classify(ctx, "AUTH at", ep.Addr(), err)
+}
+
 // send runs one transaction, declaring the message's SIZE (RFC 1870) so
 // the server can read it into one buffer.
-func send(c *smtp.Client, from string, rcpt []string, msg []byte) error {
+func send(ctx context.Context, c *smtp.Client, ep Endpoint, from string, rcpt []string, msg []byte) error {
+	reply := func(err error) error {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return fmt.Errorf("%w: %w", ErrSubmit, err)
+		}
+		return classify(ctx, "SMTP at", ep.Addr(), err)
+	}
 	if err := c.Mail(from, &smtp.MailOptions{Size: int64(len(msg))}); err != nil {
-		return fmt.Errorf("%w: %w", ErrSubmit, err)
+		return reply(err)
 	}
 	for _, r := range rcpt {
 		if err := c.Rcpt(r, nil); err != nil {
-			return fmt.Errorf("%w: %w", ErrSubmit, err)
+			return reply(err)
 		}
 	}
 	w, err := c.Data()
@@ -63,43 +88,67 @@ func send(c *smtp.Client, from string, rcpt []string, msg []byte) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrSubmit, err)
+		return reply(err)
 	}
 	// DATA was answered 250: the message is accepted, whatever QUIT gets.
 	_ = c.Quit()
 	return nil
 }
 
-// dialSMTP connects per ep.TLS: implicit TLS (default), STARTTLS or none.
+// dialSMTP connects per ep.TLS (implicit TLS by default, STARTTLS or none)
+// and exchanges greeting and EHLO, each within the answer timeout; every
+// failure is a harness error (errors.go).
 func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Client, error) {
-	cfg := &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12}
-	d := &net.Dialer{Timeout: 10 * time.Second}
+	answer := answerTimeout(ctx)
+	actx, cancel := context.WithTimeout(ctx, answer)
+	defer cancel()
+	conn, err := dialTCP(actx, ep)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12}
+	if ep.TLS != TLSStartTLS && ep.TLS != TLSNone {
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(actx); err != nil {
+			conn.Close()
+			return nil, classify(actx, "TLS handshake with", ep.Addr(), err)
+		}
+		conn = tc
+	}
 	var c *smtp.Client
-	var conn net.Conn
-	var err error
-	switch ep.TLS {
-	case TLSStartTLS, TLSNone:
-		if conn, err = d.DialContext(ctx, "tcp", ep.Addr()); err == nil {
-			if ep.TLS == TLSStartTLS {
-				c, err = smtp.NewClientStartTLS(conn, cfg)
-			} else {
-				c = smtp.NewClient(conn)
-			}
-		}
-	default:
-		if conn, err = (&tls.Dialer{NetDialer: d, Config: cfg}).DialContext(ctx, "tcp", ep.Addr()); err == nil {
-			c = smtp.NewClient(conn)
-		}
+	stop := context.AfterFunc(actx, func() { conn.Close() })
+	if ep.TLS == TLSStartTLS {
+		// greeting, EHLO and STARTTLS; the handshake runs with the next EHLO
+		c, err = smtp.NewClientStartTLS(conn, cfg)
+	} else {
+		c = smtp.NewClient(conn)
+	}
+	if err == nil {
+		c.CommandTimeout = answer
+		c.SubmissionTimeout = 10 * answer // DATA: the message is scanned, signed and stored before the reply
+		err = c.Hello("probe.pecspec.test")
+	}
+	if !stop() && err == nil {
+		err = actx.Err() // the deadline closed the connection just as the exchange ended
 	}
 	if err != nil {
-		if c != nil {
-			c.Close()
-		} else if conn != nil {
-			conn.Close()
+		conn.Close()
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%w: greeting or EHLO of %s: %w", ErrProtocol, ep.Addr(), err)
 		}
-		return nil, fmt.Errorf("%w: connect %s: %w", ErrSubmit, ep.Addr(), err)
+		return nil, classify(actx, "greeting, EHLO or STARTTLS of", ep.Addr(), err)
 	}
 	return c, nil
+}
+
+// dialTCP opens the TCP connection: failing is ErrUnreachable.
+func dialTCP(ctx context.Context, ep Endpoint) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", ep.Addr())
+	if err != nil {
+		return nil, fmt.Errorf("%w: connect %s: %w", ErrUnreachable, ep.Addr(), err)
+	}
+	return conn, nil
 }
 
 // ErrPlainAccepted is returned by SubmitPlaintext when the server let the
@@ -111,22 +160,26 @@ var ErrPlainAccepted = errors.New("probe: the server accepted AUTH without TLS")
 // (EHLO without waiting for a greeting), so an implicit-TLS port fails the
 // handshake at once instead of both sides waiting. It returns nil when the
 // server refused: it closed the connection, answered something else than an
-// SMTP greeting, or answered AUTH with an error. It returns ErrPlainAccepted
-// when AUTH succeeded.
+// SMTP greeting, or answered AUTH with a refusal (530, 538, 523, 502, 504:
+// no authentication here, or not without encryption). It returns
+// ErrPlainAccepted when AUTH succeeded, and ErrLogin when the server answered
+// that the credentials are wrong (535): a failed login says nothing about
+// plaintext. Silence is ErrNoAnswer.
 func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", ep.Addr())
+	ctx, cancel := context.WithTimeout(ctx, answerTimeout(ctx))
+	defer cancel()
+	conn, err := dialTCP(ctx, ep)
 	if err != nil {
-		return fmt.Errorf("%w: connect %s: %w", ErrSubmit, ep.Addr(), err)
+		return err
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	// A connection the server closes or resets, or a reply that is not
-	// SMTP, is a refusal; running out of time is not an answer (an error).
+	// SMTP, is a refusal; running out of time is not an answer.
 	refused := func(err error) error {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w: no answer from %s: %w", ErrSubmit, ep.Addr(), ctx.Err())
+			return classify(ctx, "plaintext SMTP to", ep.Addr(), err)
 		}
 		return nil
 	}
@@ -144,7 +197,7 @@ func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
 			return nil
 		}
 	}
-	auth := base64.StdEncoding.EncodeToString([]byte("\x00" + acct.Address + "\x00" + acct.Password))
+	auth := base64.StdEncoding.EncodeToString([]byte("\x00" + acct.Login() + "\x00" + acct.Password))
 	if _, err := conn.Write([]byte("AUTH PLAIN " + auth + "\r\n")); err != nil {
 		return refused(err)
 	}
@@ -154,6 +207,9 @@ func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
 		return refused(err)
 	case code == 235:
 		return ErrPlainAccepted
+	case code == 535:
+		return fmt.Errorf("%w: AUTH as %s without TLS at %s answered 535 (credentials invalid): a failed login, not a refusal of plaintext",
+			ErrLogin, acct.Login(), ep.Addr())
 	}
 	return nil
 }
@@ -191,9 +247,6 @@ func OffersStartTLS(ctx context.Context, ep Endpoint) (bool, error) {
 		return false, err
 	}
 	defer c.Close()
-	if err := c.Hello("probe.pecspec.test"); err != nil {
-		return false, fmt.Errorf("%w: EHLO: %w", ErrSubmit, err)
-	}
 	ok, _ := c.Extension("STARTTLS")
 	_ = c.Quit()
 	return ok, nil

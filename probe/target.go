@@ -57,16 +57,49 @@ type Target struct {
 	// Peer is gamma, the scriptable peer the probe runs (package
 	// probe/peer): a provider listed in the index the target uses.
 	Peer *Peer `yaml:"peer,omitempty"`
+	// Lab is the view of the lab the target joined (written by the lab).
+	Lab *LabView `yaml:"lab,omitempty"`
+	// Issue is read by `pecspec lab up --enrol` only (certificates the lab
+	// CA issues for a provider under test); a run ignores it.
+	Issue *Issue `yaml:"issue,omitempty"`
 
 	dir string // directory of the file, for relative paths
 }
 
+// LabView is what the lab says about its own routing: its directory, its DNS
+// server, the port of its MXs, and where its providers deliver each domain
+// (host:port). The preflight checks the target's domains against it.
+type LabView struct {
+	Dir    string            `yaml:"dir"`
+	DNS    string            `yaml:"dns,omitempty"`
+	MXPort int               `yaml:"mx_port,omitempty"`
+	Routes map[string]string `yaml:"routes,omitempty"`
+}
+
+// Issue mirrors the enrolment's issue section (reference/lab/enrol.go).
+type Issue struct {
+	SigningCSR string   `yaml:"signing_csr,omitempty"`
+	SigningKey bool     `yaml:"signing_key,omitempty"`
+	TLS        []string `yaml:"tls,omitempty"`
+	TLSCSR     string   `yaml:"tls_csr,omitempty"`
+}
+
 // Account is a mailbox the suite may use. Name is the handle scenarios use in
-// step text ("alice"); when empty it is the local part of Address.
+// step text ("alice"); when empty it is the local part of Address. Username
+// is the login name (SMTP AUTH, IMAP LOGIN) when it is not the address.
 type Account struct {
 	Name     string `yaml:"name,omitempty"`
 	Address  string `yaml:"address"`
+	Username string `yaml:"username,omitempty"`
 	Password string `yaml:"password"`
+}
+
+// Login is the name the account logs in with.
+func (a Account) Login() string {
+	if a.Username != "" {
+		return a.Username
+	}
+	return a.Address
 }
 
 // Handle returns the account's name in step text.
@@ -123,10 +156,21 @@ func (o *Ordinary) Account(name string) (Account, bool) {
 }
 
 // Endpoint is a host:port with its TLS mode: implicit, starttls or none.
+// TLSName, when set, is the name the server's certificate must carry (the
+// connection goes to Host): an MX reached by address but known by its name.
 type Endpoint struct {
-	Host string `yaml:"host"`
-	Port int    `yaml:"port"`
-	TLS  string `yaml:"tls,omitempty"`
+	Host    string `yaml:"host"`
+	Port    int    `yaml:"port"`
+	TLS     string `yaml:"tls,omitempty"`
+	TLSName string `yaml:"tls_name,omitempty"`
+}
+
+// serverName is the name the certificate is checked against.
+func (e Endpoint) serverName() string {
+	if e.TLSName != "" {
+		return e.TLSName
+	}
+	return e.Host
 }
 
 // Addr returns host:port.

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -31,14 +30,17 @@ func (r *runner) clockControllable(ctx context.Context) (bool, error) {
 		return *known, nil
 	}
 	ok := false
-	if t := r.opts.Target; t.Admin != nil && t.Admin.URL != "" {
+	if t := r.opts.Target; t.Admin != nil && t.Admin.URL != "" && r.declares("controllable-clock") {
 		var st struct {
 			Controllable bool `json:"controllable"`
 		}
 		if err := r.adminCall(ctx, t, http.MethodGet, "/clock", nil, &st); err != nil {
 			return false, err
 		}
-		ok = st.Controllable
+		if !st.Controllable {
+			return false, harnessf("%s declares controllable-clock but its admin API says the clock is not controllable", t.Name)
+		}
+		ok = true
 	}
 	r.mu.Lock()
 	r.controllable = &ok
@@ -110,13 +112,13 @@ func (w *World) adminCall(ctx context.Context, p *probe.Target, method, path str
 
 func (r *runner) adminCall(ctx context.Context, p *probe.Target, method, path string, in, out any) error {
 	if p == nil || p.Admin == nil || p.Admin.URL == "" {
-		return fmt.Errorf("the target file names no admin API for this provider")
+		return harnessf("the target file names no admin API for this provider")
 	}
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
-			return err
+			return harnessf("%v", err)
 		}
 		body = strings.NewReader(string(data))
 	}
@@ -124,20 +126,22 @@ func (r *runner) adminCall(ctx context.Context, p *probe.Target, method, path st
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(p.Admin.URL, "/")+path, body)
 	if err != nil {
-		return err
+		return harnessf("%s admin API: %w", p.Name, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+p.Admin.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s admin API: %w", p.Name, err)
+		return harnessf("%s admin API: %w", p.Name, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s admin API %s %s: %s: %s", p.Name, method, path, resp.Status, strings.TrimSpace(string(data)))
+		return harnessf("%s admin API %s %s: %s: %s", p.Name, method, path, resp.Status, strings.TrimSpace(string(data)))
 	}
 	if out != nil {
-		return json.Unmarshal(data, out)
+		if err := json.Unmarshal(data, out); err != nil {
+			return harnessf("%s admin API %s %s: %w", p.Name, method, path, err)
+		}
 	}
 	return nil
 }

@@ -10,13 +10,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pecspec/pecspec/features"
 	"github.com/pecspec/pecspec/report"
 )
 
 // Expectation is one entry of an --expect file: a failure the provider knows
-// about. Scenario, when set, limits it to that scenario.
+// about. Scenario, when set, limits it to that scenario; an entry with a
+// scenario and no rule expects every failure of that scenario.
 type Expectation struct {
-	Rule     string `yaml:"rule" json:"rule"`
+	Rule     string `yaml:"rule,omitempty" json:"rule,omitempty"`
 	Scenario string `yaml:"scenario,omitempty" json:"scenario,omitempty"`
 	Reason   string `yaml:"reason" json:"reason"`
 }
@@ -58,16 +60,42 @@ func LoadExpectations(path string) ([]Expectation, error) {
 	for _, r := range report.Requirements() {
 		known[r.ID] = true
 	}
+	scenarios, err := scenarioNames()
+	if err != nil {
+		return nil, err
+	}
 	var errs []error
 	for i, e := range exps {
-		if !known[e.Rule] {
-			errs = append(errs, fmt.Errorf("%w: expect file %s entry %d: %q is not a rule of pec-rules §9", ErrHarness, path, i+1, e.Rule))
+		bad := func(format string, a ...any) {
+			errs = append(errs, fmt.Errorf("%w: expect file %s entry %d: "+format, append([]any{ErrHarness, path, i + 1}, a...)...))
+		}
+		switch {
+		case e.Rule == "" && e.Scenario == "":
+			bad("needs a rule, a scenario, or both")
+		case e.Rule != "" && !known[e.Rule]:
+			bad("%q is not a rule of pec-rules §9", e.Rule)
+		}
+		if e.Scenario != "" && !scenarios[e.Scenario] {
+			bad("no such scenario %q (pecspec rules --coverage lists them)", e.Scenario)
 		}
 		if strings.TrimSpace(e.Reason) == "" {
-			errs = append(errs, fmt.Errorf("%w: expect file %s entry %d (%s): reason is empty", ErrHarness, path, i+1, e.Rule))
+			bad("reason is empty")
 		}
 	}
 	return exps, errors.Join(errs...)
+}
+
+// scenarioNames are the names of the suite's scenarios (outlines expanded).
+func scenarioNames() (map[string]bool, error) {
+	ps, err := Pickles(features.FS)
+	if err != nil {
+		return nil, fmt.Errorf("%w: features: %v", ErrHarness, err)
+	}
+	names := map[string]bool{}
+	for _, p := range ps {
+		names[p.Name] = true
+	}
+	return names, nil
 }
 
 // Failures lists every conformance failure of the run summarised by s.
@@ -87,8 +115,9 @@ func (s *Summary) Failures() []Failure {
 		add(sc, sc.Transaction)
 		// A scenario that failed on a grading step is accounted for by the
 		// rule failures above; one that failed on any other step adds that
-		// failure (with the rule it names, if any).
-		if sc.Status != "passed" && sc.Status != "pending" && sc.FailedOn != "grading" {
+		// failure with the rule it names. Scenarios in error (harness) or
+		// skipped are no finding.
+		if sc.Status == "failed" && sc.FailedOn != failedGrading {
 			out = append(out, Failure{Scenario: sc.Name, Rule: sc.FailedRule, Detail: sc.Status + ": " + sc.Error})
 		}
 	}
@@ -102,7 +131,7 @@ func Judge(failures []Failure, exps []Expectation) Outcome {
 	for _, f := range failures {
 		hit := false
 		for i, e := range exps {
-			if f.Rule != "" && e.Rule == f.Rule && (e.Scenario == "" || e.Scenario == f.Scenario) {
+			if e.matches(f) {
 				used[i], hit = true, true
 			}
 		}
@@ -119,6 +148,15 @@ func Judge(failures []Failure, exps []Expectation) Outcome {
 	}
 	sort.Slice(o.Unexpected, func(i, j int) bool { return o.Unexpected[i].Scenario < o.Unexpected[j].Scenario })
 	return o
+}
+
+// matches: the entry names the failure's rule (in its scenario, if it names
+// one), or names only the failure's scenario.
+func (e Expectation) matches(f Failure) bool {
+	if e.Scenario != "" && e.Scenario != f.Scenario {
+		return false
+	}
+	return e.Rule == "" || (f.Rule != "" && e.Rule == f.Rule)
 }
 
 // ruleError is a step failure a rule of §9 accounts for: a message the rule

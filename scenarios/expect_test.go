@@ -33,6 +33,12 @@ func TestJudge(t *testing.T) {
 	if o := Judge(nil, nil); !o.Pass() {
 		t.Errorf("no failure, no expectation: %+v", o)
 	}
+	// A scenario-only entry expects every failure of that scenario, and is
+	// stale when the scenario no longer fails.
+	o = Judge(fails, []Expectation{{Scenario: "c", Reason: "known"}, {Scenario: "a", Reason: "known"}, {Scenario: "e", Reason: "gone"}})
+	if len(o.Expected) != 2 || len(o.Unexpected) != 2 || len(o.Stale) != 1 || o.Stale[0].Scenario != "e" {
+		t.Errorf("scenario-only entries: %+v", o)
+	}
 }
 
 func TestLoadExpectations(t *testing.T) {
@@ -44,13 +50,22 @@ func TestLoadExpectations(t *testing.T) {
 		}
 		return p
 	}
-	exps, err := LoadExpectations(write("- rule: GEN-15\n  scenario: x\n  reason: fixed in 2.3\n- rule: APC-01\n  reason: r\n"))
-	if err != nil || len(exps) != 2 || exps[0].Scenario != "x" {
+	const sc = "The sender asks for a breve delivery receipt"
+	exps, err := LoadExpectations(write("- rule: GEN-15\n  scenario: " + sc + "\n  reason: fixed in 2.3\n- rule: APC-01\n  reason: r\n" +
+		"- scenario: " + sc + "\n  reason: the whole scenario fails\n"))
+	if err != nil || len(exps) != 3 || exps[0].Scenario != sc || exps[2].Rule != "" {
 		t.Fatalf("exps %+v, err %v", exps, err)
 	}
-	for _, bad := range []string{"- rule: XYZ-01\n  reason: r\n", "- rule: GEN-15\n", "- rule: GEN-15\n  reason: r\n  extra: 1\n", "rule: GEN-15"} {
-		if _, err := LoadExpectations(write(bad)); err == nil {
-			t.Errorf("%q loaded without error", bad)
+	for bad, want := range map[string]string{
+		"- rule: XYZ-01\n  reason: r\n":                   "not a rule",
+		"- rule: GEN-15\n":                                "reason is empty",
+		"- rule: GEN-15\n  reason: r\n  extra: 1\n":       "extra",
+		"rule: GEN-15":                                    "cannot unmarshal",
+		"- reason: r\n":                                   "needs a rule, a scenario",
+		"- rule: GEN-15\n  scenario: Nope\n  reason: r\n": `no such scenario "Nope"`,
+	} {
+		if _, err := LoadExpectations(write(bad)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want one containing %q", bad, err, want)
 		}
 	}
 	if _, err := LoadExpectations(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "expect file") {

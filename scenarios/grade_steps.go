@@ -18,7 +18,7 @@ func registerGradeSteps(sc stepRegistrar) {
 func messagesPass(ctx context.Context) error {
 	w := world(ctx)
 	if len(w.res.Messages) == 0 {
-		return fmt.Errorf("no message was captured")
+		return harnessf("no message was captured")
 	}
 	var lines []string
 	for _, m := range w.res.Messages {

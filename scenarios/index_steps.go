@@ -29,9 +29,13 @@ const (
 func (w *World) index() (*report.Index, error) {
 	t := w.r.opts.Target
 	if t.LDAPURL == "" {
-		return nil, fmt.Errorf("the target file names no ldap_url for the index")
+		return nil, harnessf("the target file names no ldap_url for the index")
 	}
-	return report.LoadIndex(t.LDAPURL)
+	ix, err := report.LoadIndex(t.LDAPURL)
+	if err != nil {
+		return nil, harnessf("the index at %s: %w", t.LDAPURL, err)
+	}
+	return ix, nil
 }
 
 // indexEntryPasses grades the target's records (IDX-01…08, 11, 12): the
@@ -64,11 +68,11 @@ func signedLDIFPasses(ctx context.Context) error {
 	w := world(ctx)
 	t := w.r.opts.Target
 	if t.LDIF == "" {
-		return fmt.Errorf("the target file names no ldif (its published signed LDIF)")
+		return &ruleError{rule: "IDX-09", err: fmt.Errorf("the target publishes no signed LDIF (no ldif in the target file)")}
 	}
 	data, err := w.fetch(ctx, t.LDIF)
 	if err != nil {
-		return err
+		return &ruleError{rule: "IDX-09", err: fmt.Errorf("the target's signed LDIF %s: %w", t.LDIF, err)}
 	}
 	ix, err := w.index()
 	if err != nil {
@@ -94,7 +98,7 @@ func (w *World) fetch(ctx context.Context, src string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
+		return nil, &ruleError{rule: "IDX-09", err: fmt.Errorf("GET %s: %s", src, resp.Status)}
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, report.MaxLDIF))
 }

@@ -136,7 +136,7 @@ func receivesDelivery(ctx context.Context, who, tipo, rcpt string) error {
 		got = m.Postacert.Dati.Ricevuta.Tipo
 	}
 	if got != pec.TipoRicevuta(tipo) {
-		return fmt.Errorf("the delivery receipt is of type %q, want %q", got, tipo)
+		return &ruleError{rule: w.tipoRule(tipo), err: fmt.Errorf("the delivery receipt is of type %q, want %q", got, tipo)}
 	}
 	return nil
 }
@@ -158,10 +158,10 @@ func receivesNonDelivery(ctx context.Context, who, virus, rcpt string) error {
 		return err
 	}
 	if r.unknown && m.Postacert != nil && m.Postacert.Errore != pec.ErroreNoDest {
-		return fmt.Errorf("non-delivery notice for an unknown mailbox with errore %q, want %q", m.Postacert.Errore, pec.ErroreNoDest)
+		return &ruleError{rule: "ERR-02", err: fmt.Errorf("non-delivery notice for an unknown mailbox with errore %q, want %q", m.Postacert.Errore, pec.ErroreNoDest)}
 	}
 	if virus != "" && m.Postacert != nil && m.Postacert.Errore != pec.ErroreVirus {
-		return fmt.Errorf("non-delivery notice for a virus with errore %q, want %q", m.Postacert.Errore, pec.ErroreVirus)
+		return &ruleError{rule: "VIR-06", err: fmt.Errorf("non-delivery notice for a virus with errore %q, want %q", m.Postacert.Errore, pec.ErroreVirus)}
 	}
 	return nil
 }
@@ -171,7 +171,8 @@ func receivesNonDelivery(ctx context.Context, who, virus, rcpt string) error {
 func receivesNonAcceptance(ctx context.Context, who, virus string) error {
 	w := world(ctx)
 	if w.refusal != nil {
-		return fmt.Errorf("the submission was refused at SMTP level instead of a non-acceptance notice: %v", w.refusal)
+		return &ruleError{rule: w.missingRule("non-acceptance notice"),
+			err: fmt.Errorf("the submission was refused at SMTP level instead of a non-acceptance notice: %v", w.refusal)}
 	}
 	p, err := w.party(who)
 	if err != nil {
@@ -181,12 +182,12 @@ func receivesNonAcceptance(ctx context.Context, who, virus string) error {
 	if err != nil {
 		return err
 	}
-	want := pec.ErroreAltro
+	want, rule := pec.ErroreAltro, "NAC-03"
 	if virus != "" {
-		want = pec.ErroreVirus
+		want, rule = pec.ErroreVirus, "NAC-06"
 	}
 	if m.Postacert != nil && m.Postacert.Errore != want {
-		return fmt.Errorf("non-acceptance notice with errore %q, want %q", m.Postacert.Errore, want)
+		return &ruleError{rule: rule, err: fmt.Errorf("non-acceptance notice with errore %q, want %q", m.Postacert.Errore, want)}
 	}
 	return nil
 }
@@ -242,7 +243,13 @@ func timeoutCount(ctx context.Context, who string, n int) error {
 		}
 	}
 	if got != n {
-		return fmt.Errorf("%d timeout notices about %s, want %d", got, w.sub.MessageID, n)
+		// More than due: a notice after the 24 h one or one too many (TIM-05);
+		// fewer: a 12 h notice missing (TIM-02).
+		rule := "TIM-05"
+		if got < n {
+			rule = "TIM-02"
+		}
+		return &ruleError{rule: rule, err: fmt.Errorf("%d timeout notices about %s, want %d", got, w.sub.MessageID, n)}
 	}
 	return nil
 }
@@ -256,7 +263,13 @@ func receivedNothing(ctx context.Context, who string) error {
 		return err
 	}
 	if len(msgs) > 0 {
-		return fmt.Errorf("%s received a %s about %s", who, msgs[0].Kind(), w.sub.MessageID)
+		// Nothing is sent on for a message not accepted (NAC-05); an
+		// infected envelope is not delivered (VIR-05).
+		rule := "NAC-05"
+		if w.sub.Relayed {
+			rule = "VIR-05"
+		}
+		return &ruleError{rule: rule, err: fmt.Errorf("%s received a %s about %s", who, msgs[0].Kind(), w.sub.MessageID)}
 	}
 	return nil
 }
@@ -274,15 +287,23 @@ func (w *World) allAbout(ctx context.Context, who string) ([]*pec.Message, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	all, err := box.Fetch(ctx)
+	var all []probe.Fetched
+	err = w.r.breaker.call(p.imap.Addr(), func() (err error) {
+		all, err = box.Fetch(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	id := []byte(normID(w.sub.MessageID))
+	id := normID(w.sub.MessageID)
 	var out []*pec.Message
 	for _, f := range all {
-		if bytes.Contains(f.Raw, id) {
-			out = append(out, pec.Parse(f.Raw))
+		m := pec.Parse(f.Raw)
+		// The same correlation as about(): a notice that lacks
+		// X-Riferimento-Message-ID is still counted (and graded GEN-15).
+		if normID(m.Header(pec.HeaderRiferimentoMsgID)) == id || bytes.Contains(f.Raw, []byte(id)) ||
+			(m.Postacert != nil && m.Postacert.Dati.Msgid != nil && normID(*m.Postacert.Dati.Msgid) == id) {
+			out = append(out, m)
 		}
 	}
 	return out, nil
@@ -300,7 +321,7 @@ func acceptanceLists(ctx context.Context) error {
 		}
 	}
 	if acc == nil || acc.Postacert == nil {
-		return fmt.Errorf("no acceptance receipt with daticert was captured")
+		return harnessf("no acceptance receipt with daticert was captured")
 	}
 	got := map[string]string{}
 	for _, d := range acc.Postacert.Intestazione.Destinatari {
@@ -317,7 +338,7 @@ func acceptanceLists(ctx context.Context) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("acceptance receipt destinatari: %s", strings.Join(bad, "; "))
+		return &ruleError{rule: "ACC-06", err: fmt.Errorf("acceptance receipt destinatari: %s", strings.Join(bad, "; "))}
 	}
 	return nil
 }
@@ -326,10 +347,10 @@ func acceptanceLists(ctx context.Context) error {
 // match in p's mailbox, keeps it as evidence and grades it.
 func (w *World) await(ctx context.Context, p *party, service bool, what string, match func(*pec.Message) bool) (*pec.Message, error) {
 	if w.sub.MessageID == "" {
-		return nil, fmt.Errorf("nothing was submitted in this scenario")
+		return nil, harnessf("nothing was submitted in this scenario")
 	}
 	if w.refusal != nil {
-		return nil, fmt.Errorf("the submission was refused: %v", w.refusal)
+		return nil, &ruleError{rule: w.missingRule(what), err: fmt.Errorf("the submission was refused: %v", w.refusal)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
@@ -351,7 +372,10 @@ func (w *World) await(ctx context.Context, p *party, service bool, what string, 
 		if box, err = w.mailbox(ctx, p); err != nil {
 			return nil, err
 		}
-		f, err = box.WaitFor(ctx, accept)
+		err = w.r.breaker.call(p.imap.Addr(), func() (err error) {
+			f, err = box.WaitFor(ctx, accept)
+			return err
+		})
 	}
 	if errors.Is(err, probe.ErrTimeout) {
 		err := fmt.Errorf("no %s about %s reached %s within %v", what, w.sub.MessageID, p.Address(), w.r.opts.StepTimeout)
@@ -362,6 +386,21 @@ func (w *World) await(ctx context.Context, p *party, service bool, what string, 
 	}
 	w.capture(p.Address(), service, p.role == roleGamma, f.Raw)
 	return found, nil
+}
+
+// tipoRule is the rule a delivery receipt of the wrong type breaks: a
+// sintetica for a Cc recipient (CON-05) or when asked for (CON-06), the
+// original included for completa (CON-04), hashes for breve (BRV-01).
+func (w *World) tipoRule(want string) string {
+	switch {
+	case want == "sintetica" && w.tipo == "sintetica":
+		return "CON-06"
+	case want == "sintetica":
+		return "CON-05"
+	case want == "breve":
+		return "BRV-01"
+	}
+	return "CON-04"
 }
 
 // missingRule names the rule a missing message breaks: for a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -50,7 +49,7 @@ var partyRE = regexp.MustCompile(`^(\w+)(?: at (?:the (target|counterpart|extern
 func (w *World) party(phrase string) (*party, error) {
 	m := partyRE.FindStringSubmatch(strings.TrimSpace(phrase))
 	if m == nil {
-		return nil, fmt.Errorf("%q is not a party (handle [at the target|counterpart|external domain])", phrase)
+		return nil, harnessf("%q is not a party (handle [at the target|counterpart|external domain])", phrase)
 	}
 	handle, role := m[1], m[2]+m[3]
 	if role == "" {
@@ -80,14 +79,14 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 	t := r.opts.Target
 	if role == roleGamma {
 		if r.peer == nil {
-			return nil, fmt.Errorf("the target file names no peer (gamma)")
+			return nil, harnessf("the target file names no peer (gamma)")
 		}
 		return &party{handle: handle, role: role, account: probe.Account{Address: handle + "@" + r.peer.Cfg.Domain}}, nil
 	}
 	if role == roleExternal {
 		x := t.External
 		if x == nil {
-			return nil, fmt.Errorf("the target file names no external (ordinary) mail domain")
+			return nil, harnessf("the target file names no external (ordinary) mail domain")
 		}
 		p := &party{handle: handle, role: role, imap: x.IMAP}
 		if handle == "nobody" {
@@ -99,7 +98,7 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 			a, ok = bulkHandle(x.BulkAccounts, x.Domain, handle) // limits_steps.go
 		}
 		if !ok {
-			return nil, fmt.Errorf("no account %q at the external domain %s", handle, x.Domain)
+			return nil, harnessf("no account %q at the external domain %s", handle, x.Domain)
 		}
 		p.account = a
 		return p, nil
@@ -107,7 +106,7 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 	prov := t
 	if role == roleCounterpart {
 		if prov = t.Counterpart; prov == nil {
-			return nil, fmt.Errorf("the target file names no counterpart provider")
+			return nil, harnessf("the target file names no counterpart provider")
 		}
 	}
 	p := &party{handle: handle, role: role, provider: prov, imap: prov.IMAP}
@@ -120,7 +119,7 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 		a, ok = bulkHandle(prov.BulkAccounts, prov.Domains[0], handle) // limits_steps.go
 	}
 	if !ok {
-		return nil, fmt.Errorf("no account %q at the %s %s", handle, role, prov.Name)
+		return nil, harnessf("no account %q at the %s %s", handle, role, prov.Name)
 	}
 	p.account = a
 	return p, nil
@@ -149,7 +148,7 @@ func unknownLocal() string {
 // mailbox).
 func (w *World) mailbox(ctx context.Context, p *party) (*probe.Mailbox, error) {
 	if p.unknown || p.role == roleGamma {
-		return nil, fmt.Errorf("%s has no mailbox to read over IMAP", p.Address())
+		return nil, harnessf("%s has no mailbox to read over IMAP", p.Address())
 	}
 	key := strings.ToLower(p.Address())
 	if b, ok := w.boxes[key]; ok {
@@ -157,7 +156,11 @@ func (w *World) mailbox(ctx context.Context, p *party) (*probe.Mailbox, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	b, err := probe.OpenMailbox(ctx, p.imap, w.r.trust, p.account)
+	var b *probe.Mailbox
+	err := w.r.breaker.call(p.imap.Addr(), func() (err error) {
+		b, err = probe.OpenMailbox(ctx, p.imap, w.r.trust, p.account)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +173,7 @@ func (w *World) mailbox(ctx context.Context, p *party) (*probe.Mailbox, error) {
 func (w *World) service(role string) (*party, error) {
 	if role == roleGamma {
 		if w.r.peer == nil {
-			return nil, fmt.Errorf("the target file names no peer (gamma)")
+			return nil, harnessf("the target file names no peer (gamma)")
 		}
 		return &party{handle: "service", role: role, account: probe.Account{Address: w.r.peer.Cfg.ReceiptsAddress}}, nil
 	}
@@ -179,10 +182,10 @@ func (w *World) service(role string) (*party, error) {
 		prov = prov.Counterpart
 	}
 	if prov == nil {
-		return nil, fmt.Errorf("the target file names no %s", role)
+		return nil, harnessf("the target file names no %s", role)
 	}
 	if prov.ReceiptsMailbox.Address == "" {
-		return nil, fmt.Errorf("%s: the target file names no receipts_mailbox", prov.Name)
+		return nil, harnessf("%s: the target file names no receipts_mailbox", prov.Name)
 	}
 	return &party{handle: "service", role: role, provider: prov, account: prov.ReceiptsMailbox, imap: prov.IMAP}, nil
 }

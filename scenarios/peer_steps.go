@@ -54,14 +54,14 @@ func unlistedSends(ctx context.Context, to string) error {
 func (w *World) peerEnvelope(ctx context.Context, c peer.Craft, handle, to string) error {
 	g := w.r.peer
 	if g == nil {
-		return fmt.Errorf("the target file names no peer (gamma)")
+		return harnessf("the target file names no peer (gamma)")
 	}
 	rcpt, err := w.party(to)
 	if err != nil {
 		return err
 	}
 	if rcpt.provider == nil {
-		return fmt.Errorf("%s is not a user of a PEC provider", to)
+		return harnessf("%s is not a user of a PEC provider", to)
 	}
 	if err := w.r.syncPeerClock(ctx); err != nil {
 		return err
@@ -75,15 +75,24 @@ func (w *World) peerEnvelope(ctx context.Context, c peer.Craft, handle, to strin
 		Body: "Messaggio di prova inviato da gamma, il gestore di prova di pecspec.\n"}.Build()
 	env, err := g.Envelope(c, from, []string{rcpt.Address()}, w.subject(), id, original, fixtures.EICAR)
 	if err != nil {
-		return err
+		return harnessf("gamma: %w", err)
 	}
 	w.sender, w.rcpts = &party{handle: handle, role: roleGamma, account: probe.Account{Address: from}}, []*party{rcpt}
 	w.sub = report.Submission{Sender: from, To: []string{rcpt.Address()}, MessageID: id, Relayed: true}
-	return w.relay(ctx, rcpt.provider, from, []string{rcpt.Address()}, env)
+	return w.relay(ctx, rcpt.provider, rcpt.provider.MX, craftRule[c], from, []string{rcpt.Address()}, env)
 }
 
-// relay keeps raw as sent evidence and sends it to prov's MX.
-func (w *World) relay(ctx context.Context, prov *probe.Target, from string, rcpt []string, raw []byte) error {
+// craftRule is the rule an MX breaks by refusing what gamma crafted: a
+// correct envelope is taken in charge (PIC-05), an infected one answered by
+// a rilevazione virus (VIR-03), anything else delivered in a busta di
+// anomalia (ANO-07).
+var craftRule = map[peer.Craft]string{peer.Correct: "PIC-05", peer.Virus: "VIR-03", peer.Malformed: "ANO-07",
+	peer.Tampered: "ANO-07", peer.Unlisted: "ANO-07", peer.MalformedNotice: "ANO-07"}
+
+// relay keeps raw as sent evidence and sends it to ep, prov's MX. The
+// target's refusal (its reply) breaks rule; the lab's counterpart refusing
+// is a harness error.
+func (w *World) relay(ctx context.Context, prov *probe.Target, ep probe.Endpoint, rule, from string, rcpt []string, raw []byte) error {
 	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
 		w.res.Sent = append(w.res.Sent, rel)
 	}
@@ -92,14 +101,22 @@ func (w *World) relay(ctx context.Context, prov *probe.Target, from string, rcpt
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	return probe.Relay(ctx, prov.MX, w.r.trust, from, rcpt, raw)
+	err := w.r.breaker.call(ep.Addr(), func() error { return probe.Relay(ctx, ep, w.r.trust, from, rcpt, raw) })
+	se, ok := refusal(err)
+	switch {
+	case !ok:
+		return err
+	case prov != w.r.opts.Target:
+		return harnessf("the lab's %s MX refused: %v", prov.Name, se)
+	}
+	return &ruleError{rule: rule, err: fmt.Errorf("the target's MX %s refused: %w", ep.Addr(), se)}
 }
 
 // gammaReportsVirus has gamma answer an envelope it received for rcpt with
 // an avviso di rilevazione virus to the sending provider's mailReceipt (RFC
 // 6109 §3.2.3): the sender's provider must then tell its user (§3.2.4).
 func gammaReportsVirus(ctx context.Context, who string) error {
-	return world(ctx).peerAnswers(ctx, who, func(env *pec.Message, rcpt string, sp *probe.Target) (string, []byte, error) {
+	return world(ctx).peerAnswers(ctx, who, "VIR-07", func(env *pec.Message, rcpt string, sp *probe.Target) (string, []byte, error) {
 		raw, err := world(ctx).r.peer.VirusNotice(env, rcpt, sp.ReceiptsMailbox.Address)
 		return sp.ReceiptsMailbox.Address, raw, err
 	})
@@ -109,7 +126,7 @@ func gammaReportsVirus(ctx context.Context, who string) error {
 // envelope it received for rcpt (RFC 6109 §3.2.1). Gamma answers nothing
 // unless a step tells it to: that is how the timeout cases withhold.
 func gammaTakesCharge(ctx context.Context, who string) error {
-	return world(ctx).peerAnswers(ctx, who, func(env *pec.Message, rcpt string, sp *probe.Target) (string, []byte, error) {
+	return world(ctx).peerAnswers(ctx, who, "TIM-02", func(env *pec.Message, rcpt string, sp *probe.Target) (string, []byte, error) {
 		raw, err := world(ctx).r.peer.PresaInCarico(env, []string{rcpt}, sp.ReceiptsMailbox.Address)
 		return sp.ReceiptsMailbox.Address, raw, err
 	})
@@ -118,7 +135,7 @@ func gammaTakesCharge(ctx context.Context, who string) error {
 // gammaDelivers has gamma send the ricevuta di avvenuta consegna to the
 // sender for rcpt (RFC 6109 §3.3.2).
 func gammaDelivers(ctx context.Context, who string) error {
-	return world(ctx).peerAnswers(ctx, who, func(env *pec.Message, rcpt string, _ *probe.Target) (string, []byte, error) {
+	return world(ctx).peerAnswers(ctx, who, "CON-02", func(env *pec.Message, rcpt string, _ *probe.Target) (string, []byte, error) {
 		raw, err := world(ctx).r.peer.Consegna(env, rcpt)
 		return strings.TrimSpace(env.Postacert.Intestazione.Mittente), raw, err
 	})
@@ -127,10 +144,11 @@ func gammaDelivers(ctx context.Context, who string) error {
 // peerAnswers finds the envelope gamma captured for who in this scenario,
 // builds gamma's answer with build and sends it to the sending provider's
 // MX (the scenario's sender is a user of the target or the counterpart).
-func (w *World) peerAnswers(ctx context.Context, who string,
+// The target refusing the answer breaks rule: what the answer was for.
+func (w *World) peerAnswers(ctx context.Context, who, rule string,
 	build func(env *pec.Message, rcpt string, sender *probe.Target) (to string, raw []byte, err error)) error {
 	if w.r.peer == nil {
-		return fmt.Errorf("the target file names no peer (gamma)")
+		return harnessf("the target file names no peer (gamma)")
 	}
 	rcpt, err := w.party(who)
 	if err != nil {
@@ -143,10 +161,10 @@ func (w *World) peerAnswers(ctx context.Context, who string,
 		}
 	}
 	if env == nil || env.Postacert == nil {
-		return fmt.Errorf("gamma has captured no envelope for %s in this scenario", rcpt.Address())
+		return harnessf("gamma has captured no envelope for %s in this scenario", rcpt.Address())
 	}
 	if w.sender == nil || w.sender.provider == nil {
-		return fmt.Errorf("the scenario's sender is not a user of a PEC provider")
+		return harnessf("the scenario's sender is not a user of a PEC provider")
 	}
 	sp := w.sender.provider
 	if err := w.r.syncPeerClock(ctx); err != nil {
@@ -154,9 +172,9 @@ func (w *World) peerAnswers(ctx context.Context, who string,
 	}
 	to, raw, err := build(env, rcpt.Address(), sp)
 	if err != nil {
-		return err
+		return harnessf("gamma: %w", err)
 	}
-	return w.relay(ctx, sp, w.r.peer.Cfg.ServiceAddress, []string{to}, raw)
+	return w.relay(ctx, sp, sp.MX, rule, w.r.peer.Cfg.ServiceAddress, []string{to}, raw)
 }
 
 // savePeerInbox keeps everything gamma's MX received in the run, awaited by

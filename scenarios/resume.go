@@ -30,7 +30,8 @@ const ResumeFile = "resume.json"
 
 // ResumeState is resume.json.
 type ResumeState struct {
-	Target    string      `json:"target"` // the target file, absolute
+	Target    string      `json:"target"`        // the target file, absolute
+	Lab       string      `json:"lab,omitempty"` // the lab directory of --lab, absolute
 	Scenarios []Suspended `json:"scenarios"`
 }
 
@@ -81,7 +82,7 @@ func (e errSuspended) Is(target error) bool { return target == godog.ErrPending 
 // suspends the scenario.
 func (w *World) waitRealTime(d time.Duration) error {
 	if w.res.Submitted.IsZero() {
-		return fmt.Errorf("nothing was submitted in this scenario to wait from")
+		return harnessf("nothing was submitted in this scenario to wait from")
 	}
 	due := w.res.Submitted.Add(w.elapsed + d)
 	if now := w.r.now(); now.Before(due) {
@@ -177,7 +178,7 @@ func LoadResume(dir string) (*ResumeState, error) {
 func (r *runner) writeResume() error {
 	path := filepath.Join(r.opts.Out, ResumeFile)
 	r.mu.Lock()
-	st := ResumeState{Target: r.opts.TargetFile, Scenarios: append([]Suspended(nil), r.suspended...)}
+	st := ResumeState{Target: r.opts.TargetFile, Lab: r.opts.LabDir, Scenarios: append([]Suspended(nil), r.suspended...)}
 	r.mu.Unlock()
 	if len(st.Scenarios) == 0 {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,16 +39,23 @@ type Options struct {
 	// Expect lists the failures the run expects (--expect): the run passes
 	// when every failure is expected and every expectation happened.
 	Expect []Expectation
-	// TargetFile is the path Target was read from (kept in resume.json).
-	TargetFile string
+	// TargetFile is the path Target was read from, LabDir the lab it was
+	// completed from with --lab (both kept in resume.json).
+	TargetFile, LabDir string
 	// Resume, when set, runs only the scenarios it suspended, from their
 	// saved state; Previous are the results of the earlier run that are
 	// kept in the summary (the scenarios that ended then).
 	Resume   *ResumeState
 	Previous []*ScenarioResult
 	// Now is the clock of the real-time waits (default time.Now).
-	Now      func() time.Time
-	TestingT *testing.T
+	Now func() time.Time
+	// AnswerTimeout bounds each exchange with an endpoint (connection, TLS,
+	// greeting, login, each reply): default probe.DefaultAnswerTimeout.
+	AnswerTimeout time.Duration
+	// SkipPreflight runs the scenarios without the preflight checks (each
+	// scenario then meets a setup problem on its own).
+	SkipPreflight bool
+	TestingT      *testing.T
 }
 
 // Result counts a run's scenarios.
@@ -57,6 +63,10 @@ type Result struct {
 	Scenarios, Passed, Failed, Undefined int
 	// Pending scenarios wait in real time: resume them with --resume.
 	Pending int
+	// Skipped need a capability the target does not declare; Errors could
+	// not be judged (harness errors: exit code 2), FirstError says why.
+	Skipped, Errors int
+	FirstError      string
 	// Due is when the first pending scenario can go on.
 	Due          time.Time
 	MustFailures int
@@ -73,8 +83,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := preflight(opts.Target); err != nil {
-		return Result{}, err
+	ctx = probe.WithAnswerTimeout(ctx, r.opts.AnswerTimeout)
+	if !opts.SkipPreflight {
+		if err := r.preflight(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	if g := opts.Target.Peer; g != nil {
 		if r.peer, err = peer.Start(*g, opts.Target.Path); err != nil {
@@ -132,6 +145,9 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if opts.StepTimeout <= 0 {
 		opts.StepTimeout = 60 * time.Second
+	}
+	if opts.AnswerTimeout <= 0 {
+		opts.AnswerTimeout = min(probe.DefaultAnswerTimeout, opts.StepTimeout)
 	}
 	if opts.Tags == "" {
 		opts.Tags = "~" + tagSlow // limits_steps.go: only when asked for
@@ -199,25 +215,6 @@ func (r *runner) paths() []string {
 		}
 	}
 	return out
-}
-
-// preflight checks that every endpoint of the target (and its counterpart)
-// accepts a connection: an unreachable target is a harness error (exit code 2),
-// not a conformance failure.
-func preflight(t *probe.Target) error {
-	for _, p := range []*probe.Target{t, t.Counterpart} {
-		if p == nil {
-			continue
-		}
-		for _, ep := range []probe.Endpoint{p.Submission, p.IMAP, p.MX} {
-			c, err := net.DialTimeout("tcp", ep.Addr(), 5*time.Second)
-			if err != nil {
-				return fmt.Errorf("%w: %s unreachable at %s: %v", ErrHarness, p.Name, ep.Addr(), err)
-			}
-			c.Close()
-		}
-	}
-	return nil
 }
 
 // loadTrust reads the CA bundles of the target and its counterpart.

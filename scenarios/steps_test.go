@@ -1,6 +1,10 @@
 package scenarios
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,8 +76,12 @@ func TestTagsNameKnownRules(t *testing.T) {
 					t.Errorf("%s: tag %s names no rule of pec-rules §9", p.Name, tag)
 				}
 			case tag == tagExclusive || tag == tagSlow:
+			case strings.HasPrefix(tag, tagNeeds):
+				if Capabilities[strings.TrimPrefix(tag, tagNeeds)] == "" {
+					t.Errorf("%s: tag %s names no capability", p.Name, tag)
+				}
 			default:
-				t.Errorf("%s: tag %s is neither a flow, a rule, %s nor %s", p.Name, tag, tagExclusive, tagSlow)
+				t.Errorf("%s: tag %s is neither a flow, a rule, a capability, %s nor %s", p.Name, tag, tagExclusive, tagSlow)
 			}
 		}
 		if flows != 1 || rules == 0 {
@@ -107,4 +115,52 @@ func TestCoverageOfMessageRules(t *testing.T) {
 			t.Errorf("%s is covered now: remove it from knownGaps", id)
 		}
 	}
+}
+
+// TestStepFailuresAreClassified reads the step files and fails on a step
+// error made on the spot (fmt.Errorf, errors.New) that is neither a
+// ruleError, a harness error nor a grading failure: such a failure would
+// name no rule (issue "Any provider can join the lab", item 4). Errors passed
+// on from the probe are classified by their kind at the end of the scenario.
+func TestStepFailuresAreClassified(t *testing.T) {
+	files, _ := filepath.Glob("*_steps.go")
+	files = append(files, "parties.go")
+	fset := token.NewFileSet()
+	for _, f := range files {
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			ret, ok := n.(*ast.ReturnStmt)
+			if !ok {
+				return true
+			}
+			for _, r := range ret.Results {
+				if call, ok := r.(*ast.CallExpr); ok && bareError(call) {
+					t.Errorf("%s: a step error that names no rule and is no harness error", fset.Position(call.Pos()))
+				}
+			}
+			return true
+		})
+	}
+}
+
+// bareError: fmt.Errorf or errors.New not wrapping ErrHarness or errGrading.
+func bareError(call *ast.CallExpr) bool {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, _ := sel.X.(*ast.Ident)
+	switch {
+	case pkg == nil:
+		return false
+	case pkg.Name == "errors" && sel.Sel.Name == "New":
+		return true
+	case pkg.Name != "fmt" || sel.Sel.Name != "Errorf" || len(call.Args) < 2:
+		return pkg.Name == "fmt" && sel.Sel.Name == "Errorf"
+	}
+	first, _ := call.Args[1].(*ast.Ident)
+	return first == nil || (first.Name != "ErrHarness" && first.Name != "errGrading")
 }

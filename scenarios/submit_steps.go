@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/pecspec/pecspec/fixtures"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
@@ -27,18 +25,20 @@ func registerSubmitSteps(sc stepRegistrar) {
 	sc.Step(`^the target's MX offers STARTTLS$`, mxOffersStartTLS)
 }
 
-// reachable dials every endpoint of the target and the counterpart.
+// reachable dials every endpoint of the target and the counterpart (the
+// preflight did more before the first scenario; this step keeps the
+// features readable as a specification).
 func reachable(ctx context.Context) error {
 	w := world(ctx)
 	t := w.r.opts.Target
 	if t.Counterpart == nil {
-		return fmt.Errorf("the target file names no counterpart provider")
+		return harnessf("the target file names no counterpart provider (pecspec run --lab DIR takes it from the lab)")
 	}
 	for _, p := range []*probe.Target{t, t.Counterpart} {
 		for name, ep := range map[string]probe.Endpoint{"submission": p.Submission, "imap": p.IMAP, "mx": p.MX} {
 			c, err := net.DialTimeout("tcp", ep.Addr(), 5*time.Second)
 			if err != nil {
-				return fmt.Errorf("%s %s endpoint %s unreachable: %w", p.Name, name, ep.Addr(), err)
+				return harnessf("%s %s endpoint %s unreachable: %w", p.Name, name, ep.Addr(), err)
 			}
 			c.Close()
 		}
@@ -54,7 +54,7 @@ func (w *World) subject() string { return "pecspec " + probe.Slug(w.res.Name) + 
 // a provider, with To, optional Cc and an optional X-TipoRicevuta.
 func sendsCertified(ctx context.Context, from, variant, to, cc, tipo string) error {
 	w := world(ctx)
-	w.variant = strings.TrimSpace(variant)
+	w.variant, w.tipo = strings.TrimSpace(variant), tipo
 	return w.sendCertified(ctx, from, to, cc, tipo, nil)
 }
 
@@ -70,7 +70,7 @@ func (w *World) sendCertified(ctx context.Context, from, to, cc, tipo string, ex
 		return err
 	}
 	if sender.provider == nil || sender.unknown {
-		return fmt.Errorf("%s is not a user of a PEC provider", from)
+		return harnessf("%s is not a user of a PEC provider", from)
 	}
 	tos, err := w.partyList(to)
 	if err != nil {
@@ -111,7 +111,25 @@ func (w *World) sendCertified(ctx context.Context, from, to, cc, tipo string, ex
 	}
 	w.sender, w.rcpts = sender, append(tos, ccs...)
 	w.sub = report.Submission{Sender: sender.Address(), To: o.To, Cc: o.Cc, MessageID: id}
-	return w.submit(ctx, sender, sender.Address(), rcpt, raw)
+	err = w.submit(ctx, sender, sender.Address(), rcpt, raw)
+	if se, ok := refusal(err); ok {
+		if sender.provider != w.r.opts.Target {
+			return harnessf("the lab's %s refused a correct submission: %v", sender.provider.Name, se)
+		}
+		// A correct submission must be accepted: an accettazione, not a refusal.
+		return &ruleError{rule: w.acceptRule(), err: fmt.Errorf("the target refused a correct submission: %w", se)}
+	}
+	return err
+}
+
+// acceptRule is the rule a refused correct submission breaks: the
+// scenario's APC rule (APC-09 for the virus, APC-12 within one domain), else
+// ACC-09 (one accettazione per accepted submission).
+func (w *World) acceptRule() string {
+	if rule := w.procedureRule(); rule != "" {
+		return rule
+	}
+	return "ACC-09"
 }
 
 // submit keeps raw as evidence and submits it as sender.
@@ -122,7 +140,10 @@ func (w *World) submit(ctx context.Context, sender *party, mailFrom string, rcpt
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	return probe.Submit(ctx, sender.provider.Submission, w.r.trust, sender.account, mailFrom, rcpt, raw)
+	ep := sender.provider.Submission
+	return w.r.breaker.call(ep.Addr(), func() error {
+		return probe.Submit(ctx, ep, w.r.trust, sender.account, mailFrom, rcpt, raw)
+	})
 }
 
 // faults are the formal faults of a submission the access point must answer
@@ -190,14 +211,14 @@ func submitsFaulty(ctx context.Context, from, to, name string) error {
 	w := world(ctx)
 	spoil, ok := faults[name]
 	if !ok {
-		return fmt.Errorf("unknown fault %q (known: %s)", name, strings.Join(sortedKeys(faults), "; "))
+		return harnessf("unknown fault %q (known: %s)", name, strings.Join(sortedKeys(faults), "; "))
 	}
 	sender, rcpt, raw, err := w.oneToOne(from, to, "Messaggio di prova di pecspec con un difetto formale: "+name+"\n")
 	if err != nil {
 		return err
 	}
 	if sender.provider == nil {
-		return fmt.Errorf("%s is not a user of a PEC provider", from)
+		return harnessf("%s is not a user of a PEC provider", from)
 	}
 	head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
 	f := &fault{header: strings.Split(head, "\r\n"), body: body, from: sender.Address(),
@@ -208,8 +229,7 @@ func submitsFaulty(ctx context.Context, from, to, name string) error {
 	// A refusal at SMTP level (the server's reply) is recorded, not a step
 	// error: the notice steps then report it as the reason no notice came.
 	err = w.submit(ctx, sender, sender.Address(), f.rcpt, msg)
-	var se *smtp.SMTPError
-	if err != nil && !errors.As(err, &se) {
+	if _, ok := refusal(err); err != nil && !ok {
 		return err
 	}
 	w.refusal, w.tried = err, true
@@ -227,25 +247,16 @@ func submitsInsecure(ctx context.Context, from, to, how string) error {
 		return err
 	}
 	if sender.provider == nil {
-		return fmt.Errorf("%s is not a user of a PEC provider", from)
+		return harnessf("%s is not a user of a PEC provider", from)
 	}
 	ep, acct, mailFrom := sender.provider.Submission, sender.account, sender.Address()
+	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
+	defer cancel()
 	switch how {
 	case "without authenticating":
 		acct = probe.Account{}
 	case "over a connection without TLS":
-		ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
-		defer cancel()
-		w.tried = true
-		switch err := probe.SubmitPlaintext(ctx, ep, acct); {
-		case errors.Is(err, probe.ErrPlainAccepted):
-			w.refusal = nil
-		case err != nil:
-			return err
-		default:
-			w.refusal = errors.New("no authentication without TLS")
-		}
-		return nil
+		return w.plaintextSubmission(ctx, ep, acct)
 	default:
 		for _, a := range sender.provider.Accounts {
 			if !strings.EqualFold(a.Address, sender.Address()) {
@@ -253,39 +264,53 @@ func submitsInsecure(ctx context.Context, from, to, how string) error {
 			}
 		}
 		if mailFrom == sender.Address() {
-			return fmt.Errorf("%s has no second account to impersonate", sender.provider.Name)
+			return harnessf("%s has no second account to impersonate", sender.provider.Name)
 		}
 		raw = []byte(strings.Replace(string(raw), "From: "+sender.Address(), "From: "+mailFrom, 1))
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
-	defer cancel()
-	err = probe.Submit(ctx, ep, w.r.trust, acct, mailFrom, []string{rcpt.Address()}, raw)
-	var se *smtp.SMTPError
+	// AUTH as the sender itself must succeed (a refused login is a harness
+	// error, never the refusal APC-11 looks for); the refusal is the
+	// server's reply to MAIL, RCPT or DATA.
+	err = w.r.breaker.call(ep.Addr(), func() error {
+		return probe.Submit(ctx, ep, w.r.trust, acct, mailFrom, []string{rcpt.Address()}, raw)
+	})
+	if se, ok := refusal(err); ok {
+		if se.Code < 400 {
+			return &ruleError{rule: w.procedureRule(), err: fmt.Errorf("the target answered %d, neither acceptance nor refusal", se.Code)}
+		}
+	} else if err != nil {
+		return err // no answer, TLS or network trouble, a refused login: not a verdict on the target
+	}
+	w.refusal, w.tried = err, true // nil: accepted (DATA answered 250)
+	return nil
+}
+
+// plaintextSubmission tries AUTH over a connection without TLS (APC-02):
+// the refusal is the server closing the connection, answering something
+// other than SMTP, or refusing AUTH; a failed login (535) is not one.
+func (w *World) plaintextSubmission(ctx context.Context, ep probe.Endpoint, acct probe.Account) error {
+	err := w.r.breaker.call(ep.Addr(), func() error { return probe.SubmitPlaintext(ctx, ep, acct) })
 	switch {
-	case err == nil:
-		w.refusal = nil // accepted (DATA answered 250)
-	case errors.As(err, &se) && se.Code >= 400:
-		w.refusal = err // refused by the server's reply
+	case errors.Is(err, probe.ErrPlainAccepted):
+		w.refusal = nil
+	case err != nil:
+		return err
 	default:
-		return err // no answer, TLS or network trouble: not a verdict on the target
+		w.refusal = errors.New("no authentication without TLS")
 	}
 	w.tried = true
 	return nil
 }
 
-// submissionRefused passes when the last protocol-level submission failed
-// with an SMTP error or the connection was refused at TLS or greeting.
+// submissionRefused passes when the last protocol-level submission was
+// refused by the server's answer to it.
 func submissionRefused(ctx context.Context) error {
 	w := world(ctx)
 	if !w.tried {
-		return fmt.Errorf("no submission was tried at protocol level in this scenario")
+		return harnessf("no submission was tried at protocol level in this scenario")
 	}
 	if w.refusal == nil {
 		return &ruleError{rule: w.procedureRule(), err: fmt.Errorf("the target accepted the submission %s", w.sub.MessageID)}
-	}
-	var se *smtp.SMTPError
-	if errors.As(w.refusal, &se) && se.Code < 400 {
-		return fmt.Errorf("the target answered %d, not a refusal", se.Code)
 	}
 	return nil
 }
@@ -300,20 +325,15 @@ func sendsOrdinary(ctx context.Context, from, plain, to string) error {
 		return err
 	}
 	if rcpt.provider == nil {
-		return fmt.Errorf("%s is not a user of a PEC provider", to)
+		return harnessf("%s is not a user of a PEC provider", to)
 	}
 	w.sub.Ordinary = true
-	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
-		w.res.Sent = append(w.res.Sent, rel)
-	}
-	w.res.Submitted = time.Now()
-	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
-	defer cancel()
+	rule := "ANO-07" // ordinary mail is delivered in a busta di anomalia
 	ep := rcpt.provider.MX
 	if plain != "" {
-		ep.TLS = probe.TLSNone // OPS-02: the MX also accepts plaintext SMTP
+		ep.TLS, rule = probe.TLSNone, "OPS-02" // the MX also accepts plaintext SMTP
 	}
-	return probe.Relay(ctx, ep, w.r.trust, sender.Address(), []string{rcpt.Address()}, raw)
+	return w.relay(ctx, rcpt.provider, ep, rule, sender.Address(), []string{rcpt.Address()}, raw)
 }
 
 // mxOffersStartTLS checks that the target's MX announces STARTTLS in its
@@ -324,7 +344,11 @@ func mxOffersStartTLS(ctx context.Context) error {
 	ep.TLS = probe.TLSNone
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
-	ok, err := probe.OffersStartTLS(ctx, ep)
+	var ok bool
+	err := w.r.breaker.call(ep.Addr(), func() (err error) {
+		ok, err = probe.OffersStartTLS(ctx, ep)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,7 @@ func TestSuiteOnReference(t *testing.T) {
 	tagsAreGraded(t, sum)
 	reportRenders(t, out, sum)
 	sameOnBeta(t, l.TargetFileOf("beta"), sum)
+	capabilitiesSkip(t, l.TargetFile())
 	offlineTransactionsAgree(t, l.CAFile(), l.LDAPURL, out, sum)
 	opensslVerifies(t, l.CAFile(), kinds)
 	xmllintValidates(t, kinds)
@@ -191,6 +192,35 @@ func sameOnBeta(t *testing.T, file string, onAlpha scenarios.Summary) {
 		if b[name] != want {
 			t.Errorf("%s:\n  alpha: %s\n  beta:  %s", name, want, b[name])
 		}
+	}
+}
+
+// capabilitiesSkip: against a target that declares no capability, the
+// scenarios that need one are reported skipped with what they need, never
+// passed, and the others run.
+func capabilitiesSkip(t *testing.T, file string) {
+	target, err := probe.LoadTarget(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.Capabilities = nil
+	var console bytes.Buffer
+	out := t.TempDir()
+	res, err := scenarios.Run(context.Background(), scenarios.Options{Target: target, Out: out, Tags: "@flow-anomaly",
+		StepTimeout: 30 * time.Second, Console: &console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 2 || res.Passed != res.Scenarios-2 || !res.Outcome.Pass() {
+		t.Errorf("no capabilities, @flow-anomaly: %+v\n%s", res, console.String())
+	}
+	for _, sc := range readSummary(t, out).Scenarios {
+		if sc.Status == "skipped" && sc.Error != "needs receives-ordinary-mail" {
+			t.Errorf("%s skipped: %q", sc.Name, sc.Error)
+		}
+	}
+	if !strings.Contains(console.String(), "skipped           The MX announces STARTTLS") {
+		t.Errorf("the summary does not list the skipped scenarios:\n%s", console.String())
 	}
 }
 

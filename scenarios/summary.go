@@ -34,6 +34,8 @@ type Totals struct {
 	Failed       int                              `json:"failed"`
 	Undefined    int                              `json:"undefined"`
 	Pending      int                              `json:"pending"` // waiting in real time (resume.json)
+	Skipped      int                              `json:"skipped"` // the target lacks a capability they need
+	Errors       int                              `json:"errors"`  // harness errors: the run could not judge them
 	Messages     int                              `json:"messages"`
 	MustFailures int                              `json:"must_failures"`
 	Verdicts     map[report.Status]int            `json:"verdicts"`
@@ -49,7 +51,9 @@ type ScenarioResult struct {
 	Error      string   `json:"error,omitempty"`
 	FailedRule string   `json:"failed_rule,omitempty"` // the rule a failed step names
 	// FailedOn is "grading" when a grading step failed: the failed verdicts
-	// themselves account for the failure.
+	// themselves account for the failure; "harness" for a scenario in
+	// error (the setup, not the target), "unclassified" for a step that
+	// failed without naming a rule (a harness bug).
 	FailedOn    string           `json:"failed_on,omitempty"`
 	Sent        []string         `json:"sent"`
 	Messages    []MessageResult  `json:"messages"`
@@ -112,6 +116,10 @@ func (r *runner) summary() *Summary {
 			t.Pending++
 		case "undefined":
 			t.Undefined++
+		case "skipped":
+			t.Skipped++
+		case "error":
+			t.Errors++
 		default:
 			t.Failed++
 		}
@@ -140,7 +148,13 @@ func (r *runner) writeSummary() error {
 func (r *runner) result() Result {
 	t := r.summary().Totals
 	res := Result{Scenarios: t.Scenarios, Passed: t.Passed, Failed: t.Failed, Undefined: t.Undefined,
-		Pending: t.Pending, MustFailures: t.MustFailures, Outcome: r.summary().Outcome}
+		Pending: t.Pending, Skipped: t.Skipped, Errors: t.Errors, MustFailures: t.MustFailures,
+		Outcome: r.summary().Outcome}
+	for _, sc := range r.summary().Scenarios {
+		if sc.Status == "error" && res.FirstError == "" {
+			res.FirstError = sc.Name + ": " + sc.Error
+		}
+	}
 	r.mu.Lock()
 	for _, s := range r.suspended {
 		if res.Due.IsZero() || s.Due.Before(res.Due) {
@@ -162,9 +176,10 @@ func (r *runner) printTables(res Result) {
 			if strings.HasPrefix(tag, "@flow-") {
 				f := flows[tag]
 				f[0]++
-				if sc.Status == "passed" {
+				switch sc.Status {
+				case "passed":
 					f[1]++
-				} else {
+				case "failed":
 					f[2]++
 				}
 				flows[tag] = f
@@ -193,12 +208,25 @@ func (r *runner) printTables(res Result) {
 	for _, f := range s.Outcome.Expected {
 		fmt.Fprintf(w, "expected failure  %s  %s: %s\n", f.Rule, f.Scenario, f.Detail)
 	}
+	for _, sc := range s.Scenarios {
+		switch sc.Status {
+		case "skipped":
+			fmt.Fprintf(w, "skipped           %s: %s\n", sc.Name, sc.Error)
+		case "error":
+			fmt.Fprintf(w, "harness error     %s: %s\n", sc.Name, firstLine(sc.Error))
+		}
+	}
 	for _, e := range s.Outcome.Stale {
 		fmt.Fprintf(w, "STALE expectation %s  %s: it no longer fails (%s)\n", e.Rule, e.Scenario, e.Reason)
 	}
-	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d undefined, %d pending; %d messages, %d MUST failures (%s)\n",
-		res.Scenarios, res.Passed, res.Failed, res.Undefined, res.Pending, s.Totals.Messages, res.MustFailures,
-		s.Finished.Sub(s.Started).Round(time.Millisecond))
+	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d in error, %d skipped, %d undefined, %d pending; %d messages, %d MUST failures (%s)\n",
+		res.Scenarios, res.Passed, res.Failed, res.Errors, res.Skipped, res.Undefined, res.Pending, s.Totals.Messages,
+		res.MustFailures, s.Finished.Sub(s.Started).Round(time.Millisecond))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -26,6 +26,7 @@ type runner struct {
 	evidence *probe.Evidence
 	grading  report.Options
 	peer     *peer.Peer // gamma, when the target file names it
+	breaker  breaker    // endpoints found dead in this run (harness.go)
 
 	// clock is held shared by every scenario and exclusively by those that
 	// move the target's clock or hold the counterpart's work (@exclusive):
@@ -91,6 +92,10 @@ type World struct {
 	// attachment", "signed with S/MIME" (multipart/signed) or "... in
 	// opaque form" (application/pkcs7-mime).
 	variant string
+	// tipo is the receipt type the submission asked for ("" = completa).
+	tipo string
+	// skip is the capability the scenario needs and the target lacks.
+	skip string
 }
 
 type worldKey struct{}
@@ -107,7 +112,8 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 			w.res.Tags = append(w.res.Tags, t.Name)
 			exclusive = exclusive || t.Name == tagExclusive
 		}
-		w.unlock = r.lockClock(exclusive)
+		w.skip = r.missingCapability(s.Tags)
+		w.unlock = r.lockClock(exclusive && w.skip == "")
 		w.res.Started = time.Now()
 		w.path = r.pathOf(s.Uri, s.Name)
 		ctx = context.WithValue(ctx, worldKey{}, w)
@@ -118,11 +124,19 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 		}
 		return ctx, nil
 	})
+	sc.StepContext().Before(func(ctx context.Context, _ *godog.Step) (context.Context, error) {
+		if w, ok := ctx.Value(worldKey{}).(*World); ok && w.skip != "" {
+			return ctx, godog.ErrSkip
+		}
+		return ctx, nil
+	})
 	sc.StepContext().After(func(ctx context.Context, _ *godog.Step, st godog.StepResultStatus, err error) (context.Context, error) {
 		if w, ok := ctx.Value(worldKey{}).(*World); ok && st == godog.StepPassed {
 			w.done++
 		}
-		return ctx, err
+		// nil: the step's own error stands; returning it again would make
+		// godog report it twice ("err, err").
+		return ctx, nil
 	})
 	reg := replaying{sc}
 	registerSubmitSteps(reg)
@@ -152,6 +166,8 @@ func (w *World) finish(err error) {
 	res.Finished, res.Sender = time.Now(), w.sub.Sender
 	var suspended errSuspended
 	switch {
+	case w.skip != "":
+		res.Status, res.Error = "skipped", "needs "+w.skip
 	case err == nil:
 		res.Status = "passed"
 	case errors.Is(err, godog.ErrUndefined):
@@ -164,13 +180,13 @@ func (w *World) finish(err error) {
 	case errors.Is(err, godog.ErrPending):
 		res.Status, res.Error = "pending", err.Error()
 	default:
-		res.Status, res.Error = "failed", err.Error()
-		var re *ruleError
-		if errors.As(err, &re) {
-			res.FailedRule = re.rule
-		}
-		if errors.Is(err, errGrading) {
-			res.FailedOn = "grading"
+		res.Status, res.FailedRule, res.FailedOn = classifyFailure(err)
+		res.Error = err.Error()
+		switch res.FailedOn {
+		case failedHarness:
+			res.Error = "harness: " + res.Error
+		case failedUnclassified:
+			res.Error = "harness bug: the step failed without naming a rule: " + res.Error
 		}
 		if trace := fmt.Sprintf("%+v", err); trace != err.Error() && strings.Contains(trace, "runtime error") {
 			// A panic in a step is a harness bug: show where (godog keeps the stack).

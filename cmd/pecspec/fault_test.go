@@ -5,10 +5,38 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/pecspec/pecspec/scenarios"
 )
+
+var (
+	faultOnce sync.Once
+	faultBin  string
+	faultErr  error
+	faultOut  []byte
+)
+
+// faultPecref builds, once per test process, a pecref with the
+// pecspecfault build tag (reference/compose/fault.go): its fault switch is
+// the environment variable PECREF_FAULT.
+func faultPecref(t *testing.T) string {
+	t.Helper()
+	faultOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pecref-fault-")
+		if err != nil {
+			faultErr = err
+			return
+		}
+		faultBin = filepath.Join(dir, "pecref")
+		faultOut, faultErr = exec.Command("go", "build", "-tags", "pecspecfault", "-o", faultBin, "../../cmd/pecref").CombinedOutput()
+	})
+	if faultErr != nil {
+		t.Fatalf("build the faulty pecref: %v\n%s", faultErr, faultOut)
+	}
+	return faultBin
+}
 
 // TestBrokenTargetIsCaught starts the lab with a pecref built with the
 // pecspecfault tag and its switch on for alpha (the target): alpha's notices
@@ -21,10 +49,7 @@ func TestBrokenTargetIsCaught(t *testing.T) {
 		t.Skip("starts the real lab")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "pecref")
-	if out, err := exec.Command("go", "build", "-tags", "pecspecfault", "-o", bin, "../../cmd/pecref").CombinedOutput(); err != nil {
-		t.Fatalf("build the faulty pecref: %v\n%s", err, out)
-	}
+	bin := faultPecref(t)
 	t.Setenv("PECREF_FAULT", "omit-riferimento@pec.alpha.test")
 	devnull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	stdout := os.Stdout

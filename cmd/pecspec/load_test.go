@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,10 @@ func TestLoadSeesADelayedAcceptance(t *testing.T) {
 	defer func() { os.Stdout = stdout }()
 	run := func(name, target string, extra ...string) (int, *load.Result) {
 		dir := filepath.Join(out, name)
-		code := cmdLoad(append([]string{"--target", target, "--out", dir, "--rate", "5", "--duration", "4s",
-			"--drain", "30s", "--grade-sample", "0.2"}, extra...))
+		// 40 messages a run; with the 2 s delay 20 are in flight at once:
+		// 32 connections keep them from queueing in the generator.
+		code := cmdLoad(append([]string{"--target", target, "--out", dir, "--rate", "10", "--duration", "4s",
+			"--connections", "32", "--drain", "30s", "--grade-sample", "0.1"}, extra...))
 		data, err := os.ReadFile(filepath.Join(dir, "load.json"))
 		if err != nil {
 			return code, nil
@@ -83,7 +86,10 @@ func TestLoadSeesADelayedAcceptance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg.Submission.Port = closedPort(t)
+	_, port, _ := net.SplitHostPort(closedPort(t)) // preflight_test.go
+	if tg.Submission.Port, err = strconv.Atoi(port); err != nil {
+		t.Fatal(err)
+	}
 	broken2 := filepath.Join(l.Dir, "closed-submission.yaml")
 	if err := tg.Save(broken2); err != nil {
 		t.Fatal(err)
@@ -107,17 +113,6 @@ func setDelay(t *testing.T, port int, token string, d time.Duration) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), d.String()) {
 		t.Fatalf("POST /delay?accettazione=%s: %s %s", d, resp.Status, body)
 	}
-}
-
-// closedPort is a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
 }
 
 func captureStderr(t *testing.T, f func()) string {

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 // command is one subcommand: flags → packages (STYLE 1).
@@ -16,8 +17,8 @@ type command struct {
 }
 
 var commands = []command{
-	{"lab", cmdLab, "lab up [--dir DIR]: start the reference lab and print its endpoints"},
-	{"run", cmdRun, "run [--target reference|FILE.yaml] [--tags EXPR] [--out DIR] [--expect FILE] [--timeout D]: run the suite"},
+	{"lab", cmdLab, "lab up [--dir DIR] [--enrol PUT.yaml] [--ports BASE] [--listen ADDR]: start the reference lab, print its endpoints (and, enrolled, what the provider under test configures)"},
+	{"run", cmdRun, "run [--target reference|FILE.yaml] [--lab DIR] [--tags EXPR] [--out DIR] [--expect FILE] [--timeout D]: run the suite"},
 	{"grade", cmdGrade, "grade [--trust PEM] [--index URL|LDIF] [--crl FILE] [--transaction] [--format text|json|junit] PATH...: grade .eml files or transaction folders offline"},
 	{"log", cmdLog, "log verify DIR | log export [--from T] [--to T] [--user ADDR] [--format json|csv] DIR: check or extract a reference registro"},
 	{"load", cmdLoad, loadUsage},
@@ -60,6 +61,9 @@ func usage() {
 
 // fail prints a one-line reason and returns the harness exit code.
 func fail(format string, a ...any) int {
-	fmt.Fprintf(os.Stderr, "pecspec: "+format+"\n", a...)
+	fmt.Fprintf(os.Stderr, "pecspec: %s\n", oneLine(fmt.Errorf(format, a...)))
 	return exitHarness
 }
+
+// oneLine joins an error's lines (errors.Join lists one per line).
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

@@ -16,47 +16,81 @@ import (
 	"github.com/pecspec/pecspec/scenarios"
 )
 
-// cmdRun runs `pecspec run`: against the reference it starts the lab in
-// <out>/lab first and stops it at the end.
-func cmdRun(args []string) int {
+// runFlags are the flags of `pecspec run`.
+type runFlags struct {
+	target, labDir, tags, out, pecref, expect, resume string
+	timeout, answer                                   time.Duration
+	concurrency                                       int
+	seed                                              int64
+	verbose, noPreflight, targetSet                   bool
+}
+
+func parseRun(args []string) (*runFlags, error) {
+	f := &runFlags{}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	targetArg := fs.String("target", "reference", `"reference" (start the lab) or a target file`)
-	tags := fs.String("tags", "", "godog tag expression, e.g. @flow-delivery")
-	out := fs.String("out", "out", "reports directory")
-	timeout := fs.Duration("timeout", 60*time.Second, "deadline of each waiting step")
-	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
-	seed := fs.Int64("seed", 0, "scenario order seed (0: random, printed)")
-	pecref := fs.String("pecref", "", "pecref binary for the reference lab")
-	verbose := fs.Bool("v", false, "log lab start-up")
-	expect := fs.String("expect", "", "YAML list of expected failures {rule, scenario, reason}")
-	resume := fs.String("resume", "", "go on with the scenarios an earlier run left waiting in real time (its --out directory)")
+	fs.StringVar(&f.target, "target", "reference", `"reference" (start the lab) or a target file`)
+	fs.StringVar(&f.labDir, "lab", "", "a running lab (pecspec lab up --enrol): counterpart, gamma and external come from it")
+	fs.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. @flow-delivery")
+	fs.StringVar(&f.out, "out", "out", "reports directory")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline of each waiting step")
+	fs.DurationVar(&f.answer, "answer-timeout", probe.DefaultAnswerTimeout, "deadline of each exchange with an endpoint (connection, TLS, greeting, login, reply)")
+	fs.IntVar(&f.concurrency, "concurrency", 6, "scenarios run at once")
+	fs.Int64Var(&f.seed, "seed", 0, "scenario order seed (0: random, printed)")
+	fs.StringVar(&f.pecref, "pecref", "", "pecref binary for the reference lab")
+	fs.BoolVar(&f.verbose, "v", false, "log lab start-up")
+	fs.StringVar(&f.expect, "expect", "", "YAML list of expected failures {rule, scenario, reason}")
+	fs.StringVar(&f.resume, "resume", "", "go on with the scenarios an earlier run left waiting in real time (its --out directory)")
+	fs.BoolVar(&f.noPreflight, "no-preflight", false, "skip the checks of every endpoint before the first scenario")
 	if err := fs.Parse(args); err != nil {
-		return exitHarness
+		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.targetSet = f.targetSet || fl.Name == "target" })
+	if f.labDir != "" && f.targetSet && f.target == "reference" {
+		return nil, fmt.Errorf("--lab runs against the lab's enrolled provider: give --target its file, or no --target")
+	}
+	return f, nil
+}
+
+// cmdRun runs `pecspec run`: against the reference it starts the lab in
+// <out>/lab first and stops it at the end; with --lab it runs against the
+// provider under test that lab enrolled.
+func cmdRun(args []string) int {
+	f, err := parseRun(args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return exitHarness
+		}
+		return fail("%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var exps []scenarios.Expectation
+	if f.expect != "" {
+		if exps, err = scenarios.LoadExpectations(f.expect); err != nil {
+			return fail("%v", err)
+		}
+	}
 	var st *scenarios.ResumeState
 	var previous []*scenarios.ScenarioResult
-	targetFile := *targetArg
-	if *resume != "" {
-		var err error
-		if st, err = scenarios.LoadResume(*resume); err != nil {
+	if f.resume != "" {
+		if st, err = scenarios.LoadResume(f.resume); err != nil {
 			return fail("%v", err)
 		}
-		if previous, err = previousResults(*resume); err != nil {
+		if previous, err = previousResults(f.resume); err != nil {
 			return fail("%v", err)
 		}
-		*out, targetFile = *resume, st.Target
+		f.out, f.target, f.labDir, f.targetSet = f.resume, st.Target, st.Lab, true
 	} else {
 		for _, sub := range []string{"evidence", "lab", "peer"} {
-			if err := os.RemoveAll(filepath.Join(*out, sub)); err != nil {
-				return fail("clean %s: %v", *out, err)
+			if err := os.RemoveAll(filepath.Join(f.out, sub)); err != nil {
+				return fail("clean %s: %v", f.out, err)
 			}
 		}
 	}
-	if *targetArg == "reference" && st == nil {
+	targetFile := f.target
+	if f.target == "reference" && f.labDir == "" && st == nil {
 		start := time.Now()
-		l, err := lab.Up(ctx, lab.Options{Dir: filepath.Join(*out, "lab"), Pecref: *pecref, Log: logger(*verbose)})
+		l, err := lab.Up(ctx, lab.Options{Dir: filepath.Join(f.out, "lab"), Pecref: f.pecref, Log: logger(f.verbose)})
 		if err != nil {
 			return fail("lab: %v", err)
 		}
@@ -64,23 +98,54 @@ func cmdRun(args []string) int {
 		fmt.Printf("lab up in %v (%s)\n", time.Since(start).Round(time.Millisecond), l.Dir)
 		targetFile = l.TargetFile()
 	}
-	var exps []scenarios.Expectation
-	if *expect != "" {
-		var err error
-		if exps, err = scenarios.LoadExpectations(*expect); err != nil {
-			return fail("%v", err)
-		}
-	}
-	target, err := probe.LoadTarget(targetFile)
+	target, targetFile, err := loadTarget(f, targetFile)
 	if err != nil {
 		return fail("%v", err)
 	}
-	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: *out, Tags: *tags,
-		Concurrency: *concurrency, Seed: *seed, StepTimeout: *timeout, Console: os.Stdout, Expect: exps,
-		TargetFile: absPath(targetFile), Resume: st, Previous: previous})
+	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: f.out, Tags: f.tags,
+		Concurrency: f.concurrency, Seed: f.seed, StepTimeout: f.timeout, AnswerTimeout: f.answer,
+		Console: os.Stdout, Expect: exps, TargetFile: absPath(targetFile), LabDir: absPathOrEmpty(f.labDir),
+		Resume: st, Previous: previous, SkipPreflight: f.noPreflight})
 	if err != nil {
 		return fail("%v", err)
 	}
+	return exitCode(res, f.out)
+}
+
+// loadTarget reads the target file; with --lab, the file of a provider
+// under test completed by the lab that enrolled it (or, without --target,
+// the target file the lab wrote for it).
+func loadTarget(f *runFlags, file string) (*probe.Target, string, error) {
+	if f.labDir == "" {
+		t, err := probe.LoadTarget(file)
+		return t, file, err
+	}
+	if _, ok := lab.Running(f.labDir); !ok {
+		return nil, "", fmt.Errorf("no lab runs in %s: start one with pecspec lab up --enrol FILE --dir %s", f.labDir, f.labDir)
+	}
+	labFile := filepath.Join(f.labDir, "target-"+lab.PUTTarget+".yaml")
+	if _, err := os.Stat(labFile); err != nil {
+		return nil, "", fmt.Errorf("the lab in %s enrolled no provider under test: restart it with pecspec lab up --enrol FILE --dir %s", f.labDir, f.labDir)
+	}
+	labTarget, err := probe.LoadTarget(labFile)
+	if err != nil {
+		return nil, "", err
+	}
+	if !f.targetSet {
+		return labTarget, labFile, nil
+	}
+	t, err := probe.LoadTarget(file)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := t.UseLab(labTarget); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", file, err)
+	}
+	return t, file, nil
+}
+
+// exitCode: harness errors (exit 2) before conformance (exit 1).
+func exitCode(res scenarios.Result, out string) int {
 	switch {
 	case res.Scenarios == 0:
 		fmt.Fprintln(os.Stderr, "pecspec: no scenario matched")
@@ -88,9 +153,13 @@ func cmdRun(args []string) int {
 	case res.Undefined > 0:
 		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios have undefined steps\n", res.Undefined)
 		return exitHarness
+	case res.Errors > 0:
+		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios could not be judged (harness errors, not findings); first: %s\n",
+			res.Errors, res.FirstError)
+		return exitHarness
 	case res.Pending > 0 && res.Outcome.Pass():
 		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios wait in real time until %s: then run pecspec run --resume %s\n",
-			res.Pending, res.Due.Format(time.RFC3339), *out)
+			res.Pending, res.Due.Format(time.RFC3339), out)
 		return exitFail
 	case !res.Outcome.Pass():
 		fmt.Fprintf(os.Stderr, "pecspec: %d unexpected failures, %d stale expectations\n",
@@ -119,4 +188,11 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+func absPathOrEmpty(p string) string {
+	if p == "" {
+		return ""
+	}
+	return absPath(p)
 }

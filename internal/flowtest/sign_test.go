@@ -3,7 +3,6 @@ package flowtest
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +16,7 @@ import (
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
-func mxAddr(in *lab.Instance) string { return "127.0.0.1:" + strconv.Itoa(in.Ports.MX) }
+func mxAddr(in *lab.Instance) string { return in.MXAddr() }
 
 // signAs signs content under the outer header lines with the key in the named
 // instance's token, as that provider would (the test crafts what a provider

@@ -12,7 +12,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/miekg/pkcs11"
 )
@@ -33,14 +36,27 @@ type Config struct {
 	TokenLabel  string
 	PIN         string
 	Sessions    int // pool size, default 2
+	// Timeout bounds every operation, a recovery included (default 10 s).
+	Timeout time.Duration
+	// Log hears about lost sessions and recoveries; nil discards.
+	Log *slog.Logger
 }
 
-// Token is an open, logged-in token with a pool of sessions.
+// Token is an open, logged-in token with a pool of sessions. A session or
+// key lost under it (the token removed and put back, sessions closed by
+// another party) is recovered: the module is re-initialised, the sessions
+// re-opened and the key found again (recover.go).
 type Token struct {
+	cfg Config
+	// mu is held shared by every operation on a session and exclusively by
+	// a recovery, which finalizes the module under everyone's feet.
+	mu   sync.RWMutex
 	ctx  *pkcs11.Ctx
 	slot uint
-	pool chan pkcs11.SessionHandle
+	pool chan pkcs11.SessionHandle // nil while the token is unavailable
 	all  []pkcs11.SessionHandle
+	gen  uint64 // counts recoveries: key handles are valid within one
+	down downState
 }
 
 // Open loads the module, finds the token by label, opens the sessions and
@@ -52,6 +68,12 @@ func Open(cfg Config) (*Token, error) {
 	if cfg.Sessions <= 0 {
 		cfg.Sessions = 2
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.SoftHSMConf != "" {
 		os.Setenv("SOFTHSM2_CONF", cfg.SoftHSMConf)
 	}
@@ -61,70 +83,78 @@ func Open(cfg Config) (*Token, error) {
 	}
 	if err := ctx.Initialize(); err != nil && !isCode(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		ctx.Destroy()
-		return nil, fmt.Errorf("%w: initialize: %v", ErrHSM, err)
+		return nil, fmt.Errorf("%w: initialize: %w", ErrHSM, err)
 	}
-	t := &Token{ctx: ctx}
-	if err := t.open(cfg); err != nil {
+	t := &Token{cfg: cfg, ctx: ctx}
+	if err := t.open(); err != nil {
 		t.Close()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *Token) open(cfg Config) error {
+// open finds the slot, opens the sessions and logs in; t.mu is held or t is
+// not shared yet.
+func (t *Token) open() error {
 	slots, err := t.ctx.GetSlotList(true)
 	if err != nil {
-		return fmt.Errorf("%w: slots: %v", ErrHSM, err)
+		return fmt.Errorf("%w: slots: %w", ErrHSM, err)
 	}
 	found := false
 	for _, s := range slots {
 		info, err := t.ctx.GetTokenInfo(s)
-		if err == nil && info.Label == cfg.TokenLabel {
+		if err == nil && info.Label == t.cfg.TokenLabel {
 			t.slot, found = s, true
 			break
 		}
 	}
 	if !found {
-		return fmt.Errorf("%w: token %q", ErrNotFound, cfg.TokenLabel)
+		return fmt.Errorf("%w: token %q", ErrNotFound, t.cfg.TokenLabel)
 	}
-	t.pool = make(chan pkcs11.SessionHandle, cfg.Sessions)
-	for i := 0; i < cfg.Sessions; i++ {
+	pool := make(chan pkcs11.SessionHandle, t.cfg.Sessions)
+	for i := 0; i < t.cfg.Sessions; i++ {
 		sh, err := t.ctx.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 		if err != nil {
-			return fmt.Errorf("%w: open session: %v", ErrHSM, err)
+			return fmt.Errorf("%w: open session: %w", ErrHSM, err)
 		}
 		t.all = append(t.all, sh)
-		t.pool <- sh
+		pool <- sh
 	}
-	if err := t.ctx.Login(t.all[0], pkcs11.CKU_USER, cfg.PIN); err != nil &&
+	if err := t.ctx.Login(t.all[0], pkcs11.CKU_USER, t.cfg.PIN); err != nil &&
 		!isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
-		return fmt.Errorf("%w: login: %v", ErrHSM, err)
+		return fmt.Errorf("%w: login: %w", ErrHSM, err)
 	}
+	t.pool = pool
 	return nil
 }
 
 // Close logs out, closes the sessions and finalizes the module.
 func (t *Token) Close() error {
-	if t == nil || t.ctx == nil {
+	if t == nil {
 		return nil
 	}
-	if len(t.all) > 0 {
-		_ = t.ctx.Logout(t.all[0])
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctx == nil {
+		return nil
 	}
-	for _, s := range t.all {
-		_ = t.ctx.CloseSession(s)
-	}
+	t.closeSessions()
 	err := t.ctx.Finalize()
 	t.ctx.Destroy()
 	t.ctx = nil
 	return err
 }
 
-// with runs f on a borrowed session.
-func (t *Token) with(f func(pkcs11.SessionHandle) error) error {
-	s := <-t.pool
-	defer func() { t.pool <- s }()
-	return f(s)
+// closeSessions logs out and closes every session (errors are moot: the
+// sessions may be gone already); t.mu is held.
+func (t *Token) closeSessions() {
+	if len(t.all) > 0 {
+		_ = t.ctx.Logout(t.all[0])
+	}
+	for _, s := range t.all {
+		_ = t.ctx.CloseSession(s)
+	}
+	t.all, t.pool = nil, nil
 }
 
 func isCode(err error, code uint) bool {
@@ -135,12 +165,12 @@ func isCode(err error, code uint) bool {
 // findOne returns the single object matching tmpl.
 func (t *Token) findOne(s pkcs11.SessionHandle, tmpl []*pkcs11.Attribute) (pkcs11.ObjectHandle, error) {
 	if err := t.ctx.FindObjectsInit(s, tmpl); err != nil {
-		return 0, fmt.Errorf("%w: find: %v", ErrHSM, err)
+		return 0, fmt.Errorf("%w: find: %w", ErrHSM, err)
 	}
 	objs, _, err := t.ctx.FindObjects(s, 2)
 	_ = t.ctx.FindObjectsFinal(s)
 	if err != nil {
-		return 0, fmt.Errorf("%w: find: %v", ErrHSM, err)
+		return 0, fmt.Errorf("%w: find: %w", ErrHSM, err)
 	}
 	if len(objs) == 0 {
 		return 0, ErrNotFound
@@ -151,7 +181,7 @@ func (t *Token) findOne(s pkcs11.SessionHandle, tmpl []*pkcs11.Attribute) (pkcs1
 // StoreCertificate stores cert in the token under label, with the CKA_ID of
 // the key pair of the same label (C_CreateObject CKO_CERTIFICATE).
 func (t *Token) StoreCertificate(label string, cert *x509.Certificate) error {
-	return t.with(func(s pkcs11.SessionHandle) error {
+	return t.with(func(s pkcs11.SessionHandle, _ uint64) error {
 		_, err := t.ctx.CreateObject(s, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE),
 			pkcs11.NewAttribute(pkcs11.CKA_CERTIFICATE_TYPE, pkcs11.CKC_X_509),
@@ -163,7 +193,7 @@ func (t *Token) StoreCertificate(label string, cert *x509.Certificate) error {
 			pkcs11.NewAttribute(pkcs11.CKA_VALUE, cert.Raw),
 		})
 		if err != nil {
-			return fmt.Errorf("%w: store certificate: %v", ErrHSM, err)
+			return fmt.Errorf("%w: store certificate: %w", ErrHSM, err)
 		}
 		return nil
 	})
@@ -172,7 +202,7 @@ func (t *Token) StoreCertificate(label string, cert *x509.Certificate) error {
 // Certificate reads the certificate stored under label.
 func (t *Token) Certificate(label string) (*x509.Certificate, error) {
 	var cert *x509.Certificate
-	err := t.with(func(s pkcs11.SessionHandle) error {
+	err := t.with(func(s pkcs11.SessionHandle, _ uint64) error {
 		obj, err := t.findOne(s, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_CERTIFICATE),
 			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
@@ -182,7 +212,7 @@ func (t *Token) Certificate(label string) (*x509.Certificate, error) {
 		}
 		attrs, err := t.ctx.GetAttributeValue(s, obj, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
 		if err != nil {
-			return fmt.Errorf("%w: read certificate: %v", ErrHSM, err)
+			return fmt.Errorf("%w: read certificate: %w", ErrHSM, err)
 		}
 		cert, err = x509.ParseCertificate(attrs[0].Value)
 		return err

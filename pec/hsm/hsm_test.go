@@ -24,7 +24,7 @@ func newToken(t *testing.T, label string) hsm.Config {
 		t.Fatal(err)
 	}
 	if err := hsm.InitSoftHSMToken(conf, label, "87654321", "1234"); err != nil {
-		t.Skipf("SoftHSM2 not usable: %v", err)
+		t.Fatalf("SoftHSM2 not usable (make setup): %v", err)
 	}
 	return hsm.Config{SoftHSMConf: conf, TokenLabel: label, PIN: "1234", Sessions: 2}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"sync"
 
 	"github.com/miekg/pkcs11"
 )
@@ -16,7 +17,9 @@ type Signer struct {
 	t     *Token
 	label string
 	pub   *rsa.PublicKey
-	key   pkcs11.ObjectHandle // valid in every session of this application
+	mu    sync.Mutex
+	key   pkcs11.ObjectHandle // valid in every session of the token's generation gen
+	gen   uint64
 }
 
 var _ crypto.Signer = (*Signer)(nil)
@@ -42,24 +45,46 @@ func (k *Signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		return nil, fmt.Errorf("%w: unsupported hash %v", ErrHSM, opts.HashFunc())
 	}
 	var sig []byte
-	err := k.t.with(func(s pkcs11.SessionHandle) error {
-		if err := k.t.ctx.SignInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}, k.key); err != nil {
-			return fmt.Errorf("%w: sign init: %v", ErrHSM, err)
+	err := k.t.with(func(s pkcs11.SessionHandle, gen uint64) error {
+		key, err := k.handle(s, gen)
+		if err != nil {
+			return err
 		}
-		var err error
+		if err := k.t.ctx.SignInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil)}, key); err != nil {
+			return fmt.Errorf("%w: sign init: %w", ErrHSM, err)
+		}
 		sig, err = k.t.ctx.Sign(s, append(append([]byte{}, prefix...), digest...))
 		if err != nil {
-			return fmt.Errorf("%w: sign: %v", ErrHSM, err)
+			return fmt.Errorf("%w: sign: %w", ErrHSM, err)
 		}
 		return nil
 	})
 	return sig, err
 }
 
+// handle is the private key's handle in generation gen of the token: found
+// again after a recovery (handles do not survive C_Finalize).
+func (k *Signer) handle(s pkcs11.SessionHandle, gen uint64) (pkcs11.ObjectHandle, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.key != 0 && k.gen == gen {
+		return k.key, nil
+	}
+	key, err := k.t.findOne(s, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("private key %q: %w", k.label, err)
+	}
+	k.key, k.gen = key, gen
+	return key, nil
+}
+
 // GenerateRSAKey generates an RSA key pair inside the token under label: the
 // private key is a token object, private, sensitive and never extractable.
 func (t *Token) GenerateRSAKey(label string, bits int) (*Signer, error) {
-	err := t.with(func(s pkcs11.SessionHandle) error {
+	err := t.with(func(s pkcs11.SessionHandle, _ uint64) error {
 		pubT := []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
 			pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
@@ -80,7 +105,7 @@ func (t *Token) GenerateRSAKey(label string, bits int) (*Signer, error) {
 		_, _, err := t.ctx.GenerateKeyPair(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, nil)},
 			pubT, privT)
 		if err != nil {
-			return fmt.Errorf("%w: generate key pair: %v", ErrHSM, err)
+			return fmt.Errorf("%w: generate key pair: %w", ErrHSM, err)
 		}
 		return nil
 	})
@@ -93,7 +118,7 @@ func (t *Token) GenerateRSAKey(label string, bits int) (*Signer, error) {
 // Signer finds the key pair stored under label.
 func (t *Token) Signer(label string) (*Signer, error) {
 	k := &Signer{t: t, label: label}
-	err := t.with(func(s pkcs11.SessionHandle) error {
+	err := t.with(func(s pkcs11.SessionHandle, gen uint64) error {
 		pub, err := t.findOne(s, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
 			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
@@ -106,18 +131,12 @@ func (t *Token) Signer(label string) (*Signer, error) {
 			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, nil),
 		})
 		if err != nil {
-			return fmt.Errorf("%w: read public key: %v", ErrHSM, err)
+			return fmt.Errorf("%w: read public key: %w", ErrHSM, err)
 		}
 		k.pub = &rsa.PublicKey{N: new(big.Int).SetBytes(attrs[0].Value),
 			E: int(new(big.Int).SetBytes(attrs[1].Value).Int64())}
-		k.key, err = t.findOne(s, []*pkcs11.Attribute{
-			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
-		})
-		if err != nil {
-			return fmt.Errorf("private key %q: %w", label, err)
-		}
-		return nil
+		_, err = k.handle(s, gen)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -134,7 +153,7 @@ type KeyAttributes struct {
 // label (used to prove the key cannot leave the token).
 func (t *Token) KeyAttributes(label string) (KeyAttributes, error) {
 	var ka KeyAttributes
-	err := t.with(func(s pkcs11.SessionHandle) error {
+	err := t.with(func(s pkcs11.SessionHandle, _ uint64) error {
 		key, err := t.findOne(s, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
 			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
@@ -149,7 +168,7 @@ func (t *Token) KeyAttributes(label string) (KeyAttributes, error) {
 			pkcs11.NewAttribute(pkcs11.CKA_NEVER_EXTRACTABLE, nil),
 		})
 		if err != nil {
-			return fmt.Errorf("%w: read attributes: %v", ErrHSM, err)
+			return fmt.Errorf("%w: read attributes: %w", ErrHSM, err)
 		}
 		b := func(i int) bool { return len(attrs[i].Value) > 0 && attrs[i].Value[0] != 0 }
 		ka = KeyAttributes{Extractable: b(0), Sensitive: b(1), Local: b(2), NeverExtractable: b(3)}

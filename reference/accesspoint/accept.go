@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/reference/antivirus"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
 )
@@ -73,6 +74,9 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
 	if p.Tracker != nil {
 		if err := p.Tracker.Track(trackedOf(a)); err != nil {
 			return fmt.Errorf("%w: tracker: %v", ErrTemporary, err)
@@ -134,9 +138,11 @@ func sameSet(a, b []string) bool {
 
 // scan runs the antivirus on the submission (RFC 6109 §3.1.3, APC-09): an
 // infected message is kept as it is in the virus store (RFC 6109 §2.2.4,
-// OPS-01) and becomes a fault with errore virus.
+// OPS-01) and becomes a fault with errore virus. Content the antivirus cannot
+// vouch for — MIME nested deeper than antivirus.MaxDepthSubmission, a
+// message/partial fragment, clamd's limit alerts — is refused the same way.
 func (p *Point) scan(ctx context.Context, data []byte) (*fault, error) {
-	res, err := p.Scanner.Scan(ctx, bytes.NewReader(data))
+	res, err := antivirus.ScanMessage(ctx, p.Scanner, bytes.NewReader(data), int64(len(data)), antivirus.MaxDepthSubmission)
 	if err != nil {
 		return nil, fmt.Errorf("%w: antivirus: %v", ErrTemporary, err)
 	}
@@ -148,8 +154,7 @@ func (p *Point) scan(ctx context.Context, data []byte) (*fault, error) {
 			return nil, fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 		}
 	}
-	return &fault{rule: "APC-09", errore: pec.ErroreVirus, code: "5.7.1",
-		desc: "virus " + res.Signature}, nil
+	return &fault{rule: "APC-09", errore: pec.ErroreVirus, code: "5.7.1", desc: res.Description()}, nil
 }
 
 // classify tells each To/Cc recipient certificato or esterno through the index

@@ -69,6 +69,9 @@ func (p *Point) notAccepted(ctx context.Context, sub Submission, h compose.Heade
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
 	if err := p.Out.Deliver(ctx, sub.From, notice); err != nil {
 		return fmt.Errorf("%w: deliver non-accettazione: %v", ErrTemporary, err)
 	}

@@ -2,7 +2,6 @@ package accesspoint
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -107,7 +106,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	data := buf.Bytes()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := transaction() // from here on the client waits (budget.go)
 	defer cancel()
 	err := s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Data: data})
 	var rej *Rejection

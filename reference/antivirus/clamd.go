@@ -18,6 +18,12 @@ import (
 type Result struct {
 	Infected  bool
 	Signature string // e.g. PECSpec.Test.EICAR (".UNOFFICIAL" stripped)
+	// Limit marks a verdict on content clamd could not scan whole: a
+	// Heuristics.Limits.Exceeded.* alert (recursion, file or scan size, scan
+	// time; clamd's AlertExceedsMax) or a stream over clamd's size limit. Such
+	// a message is Infected too: what was not scanned is not vouched for, so
+	// it is refused as a virus would be (RFC 6109 §3.1.3, §3.2.3; issue 15).
+	Limit bool
 }
 
 // Scanner scans a message.
@@ -93,7 +99,12 @@ func (c *Clamd) Scan(ctx context.Context, r io.Reader) (Result, error) {
 	if rerr != nil {
 		return Result{}, errors.Join(fmt.Errorf("%w: write: %v", ErrClamd, werr), rerr)
 	}
-	return parse(reply)
+	res, err := parse(reply)
+	if err == nil && werr != nil && !res.Limit {
+		// The stream broke before its end: a verdict on part of it is none.
+		return Result{}, fmt.Errorf("%w: write: %v (clamd said %q)", ErrClamd, werr, reply)
+	}
+	return res, err
 }
 
 func stream(w io.Writer, r io.Reader) error {
@@ -132,7 +143,16 @@ func readReply(r io.Reader) (string, error) {
 	return strings.TrimSpace(string(bytes.TrimRight(data, "\x00"))), nil
 }
 
-// parse reads "stream: OK", "stream: NAME FOUND" or "... ERROR".
+// LimitPrefix starts the names clamd reports for content over its limits
+// when AlertExceedsMax is on.
+const LimitPrefix = "Heuristics.Limits.Exceeded"
+
+// sizeLimitReply is clamd's answer to a stream longer than StreamMaxLength.
+const sizeLimitReply = "INSTREAM size limit exceeded"
+
+// parse reads "stream: OK", "stream: NAME FOUND" or "... ERROR". Only a
+// failure of clamd itself is an error (the client retries); every verdict on
+// the content, a limit included, is a Result.
 func parse(reply string) (Result, error) {
 	body := strings.TrimPrefix(reply, "stream: ")
 	switch {
@@ -140,7 +160,9 @@ func parse(reply string) (Result, error) {
 		return Result{}, nil
 	case strings.HasSuffix(body, " FOUND"):
 		name := strings.TrimSuffix(strings.TrimSuffix(body, " FOUND"), ".UNOFFICIAL")
-		return Result{Infected: true, Signature: name}, nil
+		return Result{Infected: true, Signature: name, Limit: strings.HasPrefix(name, LimitPrefix)}, nil
+	case strings.HasPrefix(body, sizeLimitReply):
+		return Result{Infected: true, Signature: LimitPrefix + ".StreamMaxLength", Limit: true}, nil
 	default:
 		return Result{}, fmt.Errorf("%w: %s", ErrClamd, reply)
 	}

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"bytes"
-	"mime"
 	"net/mail"
 	"strings"
 )
@@ -108,13 +107,14 @@ func NewField(name, value string) Field {
 	return Field{Name: name, Raw: []byte(name + ": " + value)}
 }
 
-// Subject returns the decoded (RFC 2047) subject of h.
+// Subject returns the decoded (RFC 2047) subject of h, cleaned (CleanText)
+// and without surrounding space.
 func (h Header) Subject() string {
 	s := h.Get("Subject")
-	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
-		return d
+	if d, err := wordDecoder.DecodeHeader(s); err == nil {
+		s = d
 	}
-	return s
+	return strings.TrimSpace(CleanText(s))
 }
 
 // Addresses returns the addr-specs of every field called name (To, Cc, ...),
@@ -141,13 +141,23 @@ func (h Header) Address(name string) string {
 	return ""
 }
 
-// EncodeWord encodes s for a header value: as is when ASCII, else an RFC 2047
-// Q-encoded UTF-8 word.
+// EncodeWord encodes s for the value of a Subject field: as is when it is
+// printable ASCII, folded at spaces when long; else, or when a long piece has
+// no space to fold at, RFC 2047 Q-encoded UTF-8 words, one per line. No line
+// of the field is longer than 998 octets (RFC 5322 §2.1.1), whatever s, and
+// the field decodes back to s.
 func EncodeWord(s string) string {
+	ascii := true
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 || s[i] < 0x20 {
-			return mime.QEncoding.Encode("utf-8", s)
+		if s[i] >= 0x7f || s[i] < 0x20 {
+			ascii = false
+			break
 		}
 	}
-	return s
+	if ascii {
+		if folded, ok := foldASCII(s, len("Subject: ")); ok {
+			return folded
+		}
+	}
+	return strings.Join(qWords(s), "\r\n ")
 }

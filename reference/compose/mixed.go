@@ -14,7 +14,7 @@ import (
 // Mixed is the multipart/mixed body of a system message (RFC 6109 §4.3): the
 // text first, then daticert.xml, then the original message when there is one.
 type Mixed struct {
-	Text     string // UTF-8 text; written as ISO-8859-1 quoted-printable (RFC 6109 §4.3.1)
+	Text     string // UTF-8 text; written quoted-printable in ISO-8859-1 (RFC 6109 §4.3.1) when it can be (textQP)
 	Daticert []byte // nil for the busta di anomalia (RFC 6109 §3.2.2)
 	Original []byte // the message/rfc822 part, nil when the type carries none
 	// OriginalBody, when set, follows Original (then only the original's
@@ -58,8 +58,8 @@ func (m Mixed) WriteTo(b *bytes.Buffer) {
 	if m.HTML {
 		part("Content-Type: multipart/alternative; boundary=\"alt-"+boundary+"\"", alternative("alt-"+boundary, m.Text))
 	} else {
-		part("Content-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable",
-			latin1QP(m.Text))
+		cs, body := textQP(m.Text)
+		part("Content-Type: text/plain; charset=\""+cs+"\"\r\nContent-Transfer-Encoding: quoted-printable", body)
 	}
 	if m.Daticert != nil {
 		part("Content-Type: application/xml; name=\"daticert.xml\"\r\n"+
@@ -96,25 +96,35 @@ func newBoundary() string {
 	return "----pecref-" + hex.EncodeToString(r[:])
 }
 
-// latin1QP converts UTF-8 text to ISO-8859-1 (runes above U+00FF become '?')
-// and quoted-printable encodes it with CRLF line ends.
-func latin1QP(s string) []byte {
-	var l1 bytes.Buffer
-	for _, r := range strings.ReplaceAll(s, "\r\n", "\n") {
-		switch {
-		case r == '\n':
-			l1.WriteString("\r\n")
-		case r < 0x100:
-			l1.WriteByte(byte(r))
-		default:
-			l1.WriteByte('?')
-		}
+// textQP encodes a UTF-8 text for a text part, quoted-printable with CRLF
+// line ends: in ISO-8859-1, the charset RFC 6109 §4.3.1 names, when every
+// character of it has one there; else in UTF-8, so that the text still
+// carries the very subject and addresses the daticert holds (DAT-19, TRN-14;
+// GEN-08 takes UTF-8 with a warning) rather than '?' in their place.
+func textQP(s string) (charset string, body []byte) {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	raw := []byte(s)
+	charset = "utf-8"
+	if l1, ok := latin1(s); ok {
+		raw, charset = l1, "iso-8859-1"
 	}
 	var out bytes.Buffer
 	w := quotedprintable.NewWriter(&out)
-	_, _ = w.Write(l1.Bytes())
+	_, _ = w.Write(bytes.ReplaceAll(raw, []byte("\n"), []byte("\r\n")))
 	_ = w.Close()
-	return withFinalCRLF(out.Bytes())
+	return charset, withFinalCRLF(out.Bytes())
+}
+
+// latin1 is s in ISO-8859-1, ok false when some character has no byte there.
+func latin1(s string) ([]byte, bool) {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r > 0xff {
+			return nil, false
+		}
+		out = append(out, byte(r))
+	}
+	return out, true
 }
 
 func withFinalCRLF(b []byte) []byte {
@@ -147,12 +157,14 @@ func isASCII(b []byte) bool {
 // (GEN-05, GEN-06, GEN-07).
 func alternative(boundary, text string) []byte {
 	var b bytes.Buffer
-	b.WriteString("--" + boundary + "\r\nContent-Type: text/plain; charset=\"iso-8859-1\"\r\n" +
+	cs, body := textQP(text)
+	b.WriteString("--" + boundary + "\r\nContent-Type: text/plain; charset=\"" + cs + "\"\r\n" +
 		"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-	b.Write(latin1QP(text))
-	b.WriteString("--" + boundary + "\r\nContent-Type: text/html; charset=\"iso-8859-1\"\r\n" +
+	b.Write(body)
+	cs, body = textQP(htmlOf(text))
+	b.WriteString("--" + boundary + "\r\nContent-Type: text/html; charset=\"" + cs + "\"\r\n" +
 		"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-	b.Write(latin1QP(htmlOf(text)))
+	b.Write(body)
 	b.WriteString("--" + boundary + "--\r\n")
 	return b.Bytes()
 }

@@ -1,17 +1,15 @@
 package compose
 
-import "fmt"
-
 // The texts of the notices that tell the sender something went wrong. Each
 // carries the data items its RFC 6109 model lists (pec-rules A23) and states
 // f.Error verbatim, which is also the daticert errore-esteso (NAC-04, VIR-04).
 
 func (f Facts) about(lead string) string {
 	return f.when() + " " + lead + "\n" +
-		fmt.Sprintf("%q proveniente da %q\n", f.Subject, f.Sender)
+		quoted(f.Subject) + " proveniente da " + quoted(f.Sender) + "\n"
 }
 
-func (f Facts) toOne() string { return fmt.Sprintf("ed indirizzato a %q\n", f.Recipient) }
+func (f Facts) toOne() string { return "ed indirizzato a " + quoted(f.Recipient) + "\n" }
 
 // TextNonAccettazione is the body of the avviso di non accettazione (RFC 6109
 // §3.1.2); with virus set, of the avviso di non accettazione per virus (§3.1.3).

@@ -54,10 +54,15 @@ func (f Facts) list(words bool) string {
 
 func (f Facts) idLine() string { return "Identificativo messaggio: " + f.ID + "\n" }
 
+// quoted puts a data item between double quotes as it is, unescaped: the text
+// must carry the very subject and addresses the daticert holds (DAT-19,
+// TRN-14, ANO-05), quotes and backslashes included.
+func quoted(s string) string { return `"` + s + `"` }
+
 // TextAccettazione is the body of the ricevuta di accettazione (RFC 6109 §3.1.4).
 func TextAccettazione(f Facts) string {
 	return "Ricevuta di accettazione\n\n" + f.when() + " il messaggio\n" +
-		fmt.Sprintf("%q proveniente da %q\n", f.Subject, f.Sender) +
+		quoted(f.Subject) + " proveniente da " + quoted(f.Sender) + "\n" +
 		"ed indirizzato a:\n" + f.list(true) +
 		"è stato accettato dal sistema ed inoltrato.\n" + f.idLine()
 }
@@ -65,7 +70,7 @@ func TextAccettazione(f Facts) string {
 // TextTrasporto is the body of the busta di trasporto (RFC 6109 §3.1.5).
 func TextTrasporto(f Facts) string {
 	return "Messaggio di posta certificata\n\n" + f.when() + " il messaggio\n" +
-		fmt.Sprintf("%q è stato inviato da %q\n", f.Subject, f.Sender) +
+		quoted(f.Subject) + " è stato inviato da " + quoted(f.Sender) + "\n" +
 		"indirizzato a:\n" + f.list(false) +
 		"Il messaggio originale è incluso in allegato.\n" + f.idLine()
 }
@@ -73,7 +78,7 @@ func TextTrasporto(f Facts) string {
 // TextPresaInCarico is the body of the ricevuta di presa in carico (RFC 6109 §3.2.1).
 func TextPresaInCarico(f Facts) string {
 	return "Ricevuta di presa in carico\n\n" + f.when() + " il messaggio\n" +
-		fmt.Sprintf("%q proveniente da %q\n", f.Subject, f.Sender) +
+		quoted(f.Subject) + " proveniente da " + quoted(f.Sender) + "\n" +
 		"ed indirizzato a:\n" + f.list(false) +
 		"è stato accettato dal sistema.\n" + f.idLine()
 }
@@ -87,16 +92,16 @@ func TextConsegna(f Facts, tipo pec.TipoRicevuta) string {
 		pec.TipoSintetica: "Ricevuta sintetica di avvenuta consegna",
 	}[tipo]
 	return title + "\n\n" + f.when() + " il messaggio\n" +
-		fmt.Sprintf("%q proveniente da %q\n", f.Subject, f.Sender) +
-		fmt.Sprintf("ed indirizzato a %q\n", f.Recipient) +
+		quoted(f.Subject) + " proveniente da " + quoted(f.Sender) + "\n" +
+		"ed indirizzato a " + quoted(f.Recipient) + "\n" +
 		"è stato posto nella casella di destinazione.\n" + f.idLine()
 }
 
 // TextErroreConsegna is the body of the avviso di mancata consegna (RFC 6109 §3.3.3).
 func TextErroreConsegna(f Facts) string {
 	return "Avviso di mancata consegna\n\n" + f.when() + " nel messaggio\n" +
-		fmt.Sprintf("%q proveniente da %q\n", f.Subject, f.Sender) +
-		fmt.Sprintf("ed indirizzato a %q\n", f.Recipient) +
+		quoted(f.Subject) + " proveniente da " + quoted(f.Sender) + "\n" +
+		"ed indirizzato a " + quoted(f.Recipient) + "\n" +
 		"è stato rilevato il seguente errore: " + f.Error + "\n" +
 		"Il messaggio è stato rifiutato dal sistema.\n" + f.idLine()
 }
@@ -105,7 +110,7 @@ func TextErroreConsegna(f Facts) string {
 // identificativo line, the error and the attached original.
 func TextAnomalia(f Facts) string {
 	return "Anomalia nel messaggio\n\n" + f.when() + " è stato ricevuto il messaggio\n" +
-		fmt.Sprintf("%q proveniente da %q\n", f.Subject, f.Sender) +
+		quoted(f.Subject) + " proveniente da " + quoted(f.Sender) + "\n" +
 		"ed indirizzato a:\n" + f.list(false) +
 		"Tali dati non sono stati certificati per il seguente errore:\n" + f.Error + "\n" +
 		"Il messaggio originale è incluso in allegato.\n"

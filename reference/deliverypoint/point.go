@@ -14,6 +14,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -75,6 +76,7 @@ func (p *Point) Plain(ctx context.Context, recipients []string, msg []byte) erro
 func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 	to := senderOf(env)
 	for _, r := range env.Recipients {
+		ctx := once.About(ctx, "consegna", r) // the outputs for r, named after r (package once)
 		var receipt []byte
 		var rec *txlog.Record
 		var err error
@@ -91,17 +93,45 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 			}
 			receipt, rec, err = p.consegna(env, r)
 		}
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrTemporary, err)
-		}
-		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, receipt); err != nil {
-			return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
-		}
-		if err := compose.Log(ctx, p.Registro, rec); err != nil {
-			return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
+		if err := p.tell(ctx, to, receipt, rec, err); err != nil {
+			return err
 		}
 		p.log().Info("delivered", "role", "deliverypoint", "pec_id", env.Message.Postacert.Dati.Identificativo, "rcpt", r)
 	}
+	return nil
+}
+
+// tell queues a receipt or notice composed for the sender, then records it;
+// err is the composition's.
+func (p *Point) tell(ctx context.Context, to string, msg []byte, rec *txlog.Record, err error) error {
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrTemporary, err)
+	}
+	if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, msg); err != nil {
+		return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+	}
+	if err := compose.Log(ctx, p.Registro, rec); err != nil {
+		return fmt.Errorf("%w: registro: %v", ErrTemporary, err)
+	}
+	return nil
+}
+
+// Undeliverable tells the sender of an envelope this provider sent that it
+// could not be delivered to rcpt, an esterno recipient whose mail server
+// refused it for good, cannot be reached, or did not take it within the
+// queue's lifetime: an avviso di mancata consegna from the sender's own
+// provider, as the recipient's delivery point would send one (RFC 6109
+// §3.3.3, §2.2.2 "so that an error reaches the user"; pec-rules A21, the
+// reference's §10 choice: never silence). errore and esteso as for a mailbox
+// the recipient's provider could not deliver to (ERR-02, pec-rules A24).
+func (p *Point) Undeliverable(ctx context.Context, env Envelope, rcpt string, errore pec.Errore, esteso string) error {
+	ctx = once.About(ctx, "errore-consegna", rcpt)
+	notice, rec, err := p.erroreConsegna(env, rcpt, errore, esteso)
+	if err := p.tell(ctx, senderOf(env), notice, rec, err); err != nil {
+		return err
+	}
+	p.log().Warn("undeliverable", "role", "deliverypoint", "pec_id", env.Message.Postacert.Dati.Identificativo,
+		"rcpt", rcpt, "errore", errore, "reason", esteso)
 	return nil
 }
 

@@ -64,7 +64,7 @@ func TestMemory(t *testing.T) {
 
 func TestLDAPOnSlapd(t *testing.T) {
 	if _, err := exec.LookPath("slapd"); err != nil {
-		t.Skip("slapd not installed")
+		t.Fatal("slapd not installed (make setup)")
 	}
 	dir, _ := os.MkdirTemp("", "slapd-")
 	defer os.RemoveAll(dir)

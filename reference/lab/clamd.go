@@ -22,15 +22,37 @@ type Clamd struct {
 	scratch string
 }
 
+// clamdConf is clamd's private configuration. Its limits are set for PEC
+// (issue 15): a message the reference takes is at most 64 MiB, so a stream
+// of that size plus an envelope and trace fields fits; recursion covers
+// deeper nesting than the reference's own MIME limit
+// (antivirus.MaxDepthReception, 40), so what it lets through is scanned to
+// the bottom; and whatever goes over a limit — recursion, file or scan size,
+// scan time — is reported as Heuristics.Limits.Exceeded.* (AlertExceedsMax),
+// which the reference refuses as a virus, instead of passing unscanned.
+// Encrypted archives and documents, which cannot be scanned either, are
+// reported too (Heuristics.Encrypted.*), as real PEC providers do.
 const clamdConf = `Foreground yes
 DatabaseDirectory %[1]s/db
 LocalSocket %[1]s/clamd.sock
 PidFile %[1]s/clamd.pid
 LogFile %[1]s/clamd.log
-StreamMaxLength 64M
-MaxScanSize 128M
-MaxFileSize 64M
+StreamMaxLength 80M
+MaxScanSize 512M
+MaxFileSize 80M
+MaxRecursion 64
+MaxFiles 20000
+MaxEmbeddedPE 80M
+MaxHTMLNormalize 80M
+MaxHTMLNoTags 32M
+MaxScriptNormalize 40M
+MaxZipTypeRcg 80M
+MaxScanTime 15000
+AlertExceedsMax yes
+AlertEncrypted yes
+HeuristicAlerts yes
 ScanMail yes
+ScanArchive yes
 TemporaryDirectory %[2]s
 `
 

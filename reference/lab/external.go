@@ -31,13 +31,15 @@ type External struct {
 	Domain   string
 	Accounts []Account
 	Ports    struct{ MX, IMAP int }
+	MXHost   string // the MX's own address (layout.go)
+	IMAPHost string
 	store    *mailbox.Store
 	mx       *smtp.Server
 	imap     *mailbox.Server
 }
 
 func (l *Lab) startExternal() error {
-	x := &External{Domain: ExternalDomain}
+	x := &External{Domain: ExternalDomain, MXHost: l.layout.mx["external"], IMAPHost: l.layout.Addr()}
 	for _, u := range []string{"carol", "dave"} {
 		x.Accounts = append(x.Accounts, Account{Name: u, Address: u + "@" + x.Domain, Password: secret()})
 	}
@@ -54,7 +56,7 @@ func (l *Lab) startExternal() error {
 		return err
 	}
 	x.store = st
-	certPEM, keyPEM, err := l.CA.IssueTLS([]string{"127.0.0.1", "localhost", x.Domain}, nowFunc())
+	certPEM, keyPEM, err := l.CA.IssueTLS(l.tlsHosts(x.Domain, x.MXHost), nowFunc())
 	if err != nil {
 		return fmt.Errorf("%w: external TLS: %v", ErrLab, err)
 	}
@@ -63,11 +65,15 @@ func (l *Lab) startExternal() error {
 		return fmt.Errorf("%w: external TLS: %v", ErrLab, err)
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
-	mxl, err := net.Listen("tcp", "127.0.0.1:0")
+	mxl, err := net.Listen("tcp", net.JoinHostPort(x.MXHost, strconv.Itoa(l.layout.mxPort)))
 	if err != nil {
 		return fmt.Errorf("%w: external: %v", ErrLab, err)
 	}
-	imapl, err := net.Listen("tcp", "127.0.0.1:0")
+	imapPort := 0
+	if l.layout.base != 0 {
+		imapPort = l.layout.base + offExternal + slotIMAP
+	}
+	imapl, err := net.Listen("tcp", net.JoinHostPort(x.IMAPHost, strconv.Itoa(imapPort)))
 	if err != nil {
 		mxl.Close()
 		return fmt.Errorf("%w: external: %v", ErrLab, err)
@@ -86,7 +92,7 @@ func (l *Lab) startExternal() error {
 }
 
 // MXAddr is host:port of the external MX.
-func (x *External) MXAddr() string { return "127.0.0.1:" + strconv.Itoa(x.Ports.MX) }
+func (x *External) MXAddr() string { return net.JoinHostPort(x.MXHost, strconv.Itoa(x.Ports.MX)) }
 
 // Messages returns what the external domain stored for address, oldest first.
 func (x *External) Messages(address string) ([][]byte, error) {

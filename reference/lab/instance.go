@@ -4,9 +4,11 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec/hsm"
@@ -24,6 +26,7 @@ type Instance struct {
 	Dir          string
 	Cert         *x509.Certificate
 	Ports        Ports
+	MXHost       string // the MX's own address (layout.go); the other ports are at the lab address
 	AdminToken   string
 	TokenLabel   string
 	PIN          string
@@ -32,15 +35,34 @@ type Instance struct {
 	ldifIndex    bool // reads the index from the signed LDIF files, not slapd
 }
 
-// Account is a mailbox of an instance with its password.
+// Account is a mailbox with its password; Username is the login name when
+// it is not the address (a provider under test may have its own).
 type Account struct {
 	Name     string `yaml:"name,omitempty"`
 	Address  string `yaml:"address"`
+	Username string `yaml:"username,omitempty"`
 	Password string `yaml:"password"`
 }
 
-// Ports are an instance's listening ports on 127.0.0.1.
+// Ports are an instance's listening ports: the MX at MXHost, the others
+// at the lab address.
 type Ports struct{ Submission, MX, IMAP, Admin int }
+
+// MXAddr is host:port of the instance's MX.
+func (in *Instance) MXAddr() string { return net.JoinHostPort(in.MXHost, strconv.Itoa(in.Ports.MX)) }
+
+// tlsHosts are the names and addresses of a lab party's TLS certificate:
+// the lab address, its MX address and MX name, its domain.
+func (l *Lab) tlsHosts(domain, mxHost string) []string {
+	hosts := []string{"127.0.0.1", "localhost", domain, mxName(domain), mxHost}
+	if a := l.layout.Addr(); a != "127.0.0.1" {
+		hosts = append(hosts, a)
+	}
+	return hosts
+}
+
+// mxName is the MX host name the lab's DNS gives a domain.
+func mxName(domain string) string { return "mx." + domain }
 
 // KeyLabel labels the signing key pair and its certificate in every token.
 const KeyLabel = "pec-signing"
@@ -56,10 +78,11 @@ var specs = []struct {
 	{"beta", "Reference Beta", true},
 }
 
-// makePKI creates the lab CA and writes ca.pem and its current CRL ca.crl
-// (no certificate revoked; the grader judges SIG-07 against it).
+// makePKI takes the lab CA kept from an earlier lab in the directory or makes
+// one (keep.go), and writes ca.pem and its current CRL ca.crl (no
+// certificate revoked; the grader judges SIG-07 against it).
 func (l *Lab) makePKI() error {
-	ca, err := NewCA("pecspec lab CA", nowFunc())
+	ca, err := l.loadOrMakeCA()
 	if err != nil {
 		return fmt.Errorf("%w: CA: %v", ErrLab, err)
 	}
@@ -85,6 +108,7 @@ func (l *Lab) makeProviders() error {
 		in := &Instance{Name: s.name, ProviderName: s.provider, Domain: "pec." + s.name + ".test", ldifIndex: s.ldifIndex,
 			Dir: filepath.Join(l.Dir, s.name), AdminToken: secret(), TokenLabel: s.name, PIN: secret()[:8]}
 		in.Service = "posta-certificata@" + in.Domain
+		in.MXHost = l.layout.mx[in.Name]
 		in.Receipts = Account{Name: "receipts", Address: "ricevute@" + in.Domain, Password: secret()}
 		for _, u := range []string{"alice", "bob"} {
 			in.Accounts = append(in.Accounts, Account{Name: u, Address: u + "@" + in.Domain, Password: secret()})
@@ -95,7 +119,7 @@ func (l *Lab) makeProviders() error {
 		if err := l.makeToken(in); err != nil {
 			return fmt.Errorf("%w: %s token: %v", ErrLab, in.Name, err)
 		}
-		certPEM, keyPEM, err := l.CA.IssueTLS([]string{"127.0.0.1", "localhost", in.Domain}, nowFunc())
+		certPEM, keyPEM, err := l.CA.IssueTLS(l.tlsHosts(in.Domain, in.MXHost), nowFunc())
 		if err != nil {
 			return fmt.Errorf("%w: %s TLS: %v", ErrLab, in.Name, err)
 		}

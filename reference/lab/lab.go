@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -26,6 +27,14 @@ type Options struct {
 	// MaxTotalBytes is the instances' size × recipients limit (0 = their
 	// default, 30 MB); benchmarks raise it for a 50 MB message.
 	MaxTotalBytes int64
+	// Enrol is an enrolment file: the provider under test it describes
+	// joins the lab (enrol.go, put.go, putdir.go).
+	Enrol string
+	// Ports is BASE of the fixed port layout (layout.go); 0 = free ports.
+	Ports int
+	// Listen is the lab address (default 127.0.0.1); the MX addresses
+	// follow it.
+	Listen string
 }
 
 // Lab is a running laboratory.
@@ -37,12 +46,19 @@ type Lab struct {
 	// External is the ordinary (non-PEC) mail domain.
 	External *External
 	// Peer is gamma, the scriptable peer the probe runs (peer.go).
-	Peer     *Instance
+	Peer *Instance
+	// DNS serves MX and A records for every lab domain and the PUT's.
+	DNS *DNS
+	// PUT is the enrolled provider under test, or nil.
+	PUT      *PUT
 	slapd    *Slapd
 	clamd    *Clamd
 	log      *slog.Logger
 	pecref   string
 	maxTotal int64
+	layout   *layout
+	lock     *os.File // the directory's lock (lock.go), held while the lab runs
+	down     bool
 	bulkPass string // the bulk accounts' password (bulk.go)
 }
 
@@ -50,7 +66,8 @@ type Lab struct {
 var ErrLab = errors.New("lab")
 
 // Up builds and starts the whole lab. On failure everything already started is
-// stopped again.
+// stopped again. A directory where another lab runs is refused (ErrRunning)
+// before anything in it is touched.
 func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -59,30 +76,22 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrLab, err)
 	}
-	if err := prepareDir(dir); err != nil {
-		return nil, err
-	}
-	pecref, err := findPecref(opts.Pecref)
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	l = &Lab{Dir: dir, log: opts.Log, maxTotal: opts.MaxTotalBytes}
+	l = &Lab{Dir: dir, log: opts.Log, maxTotal: opts.MaxTotalBytes, lock: lock}
 	defer func() {
 		if err != nil {
 			l.Down()
 		}
 	}()
+	if err := l.prepare(opts); err != nil {
+		return l, err
+	}
 	start := time.Now()
 	daemons := l.startDaemons(ctx)
-	if err := l.makePKI(); err != nil {
-		<-daemons
-		return l, err
-	}
-	if err := l.makeProviders(); err != nil {
-		<-daemons
-		return l, err
-	}
-	if err := l.makePeer(); err != nil {
+	if err := l.makeParties(); err != nil {
 		<-daemons
 		return l, err
 	}
@@ -95,26 +104,80 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 	if err := l.startExternal(); err != nil {
 		return l, err
 	}
-	if err := l.startInstances(ctx, pecref); err != nil {
+	if err := l.startInstances(ctx, l.pecref); err != nil {
 		return l, err
 	}
 	if err := l.writeTargets(); err != nil {
+		return l, err
+	}
+	if err := l.writePUT(); err != nil {
 		return l, err
 	}
 	l.log.Info("lab up", "dir", dir, "took", time.Since(start).Round(time.Millisecond))
 	return l, nil
 }
 
-// startDaemons starts slapd and clamd concurrently with the PKI and token
-// work; the channel yields their joint result.
+// prepare reads the enrolment (before the directory is reset: its files may
+// live there), checks the port layout, resets the directory and finds pecref.
+func (l *Lab) prepare(opts Options) error {
+	if opts.Enrol != "" {
+		e, err := LoadEnrolment(opts.Enrol)
+		if err != nil {
+			return err
+		}
+		if l.PUT, err = readPUT(e); err != nil {
+			return err
+		}
+	}
+	ly, err := newLayout(opts.Listen, opts.Ports)
+	if err != nil {
+		return err
+	}
+	if err := ly.checkFixed(); err != nil {
+		return err
+	}
+	l.layout = ly
+	if err := prepareDir(l.Dir); err != nil {
+		return err
+	}
+	l.pecref, err = findPecref(opts.Pecref)
+	return err
+}
+
+// makeParties makes the PKI, the instances' and gamma's tokens and
+// certificates, and the PUT's certificates.
+func (l *Lab) makeParties() error {
+	if err := l.makePKI(); err != nil {
+		return err
+	}
+	if err := l.makeProviders(); err != nil {
+		return err
+	}
+	if err := l.makePeer(); err != nil {
+		return err
+	}
+	if l.PUT == nil {
+		return nil
+	}
+	if err := l.certifyPUT(l.PUT); err != nil {
+		return err
+	}
+	return l.writePUTTrust()
+}
+
+// startDaemons starts slapd, clamd and the DNS server concurrently with the
+// PKI and token work; the channel yields their joint result.
 func (l *Lab) startDaemons(ctx context.Context) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		errc := make(chan error, 2)
+		errc := make(chan error, 3)
 		go func() {
-			s, err := StartSlapd(ctx, filepath.Join(l.Dir, "slapd"), l.log)
+			port, err := l.layout.port(offLDAP)
 			if err == nil {
-				l.slapd, l.LDAPURL = s, s.URL
+				var s *Slapd
+				if s, err = StartSlapdAt(ctx, filepath.Join(l.Dir, "slapd"), l.layout.hostPort(port), l.log); err == nil {
+					l.slapd, l.LDAPURL = s, s.URL
+				}
 			}
 			errc <- err
 		}()
@@ -125,13 +188,25 @@ func (l *Lab) startDaemons(ctx context.Context) <-chan error {
 			}
 			errc <- err
 		}()
-		done <- errors.Join(<-errc, <-errc)
+		go func() {
+			port, err := l.layout.dnsPort()
+			if err == nil {
+				l.DNS, err = StartDNS(ctx, filepath.Join(l.Dir, "dns"), l.layout.Addr(), port, l.dnsRecords(), l.log)
+			}
+			errc <- err
+		}()
+		done <- errors.Join(<-errc, <-errc, <-errc)
 	}()
 	return done
 }
 
-// Down stops every process the lab started (instances first, then daemons).
+// Down stops every process the lab started (instances first, then daemons)
+// and releases the directory; a second call does nothing.
 func (l *Lab) Down() error {
+	if l.down {
+		return nil
+	}
+	l.down = true
 	var errs []error
 	for _, p := range l.Providers {
 		if p.proc != nil {
@@ -139,11 +214,16 @@ func (l *Lab) Down() error {
 		}
 	}
 	errs = append(errs, l.External.stop())
+	errs = append(errs, l.DNS.Stop())
 	if l.clamd != nil {
 		errs = append(errs, l.clamd.Stop())
 	}
 	if l.slapd != nil {
 		errs = append(errs, l.slapd.Stop())
+	}
+	if l.lock != nil {
+		errs = append(errs, l.lock.Close()) // releases the flock
+		l.lock = nil
 	}
 	return errors.Join(errs...)
 }
@@ -178,10 +258,12 @@ func (l *Lab) CAFile() string { return filepath.Join(l.Dir, "ca.pem") }
 const marker = ".pecspec-lab"
 
 // prepareDir makes dir an empty lab directory: a previous lab there is
-// removed (keys, tokens and data are all regenerated); a non-empty directory
-// that is not a lab is refused rather than touched.
+// removed (keys, tokens and data are all regenerated) but for its lock and
+// the kept PKI (keep.go); a non-empty directory that is not a lab is refused
+// rather than touched.
 func prepareDir(dir string) error {
 	entries, err := os.ReadDir(dir)
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == LockFile || e.Name() == keepDir })
 	switch {
 	case os.IsNotExist(err):
 	case err != nil:

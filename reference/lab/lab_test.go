@@ -194,7 +194,7 @@ func tamperedEnvelope(t *testing.T, l *lab.Lab) {
 	newID := "<tampered-" + id[1:]
 	tampered = bytes.ReplaceAll(tampered, []byte(id), []byte(newID))
 	_, pool := alpha(t, l)
-	c, err := smtp.DialStartTLS("127.0.0.1:"+strconv.Itoa(b.Ports.MX), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	c, err := smtp.DialStartTLS(b.MXAddr(), &tls.Config{RootCAs: pool, ServerName: b.MXHost})
 	if err != nil {
 		t.Fatal(err)
 	}

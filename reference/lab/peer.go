@@ -29,6 +29,7 @@ func (l *Lab) makePeer() error {
 	g := &Instance{Name: GammaName, ProviderName: "Gamma Scriptable Peer", Domain: "pec." + GammaName + ".test",
 		Dir: filepath.Join(l.Dir, GammaName), TokenLabel: GammaName, PIN: secret()[:8]}
 	g.Service = "posta-certificata@" + g.Domain
+	g.MXHost = l.layout.mx[GammaName]
 	g.Receipts = Account{Name: "receipts", Address: "ricevute@" + g.Domain}
 	for _, u := range []string{"carol", "dave"} {
 		g.Accounts = append(g.Accounts, Account{Name: u, Address: u + "@" + g.Domain})
@@ -55,7 +56,7 @@ func (l *Lab) makePeer() error {
 	if err := tok.StoreCertificate(UnlistedKeyLabel, cert); err != nil {
 		return fmt.Errorf("%w: unlisted certificate: %v", ErrLab, err)
 	}
-	certPEM, keyPEM, err := l.CA.IssueTLS([]string{"127.0.0.1", "localhost", g.Domain}, nowFunc())
+	certPEM, keyPEM, err := l.CA.IssueTLS(l.tlsHosts(g.Domain, g.MXHost), nowFunc())
 	if err != nil {
 		return fmt.Errorf("%w: gamma TLS: %v", ErrLab, err)
 	}
@@ -94,7 +95,7 @@ func (l *Lab) peerTarget() *peerTarget {
 		return nil
 	}
 	p := &peerTarget{Name: g.Name, ProviderName: g.ProviderName, Domain: g.Domain, ServiceAddress: g.Service,
-		ReceiptsAddress: g.Receipts.Address, MXListen: fmt.Sprintf("127.0.0.1:%d", g.Ports.MX),
+		ReceiptsAddress: g.Receipts.Address, MXListen: g.MXAddr(),
 		TLSCert: filepath.Join(g.Name, "tls.pem"), TLSKey: filepath.Join(g.Name, "tls.key"),
 		SoftHSMConf: g.SoftHSMConf, TokenLabel: g.TokenLabel, PIN: g.PIN, KeyLabel: KeyLabel,
 		Certificate: filepath.Join(g.Name, "signer.pem"), UnlistedKey: UnlistedKeyLabel,

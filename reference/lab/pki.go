@@ -90,6 +90,20 @@ func (ca *CA) IssueTLS(hosts []string, now time.Time) (certPEM, keyPEM []byte, e
 	if err != nil {
 		return nil, nil, err
 	}
+	cert, err := ca.IssueTLSFor(hosts, key.Public(), now)
+	if err != nil {
+		return nil, nil, err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return CertPEM(cert), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
+}
+
+// IssueTLSFor issues a server and client TLS certificate for pub, valid for
+// hosts (DNS names and IP addresses in the SAN; the first is the CN).
+func (ca *CA) IssueTLSFor(hosts []string, pub crypto.PublicKey, now time.Time) (*x509.Certificate, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{Organization: []string{"pecspec lab"}, CommonName: hosts[0]},
@@ -105,16 +119,11 @@ func (ca *CA) IssueTLS(hosts []string, now time.Time) (certPEM, keyPEM []byte, e
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lab: TLS certificate: %w", err)
+		return nil, fmt.Errorf("lab: TLS certificate: %w", err)
 	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
+	return x509.ParseCertificate(der)
 }
 
 // CertPEM encodes c as PEM.

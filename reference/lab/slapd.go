@@ -42,6 +42,15 @@ access to * by * read
 // StartSlapd writes the schema and configuration in dir, starts slapd on a
 // free loopback port and waits until it accepts a bind.
 func StartSlapd(ctx context.Context, dir string, log *slog.Logger) (*Slapd, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrLab, err)
+	}
+	return StartSlapdAt(ctx, dir, "127.0.0.1:"+strconv.Itoa(port), log)
+}
+
+// StartSlapdAt is StartSlapd listening at addr (host:port).
+func StartSlapdAt(ctx context.Context, dir, addr string, log *slog.Logger) (*Slapd, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrLab, err)
 	}
@@ -57,11 +66,8 @@ func StartSlapd(ctx context.Context, dir string, log *slog.Logger) (*Slapd, erro
 	if out, err := exec.CommandContext(ctx, "slaptest", "-u", "-f", conf).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%w: slaptest: %v: %s", ErrLab, err, out)
 	}
-	port, err := FreePort()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrLab, err)
-	}
-	s.URL = "ldap://127.0.0.1:" + strconv.Itoa(port)
+	s.URL = "ldap://" + addr
+	var err error
 	s.proc, err = StartProc(ctx, "slapd", filepath.Join(dir, "slapd.log"), nil,
 		"slapd", "-f", conf, "-h", s.URL+"/", "-d", "0")
 	if err != nil {

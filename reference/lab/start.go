@@ -23,45 +23,48 @@ const (
 // nowFunc is the lab's time for certificates; the instances have their own clocks.
 var nowFunc = time.Now
 
-// loadIndex puts o=postacert and one provider entry per instance in slapd.
+// loadIndex puts o=postacert and one provider entry per instance, gamma and
+// the enrolled PUT in slapd.
 func (l *Lab) loadIndex(ctx context.Context) error {
-	var entries []index.Provider
-	for _, p := range l.listed() {
-		entries = append(entries, p.entry())
-	}
-	if err := index.Load(ctx, l.slapd.URL, l.slapd.BindDN, l.slapd.Password, entries...); err != nil {
+	if err := index.Load(ctx, l.slapd.URL, l.slapd.BindDN, l.slapd.Password, l.entries()...); err != nil {
 		return fmt.Errorf("%w: index: %v", ErrLab, err)
 	}
 	return nil
 }
 
-// startInstances allocates ports, writes each pecref config and starts the
-// processes, then waits until each answers /health.
+// entries are the index records: every listed provider and the PUT.
+func (l *Lab) entries() []index.Provider {
+	var entries []index.Provider
+	for _, p := range l.listed() {
+		entries = append(entries, p.entry())
+	}
+	if l.PUT != nil {
+		entries = append(entries, l.PUT.entry())
+	}
+	return entries
+}
+
+// startInstances takes the ports of the layout, writes each pecref config
+// and starts the processes, then waits until each answers /health.
 func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	l.pecref = pecref
+	ly := l.layout
 	for _, p := range l.Providers {
-		for _, port := range []*int{&p.Ports.Submission, &p.Ports.MX, &p.Ports.IMAP, &p.Ports.Admin} {
-			n, err := FreePort()
+		block := instanceBlock(p.Name)
+		for port, slot := range map[*int]int{&p.Ports.Submission: slotSubmission, &p.Ports.IMAP: slotIMAP, &p.Ports.Admin: slotAdmin} {
+			n, err := ly.port(block + slot)
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrLab, err)
 			}
 			*port = n
 		}
+		p.Ports.MX = ly.mxPort
 	}
 	if l.Peer != nil {
-		n, err := FreePort()
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrLab, err)
-		}
-		l.Peer.Ports.MX = n
+		l.Peer.Ports.MX = ly.mxPort
 	}
-	routes := map[string]string{}
-	for _, p := range l.listed() {
-		routes[p.Domain] = "127.0.0.1:" + strconv.Itoa(p.Ports.MX)
-	}
-	routes[l.External.Domain] = l.External.MXAddr()
 	for _, p := range l.Providers {
-		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), l.config(p, routes)); err != nil {
+		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), l.config(p)); err != nil {
 			return err
 		}
 		if err := l.startProc(ctx, p); err != nil {
@@ -74,6 +77,18 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 		}
 	}
 	return nil
+}
+
+// staticRoutes are the routes the DNS cannot give: the PUT's domains when
+// its MX is not on the lab's MX port at an address the DNS knows.
+func (l *Lab) staticRoutes() map[string]string {
+	routes := map[string]string{}
+	if p := l.PUT; p != nil && !p.routedByDNS(l.layout.mxPort) {
+		for _, d := range p.Domains {
+			routes[d] = p.MX.addr()
+		}
+	}
+	return routes
 }
 
 func (l *Lab) startProc(ctx context.Context, p *Instance) error {
@@ -109,8 +124,8 @@ func (l *Lab) Restart(ctx context.Context, p *Instance) error {
 	return waitHealthy(ctx, p, 20*time.Second)
 }
 
-func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
-	addr := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+func (l *Lab) config(p *Instance) *provider.Config {
+	addr := l.layout.hostPort
 	users := []provider.User{{Address: p.Receipts.Address, Password: p.Receipts.Password}}
 	for _, a := range p.Accounts {
 		users = append(users, provider.User{Address: a.Address, Password: a.Password})
@@ -125,15 +140,16 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 		Name: p.Name, ProviderName: p.ProviderName, Domains: []string{p.Domain},
 		ServiceAddress: p.Service, ReceiptsMailbox: p.Receipts.Address,
 		DataDir: filepath.Join(p.Dir, "data"),
-		Listen: provider.Listen{Submission: addr(p.Ports.Submission), MX: addr(p.Ports.MX),
+		Listen: provider.Listen{Submission: addr(p.Ports.Submission), MX: p.MXAddr(),
 			IMAP: addr(p.Ports.IMAP), Admin: addr(p.Ports.Admin)},
 		TLS:   provider.TLSFiles{Cert: filepath.Join(p.Dir, "tls.pem"), Key: filepath.Join(p.Dir, "tls.key")},
-		Trust: l.CAFile(),
+		Trust: l.trustFile(),
 		HSM: provider.HSM{SoftHSMConf: p.SoftHSMConf, Token: p.TokenLabel, PIN: p.PIN, KeyLabel: KeyLabel,
 			Sessions: 2},
 		Index:             l.indexFor(p),
 		Clamd:             provider.Clamd{Socket: l.clamd.Socket},
-		Routes:            routes,
+		Routes:            l.staticRoutes(),
+		DNS:               provider.DNS{Server: l.DNS.Addr, MXPort: l.layout.mxPort},
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
@@ -143,14 +159,18 @@ func (l *Lab) config(p *Instance, routes map[string]string) *provider.Config {
 }
 
 // indexFor is where instance p reads the index: slapd, or every provider's
-// signed LDIF.
+// signed LDIF — the PUT's too, when the lab has it; without it that instance
+// reads slapd (which lists the PUT) rather than miss the PUT.
 func (l *Lab) indexFor(p *Instance) provider.Index {
-	if !p.ldifIndex {
+	if !p.ldifIndex || (l.PUT != nil && l.PUT.ldif == nil) {
 		return provider.Index{URL: l.LDAPURL}
 	}
 	var files []string
 	for _, o := range l.listed() {
 		files = append(files, l.LDIFFile(o.Name))
+	}
+	if l.PUT != nil {
+		files = append(files, l.putPath(putLDIFP7M))
 	}
 	return provider.Index{LDIF: files}
 }

@@ -1,10 +1,7 @@
 package lab
 
 import (
-	"fmt"
-	"io"
 	"path/filepath"
-	"strconv"
 )
 
 // target mirrors the target file format of probe.Target (DESIGN.md "The target
@@ -23,7 +20,7 @@ type target struct {
 	Trust           string      `yaml:"trust"`
 	CRLs            []string    `yaml:"crls,omitempty"`
 	Certificate     string      `yaml:"certificate"`
-	Admin           admin       `yaml:"admin"`
+	Admin           *admin      `yaml:"admin,omitempty"`
 	LDAPURL         string      `yaml:"ldap_url"`
 	LDIF            string      `yaml:"ldif,omitempty"`
 	Capabilities    []string    `yaml:"capabilities"`
@@ -33,6 +30,17 @@ type target struct {
 	Counterpart     *target     `yaml:"counterpart,omitempty"`
 	External        *ordinary   `yaml:"external,omitempty"`
 	Peer            *peerTarget `yaml:"peer,omitempty"`
+	Lab             *labSection `yaml:"lab,omitempty"`
+}
+
+// labSection is the lab's view, for the run's preflight and for
+// `pecspec run --lab`: where the lab runs, its DNS, and where its providers
+// deliver each domain (probe.LabView).
+type labSection struct {
+	Dir    string            `yaml:"dir"`
+	DNS    string            `yaml:"dns,omitempty"`
+	MXPort int               `yaml:"mx_port,omitempty"`
+	Routes map[string]string `yaml:"routes,omitempty"`
 }
 
 type ordinary struct {
@@ -46,7 +54,7 @@ type ordinary struct {
 type endpoint struct {
 	Host string `yaml:"host"`
 	Port int    `yaml:"port"`
-	TLS  string `yaml:"tls"`
+	TLS  string `yaml:"tls,omitempty"`
 }
 
 type admin struct {
@@ -54,21 +62,26 @@ type admin struct {
 	Token string `yaml:"token"`
 }
 
+// Capabilities are what a lab instance declares in its target files: every
+// optional capability of the suite (scenarios/capabilities.go).
+var Capabilities = []string{"controllable-clock", "receives-ordinary-mail", "sends-to-ordinary-mail"}
+
 func (l *Lab) target(p *Instance) *target {
+	host := l.layout.Addr()
 	return &target{
 		Name: p.Name, ProviderName: p.ProviderName, Domains: []string{p.Domain}, ServiceAddress: p.Service,
 		ReceiptsMailbox: p.Receipts,
-		Submission:      endpoint{"127.0.0.1", p.Ports.Submission, "implicit"},
-		IMAP:            endpoint{"127.0.0.1", p.Ports.IMAP, "implicit"},
-		MX:              endpoint{"127.0.0.1", p.Ports.MX, "starttls"},
+		Submission:      endpoint{host, p.Ports.Submission, "implicit"},
+		IMAP:            endpoint{host, p.Ports.IMAP, "implicit"},
+		MX:              endpoint{p.MXHost, p.Ports.MX, "starttls"},
 		Accounts:        p.Accounts,
 		Trust:           "ca.pem",
 		CRLs:            []string{"ca.crl"},
 		Certificate:     filepath.Join(p.Name, "signer.pem"),
-		Admin:           admin{URL: "http://127.0.0.1:" + strconv.Itoa(p.Ports.Admin), Token: p.AdminToken},
+		Admin:           &admin{URL: "http://" + l.layout.hostPort(p.Ports.Admin), Token: p.AdminToken},
 		LDAPURL:         l.LDAPURL,
 		LDIF:            filepath.Join("index", p.Name+".ldif.p7m"),
-		Capabilities:    []string{"antivirus", "controllable-clock"},
+		Capabilities:    Capabilities,
 		// The access point's limits (accesspoint/server.go: 500 RCPT).
 		MaxMessageBytes: l.maxMessageBytes(), MaxRecipients: 500, BulkAccounts: l.bulk(),
 	}
@@ -84,13 +97,7 @@ func (l *Lab) writeTargets() error {
 			return err
 		}
 		t := l.target(p)
-		t.Counterpart = l.target(l.Providers[(i+1)%len(l.Providers)])
-		if x := l.External; x != nil {
-			t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts, Bulk: l.bulk(),
-				MX:   endpoint{"127.0.0.1", x.Ports.MX, "starttls"},
-				IMAP: endpoint{"127.0.0.1", x.Ports.IMAP, "implicit"}}
-		}
-		t.Peer = l.peerTarget()
+		l.surround(t, l.target(l.Providers[(i+1)%len(l.Providers)]))
 		if err := saveYAML(l.TargetFileOf(p.Name), t); err != nil {
 			return err
 		}
@@ -103,36 +110,43 @@ func (l *Lab) writeTargets() error {
 	return nil
 }
 
+// surround adds to t what the lab offers around a target: the counterpart,
+// the external domain, gamma and the lab's view.
+func (l *Lab) surround(t, counterpart *target) {
+	t.Counterpart = counterpart
+	if x := l.External; x != nil {
+		t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts, Bulk: l.bulk(),
+			MX:   endpoint{x.MXHost, x.Ports.MX, "starttls"},
+			IMAP: endpoint{x.IMAPHost, x.Ports.IMAP, "implicit"}}
+	}
+	t.Peer = l.peerTarget()
+	t.Lab = &labSection{Dir: l.Dir, DNS: l.DNS.Addr, MXPort: l.layout.mxPort, Routes: l.labRoutes()}
+}
+
+// putTarget is DIR/target-put.yaml: the enrolled PUT as the target, beta as
+// its counterpart; paths relative to the lab directory.
+func (l *Lab) putTarget() *target {
+	p := l.PUT
+	t := &target{Name: p.Name, ProviderName: p.ProviderName, Domains: p.Domains, ServiceAddress: p.ServiceAddress,
+		ReceiptsMailbox: p.ReceiptsMailbox, Submission: p.Submission, IMAP: p.IMAP, MX: p.MX,
+		Accounts: p.Accounts, Trust: filepath.Join(putDir, putTrust), CRLs: []string{filepath.Join(putDir, putCRL)},
+		Certificate: filepath.Join(putDir, putSigner), Admin: p.Admin, LDAPURL: l.LDAPURL,
+		LDIF: p.path(p.LDIF), Capabilities: p.Capabilities}
+	if t.MX.TLS == "" {
+		t.MX.TLS = "starttls"
+	}
+	for name := range p.crls {
+		t.CRLs = append(t.CRLs, filepath.Join(putDir, name))
+	}
+	if t.LDIF == "" && p.ldif != nil {
+		t.LDIF = filepath.Join(putDir, putLDIFP7M)
+	}
+	l.surround(t, l.target(l.Provider("beta")))
+	return t
+}
+
 // TargetFileOf is the target file that makes the named instance the target
 // and the other one its counterpart: what a provider under test would write.
 func (l *Lab) TargetFileOf(name string) string {
 	return filepath.Join(l.Dir, "target-"+name+".yaml")
-}
-
-// Describe prints every endpoint, mailbox and password of the lab.
-func (l *Lab) Describe(w io.Writer) {
-	fmt.Fprintf(w, "lab directory   %s\nCA certificate  %s\nindex (LDAP)    %s  base o=postacert\n",
-		l.Dir, l.CAFile(), l.LDAPURL)
-	if l.clamd != nil {
-		fmt.Fprintf(w, "clamd           unix:%s\n", l.clamd.Socket)
-	}
-	fmt.Fprintf(w, "target file     %s\n", l.TargetFile())
-	if g := l.Peer; g != nil {
-		fmt.Fprintf(w, "\n%s  %q  %s  (scriptable peer: listed in the index, run by `pecspec run`; its MX 127.0.0.1:%d is served only during a run)\n",
-			g.Name, g.ProviderName, g.Domain, g.Ports.MX)
-		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), keys %q and %q (%s, not in the index)\n",
-			g.TokenLabel, g.SoftHSMConf, g.PIN, KeyLabel, UnlistedKeyLabel, UnlistedDomain)
-	}
-	for _, p := range l.Providers {
-		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
-		fmt.Fprintf(w, "  submission  smtps://127.0.0.1:%d   (implicit TLS, AUTH PLAIN)\n", p.Ports.Submission)
-		fmt.Fprintf(w, "  mx          smtp://127.0.0.1:%d    (STARTTLS)\n", p.Ports.MX)
-		fmt.Fprintf(w, "  imap        imaps://127.0.0.1:%d\n", p.Ports.IMAP)
-		fmt.Fprintf(w, "  admin       http://127.0.0.1:%d   (Authorization: Bearer %s)\n", p.Ports.Admin, p.AdminToken)
-		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), key %q\n", p.TokenLabel, p.SoftHSMConf, p.PIN, KeyLabel)
-		fmt.Fprintf(w, "  service     %s   receipts mailbox %s / %s\n", p.Service, p.Receipts.Address, p.Receipts.Password)
-		for _, a := range p.Accounts {
-			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
-		}
-	}
 }

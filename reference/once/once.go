@@ -5,9 +5,12 @@
 // A sending MTA that did not see the 250 after DATA sends the same message
 // again. The reception point processes it again under the same key, and every
 // output of that processing — a queued receipt, a mailbox delivery, a
-// registro record — is named after the key and its ordinal, so what the
-// first, interrupted run already made durable is recognised and skipped: the
-// output stores (queue, Maildir, registro) refuse a name they already hold.
+// registro record — is named after what it is: the key, the kind of notice
+// or event, the recipient it is about, and where it goes. What the first,
+// interrupted run already made durable is recognised and skipped, whatever
+// order the replay makes its outputs in (recipients in another order, a step
+// withheld the first time): the output stores (queue, Maildir, registro)
+// refuse a name they already hold (issue 15).
 package once
 
 import (
@@ -15,33 +18,48 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 type scopeKey struct{}
 
-type scope struct {
-	key string
-	n   atomic.Int64
-}
+type aboutKey struct{}
+
+// about is what the outputs made under a context are: a notice kind or an
+// event, and the recipient it concerns ("" when it concerns them all).
+type about struct{ kind, recipient string }
 
 // With returns ctx carrying the idempotency scope of the message key.
 func With(ctx context.Context, key string) context.Context {
-	return context.WithValue(ctx, scopeKey{}, &scope{key: key})
+	return context.WithValue(ctx, scopeKey{}, key)
 }
 
-// Next names the next output of the scope in ctx ("<key>-<n>", n from 1), or
-// reports false outside a scope. Outputs must be made in the same order when
-// the processing is replayed: the reception point is deterministic.
-func Next(ctx context.Context) (string, bool) {
-	s, ok := ctx.Value(scopeKey{}).(*scope)
+// About returns ctx whose outputs are of kind (e.g. "consegna",
+// "presa-in-carico") and about recipient. Outputs that differ only by the
+// recipient they concern — one receipt per recipient, all to the sender —
+// must be made under different About contexts.
+func About(ctx context.Context, kind, recipient string) context.Context {
+	return context.WithValue(ctx, aboutKey{}, about{kind: kind, recipient: strings.ToLower(strings.TrimSpace(recipient))})
+}
+
+// Name names an output of the scope in ctx, or reports false outside a
+// scope: "<key>-<hash>", the hash over the About kind and recipient, the sink
+// (deliver, send, registro …) and the output's destination (an address, the
+// recipients of a queued message, an event). The same output of a replay gets
+// the same name, whatever the order of the outputs around it.
+func Name(ctx context.Context, sink string, dest ...string) (string, bool) {
+	key, ok := ctx.Value(scopeKey{}).(string)
 	if !ok {
 		return "", false
 	}
-	return s.key + "-" + strconv.FormatInt(s.n.Add(1), 10), true
+	a, _ := ctx.Value(aboutKey{}).(about)
+	h := sha256.New()
+	for _, part := range append([]string{a.kind, a.recipient, sink}, dest...) {
+		h.Write([]byte(strings.ToLower(part)))
+		h.Write([]byte{0})
+	}
+	return key + "-" + hex.EncodeToString(h.Sum(nil)[:8]), true
 }
 
 // Key identifies one incoming message to a set of recipients: the SHA-256 of

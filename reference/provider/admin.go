@@ -23,14 +23,14 @@ type admin struct {
 	// deadline on the way (tracker.AdvanceThrough).
 	advance func(d time.Duration)
 	holds   *holds
-	delays  *delays // lab only, with holds (delay.go)
+	// health checks the dependencies (health.go); nil checks none.
+	health func(context.Context) (map[string]string, bool)
+	delays *delays // lab only, with holds (delay.go)
 }
 
 func (a *admin) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"name": a.name, "status": "ok", "time": a.clock.Now()})
-	})
+	mux.HandleFunc("GET /health", a.getHealth)
 	mux.HandleFunc("GET /clock", a.authed(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.clockState())
 	}))
@@ -46,6 +46,23 @@ func (a *admin) handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"dropped": a.holds.drop()})
 	}))
 	return mux
+}
+
+// getHealth answers GET /health: 200 and status ok when the token, clamd and
+// the index answer, else 503, status degraded and the failing ones named
+// (issue 15); each dependency's state either way. It answers within seconds
+// whatever the dependencies do.
+func (a *admin) getHealth(w http.ResponseWriter, r *http.Request) {
+	st := map[string]any{"name": a.name, "status": "ok", "time": a.clock.Now()}
+	code := http.StatusOK
+	if a.health != nil {
+		deps, ok := a.health(r.Context())
+		st["dependencies"] = deps
+		if !ok {
+			st["status"], st["failing"], code = "degraded", failing(deps), http.StatusServiceUnavailable
+		}
+	}
+	writeJSON(w, code, st)
 }
 
 func (a *admin) clockState() map[string]any {

@@ -8,6 +8,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -29,8 +30,11 @@ type Config struct {
 	HSM             HSM      `yaml:"hsm"`
 	Index           Index    `yaml:"index"`
 	Clamd           Clamd    `yaml:"clamd"`
-	// Routes maps a mail domain to the host:port of its MX (no DNS in the lab).
+	// Routes maps a mail domain to the host:port of its MX (a transport map);
+	// they take precedence over DNS.
 	Routes map[string]string `yaml:"routes"`
+	// DNS routes the other domains by their MX records (RFC 5321 §5.1).
+	DNS DNS `yaml:"dns,omitempty"`
 	// PlainDomains may be reached without STARTTLS (ordinary mail domains).
 	PlainDomains []string `yaml:"plain_domains,omitempty"`
 	Users        []User   `yaml:"users"`
@@ -85,6 +89,13 @@ type Index struct {
 	URL  string   `yaml:"url,omitempty"`
 	Base string   `yaml:"base,omitempty"` // default o=postacert
 	LDIF []string `yaml:"ldif,omitempty"`
+}
+
+// DNS is where the queue looks up MX records: a DNS server (the lab's) and
+// the SMTP port of the mail exchangers it names.
+type DNS struct {
+	Server string `yaml:"server,omitempty"`  // host:port; "" = static routes only
+	MXPort int    `yaml:"mx_port,omitempty"` // default 25
 }
 
 // Clamd is the antivirus daemon's socket (RFC 6109 §5.4).
@@ -168,6 +179,14 @@ func (c *Config) Validate() error {
 	need(c.HSM.Token != "" && c.HSM.KeyLabel != "", "hsm needs token and key_label")
 	need((c.Index.URL != "") != (len(c.Index.LDIF) > 0), "index needs exactly one of url and ldif")
 	need(c.Clamd.Socket != "", "clamd.socket is empty")
+	if c.DNS.Server != "" {
+		_, _, err := net.SplitHostPort(c.DNS.Server)
+		need(err == nil, "dns.server "+c.DNS.Server+" is not host:port")
+	}
+	if c.DNS.Server != "" {
+		_, _, err := net.SplitHostPort(c.DNS.Server)
+		need(err == nil, "dns.server "+c.DNS.Server+" is not host:port")
+	}
 	for _, u := range c.Users {
 		need(strings.Contains(u.Address, "@") && u.Password != "", "user "+u.Address+" needs an address and a password")
 	}

@@ -23,7 +23,9 @@ hsm:                                         # the signing key lives in this PKC
   key_label: pec-signing                     # key pair and certificate share this label
 index: {url: "ldap://127.0.0.1:10389", base: "o=postacert"}
 clamd: {socket: /run/clamd.sock}
-routes: {pec.beta.test: "127.0.0.1:11025"}   # domain -> MX host:port (no DNS in the lab)
+routes: {pec.beta.test: "127.0.0.1:11025"}   # domain -> MX host:port; first, before DNS
+dns: {server: "127.0.0.1:10000", mx_port: 10002}   # other domains by their MX records at this DNS server;
+                                             # mx_port is the SMTP port of the hosts it names (default 25)
 plain_domains: []                            # domains reachable without STARTTLS (ordinary mail)
 users:
   - {address: alice@pec.alpha.test, password: "…"}

@@ -40,6 +40,8 @@ type Provider struct {
 	delay *delays
 	ap    *accesspoint.Point
 	rp    *receptionpoint.Point
+	dp    *deliverypoint.Point
+	deps  []dependency // checked by /health (health.go)
 	tls   *tls.Config
 	trust *x509.CertPool
 }
@@ -85,6 +87,7 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 		p.token.Close()
 		return nil, err
 	}
+	p.deps = p.dependencies(dir)
 	p.wire(sealer, viruses, dir)
 	// The tracker's notices come from the access point, which needs the
 	// tracker: the Emit closure breaks the cycle.
@@ -123,7 +126,7 @@ func loadTLS(cfg *Config) (*x509.CertPool, *tls.Config, error) {
 func (p *Provider) openSealer() (*compose.Sealer, error) {
 	h := p.cfg.HSM
 	tok, err := hsm.Open(hsm.Config{Module: h.Module, SoftHSMConf: h.SoftHSMConf, TokenLabel: h.Token,
-		PIN: h.PIN, Sessions: h.Sessions})
+		PIN: h.PIN, Sessions: h.Sessions, Log: p.log})
 	if err != nil {
 		return nil, fmt.Errorf("provider: token: %w", err)
 	}
@@ -156,28 +159,40 @@ func (p *Provider) openStore() error {
 }
 
 func (p *Provider) openQueue() error {
+	router, resolver := p.router()
 	q, err := queue.Open(queue.Options{
 		Dir:          filepath.Join(p.cfg.DataDir, "queue"),
-		Router:       queue.StaticRoutes(p.cfg.Routes),
+		Router:       router,
+		Resolver:     resolver,
 		TLS:          &tls.Config{RootCAs: p.trust, MinVersion: tls.VersionTLS12},
 		PlainDomains: p.cfg.PlainDomains,
 		HeloName:     p.cfg.Domains[0],
 		Clock:        p.clock.Now,
 		Lifetime:     p.cfg.QueueLifetime,
 		Workers:      p.cfg.QueueWorkers,
-		OnFailure: func(it queue.Item, err error) {
-			// An envelope to a certificato recipient that never got through
-			// is answered by the tracker's 24 h notice (TIM-04); esterno
-			// recipients get no notice (pec-rules A21). Logged here.
-			p.log.Error("queue gave up", "role", "queue", "id", it.ID, "to", it.To, "err", err)
-		},
-		Log: p.log,
+		OnFailure:    p.undeliverable,
+		Log:          p.log,
 	})
 	if err != nil {
 		return fmt.Errorf("provider: queue: %w", err)
 	}
 	p.queue = q
 	return nil
+}
+
+// router is the static routes, and when a DNS server is configured the MX
+// records it gives for the other domains (RFC 5321 §5.1).
+func (p *Provider) router() (queue.Router, *net.Resolver) {
+	static := queue.StaticRoutes(p.cfg.Routes)
+	if p.cfg.DNS.Server == "" {
+		return static, nil
+	}
+	server := p.cfg.DNS.Server
+	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, server)
+	}}
+	return queue.DNSRoutes{Static: static, Resolver: res, Port: p.cfg.DNS.MXPort}, res
 }
 
 // openIndex is the index of providers: slapd, or the signed LDIF files loaded
@@ -206,8 +221,8 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 	out := &outbox{store: p.store, queue: p.queue}
 	reg := registro{p.reg}
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
-	dp := &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
-	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{dp},
+	p.dp = &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
+	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{p.dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
 		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log}
 	var apOut accesspoint.Output = out
@@ -235,7 +250,7 @@ func (p *Provider) Run(ctx context.Context) error {
 	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
 	imap := mailbox.NewServer(p.store, newUsers(p.cfg.Users), p.tls, p.log)
 	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
-		advance: p.advance, holds: p.holds, delays: p.delay}).handler(), ReadHeaderTimeout: 10 * time.Second}
+		advance: p.advance, holds: p.holds, health: p.health, delays: p.delay}).handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 6)
 	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
 	go func() { errc <- mx.Serve(ls[1]) }()

@@ -23,9 +23,9 @@ type outbox struct {
 }
 
 // Deliver stores msg in address's mailbox; within a replayable reception the
-// delivery is named after the scope's next output and made once (package once).
+// delivery is named after what it is (package once) and made once.
 func (o *outbox) Deliver(ctx context.Context, address string, msg []byte) error {
-	if key, ok := once.Next(ctx); ok {
+	if key, ok := once.Name(ctx, "deliver", address); ok {
 		_, _, err := o.store.DeliverOnce(address, key, msg)
 		return err
 	}
@@ -33,11 +33,11 @@ func (o *outbox) Deliver(ctx context.Context, address string, msg []byte) error 
 	return err
 }
 
-// Send queues msg; within a replayable reception the item's ID is the scope's
-// next output, which the queue sends once.
+// Send queues msg; within a replayable reception the item's ID is the
+// output's name (package once), which the queue sends once.
 func (o *outbox) Send(ctx context.Context, from string, to []string, msg []byte) error {
 	it := queue.Item{From: from, To: to, Data: msg}
-	if key, ok := once.Next(ctx); ok {
+	if key, ok := once.Name(ctx, "send", append([]string{from}, to...)...); ok {
 		it.ID = key
 	}
 	_, err := o.queue.Enqueue(it)
@@ -49,11 +49,12 @@ func (o *outbox) Exists(address string) bool         { return o.store.Exists(add
 func (o *outbox) Fits(address string, size int) bool { return o.store.Fits(address, size) }
 
 // registro appends to the transaction log; within a replayable reception the
-// record carries the scope's next output as its key and is written once.
+// record carries the output's name (its event and the recipient it is about)
+// as its key and is written once.
 type registro struct{ log *txlog.Log }
 
 func (r registro) Append(ctx context.Context, rec *txlog.Record) error {
-	if key, ok := once.Next(ctx); ok {
+	if key, ok := once.Name(ctx, "registro", string(rec.Event), rec.Consegna); ok {
 		rec.Key = key
 	}
 	return r.log.Append(rec)

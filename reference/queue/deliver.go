@@ -15,8 +15,17 @@ import (
 
 // attempt tries every domain of it once and records what is left.
 func (q *Queue) attempt(ctx context.Context, it *Item) {
+	msg, done, err := q.message(it)
+	if err == nil {
+		defer done()
+	}
 	if q.o.Clock().Sub(it.Created) > q.o.Lifetime {
-		q.giveUp(it, it.To, fmt.Errorf("%w after %v: %s", ErrExpired, q.o.Lifetime, it.LastErr))
+		expired := fmt.Errorf("%w after %v: %s", ErrExpired, q.o.Lifetime, it.LastErr)
+		if q.giveUp(it, msg, it.To, expired) {
+			q.remove(it.ID)
+			return
+		}
+		q.retry(it, msg, it.To, expired)
 		return
 	}
 	byDomain := map[string][]string{}
@@ -30,10 +39,7 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 	}
 	var left []string
 	var lastErr error
-	msg, done, err := q.message(it)
-	if err == nil {
-		defer done()
-	} else {
+	if err != nil {
 		// Deferred like a delivery failure: the file may come back (a full
 		// disk, a permission); the lifetime bounds the retries.
 		order, left, lastErr = nil, it.To, fmt.Errorf("queue: read message: %w", err)
@@ -43,8 +49,7 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 		failed, err := q.send(ctx, d, it.From, rcpts, msg)
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrPermanent) || errors.Is(err, ErrNoRoute):
-			q.giveUp(it, failed, err)
+		case (errors.Is(err, ErrPermanent) || errors.Is(err, ErrNoRoute)) && q.giveUp(it, msg, failed, err):
 		default:
 			left = append(left, failed...)
 			lastErr = err
@@ -57,6 +62,12 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 		}
 		return
 	}
+	q.retry(it, msg, left, lastErr)
+}
+
+// retry keeps the recipients left of it for a later attempt, after the
+// backoff.
+func (q *Queue) retry(it *Item, msg *io.SectionReader, left []string, lastErr error) {
 	it.To = left
 	it.Attempts++
 	it.LastErr = lastErr.Error()
@@ -76,18 +87,31 @@ func (q *Queue) attempt(ctx context.Context, it *Item) {
 	q.mu.Unlock()
 }
 
-func (q *Queue) giveUp(it *Item, rcpts []string, err error) {
+// giveUp tells OnFailure that rcpts of it failed for good, with the message
+// in the item's Data, and reports whether it was told: when OnFailure fails
+// (a notice could not be made) the recipients stay queued and the failure is
+// told again at their next attempt — never given up in silence. Told before
+// the removal: a crash between the two tells again (at least once).
+func (q *Queue) giveUp(it *Item, msg *io.SectionReader, rcpts []string, err error) bool {
 	q.o.Log.Error("delivery failed", "role", "queue", "id", it.ID, "to", rcpts, "err", err)
-	// Told before the removal: a crash between the two tells again (at
-	// least once), never not at all.
-	if q.o.OnFailure != nil {
-		failed := *it
-		failed.To = rcpts
-		q.o.OnFailure(failed, err)
+	if q.o.OnFailure == nil {
+		return true
 	}
-	if errors.Is(err, ErrExpired) {
-		q.remove(it.ID)
+	failed := *it
+	failed.To = rcpts
+	if msg != nil {
+		data, rerr := io.ReadAll(io.NewSectionReader(msg, 0, msg.Size()))
+		if rerr != nil {
+			q.o.Log.Error("read failed message", "role", "queue", "id", it.ID, "err", rerr)
+			return false
+		}
+		failed.Data = data
 	}
+	if ferr := q.o.OnFailure(failed, err); ferr != nil {
+		q.o.Log.Error("failure not told; kept for another try", "role", "queue", "id", it.ID, "err", ferr)
+		return false
+	}
+	return true
 }
 
 // send runs one SMTP transaction to the MX of domain. It returns the
@@ -95,9 +119,9 @@ func (q *Queue) giveUp(it *Item, rcpts []string, err error) {
 // Between providers the session is reused for the next delivery when the
 // transaction ended cleanly (sessions.go).
 func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, msg *io.SectionReader) ([]string, error) {
-	addr, ok := q.o.Router.Route(domain)
-	if !ok {
-		return rcpts, fmt.Errorf("%w for %s", ErrNoRoute, domain)
+	addr, err := q.route(ctx, domain)
+	if err != nil {
+		return rcpts, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -130,7 +154,8 @@ func (q *Queue) send(ctx context.Context, domain, from string, rcpts []string, m
 // §5.3, TRN-16); for ordinary domains STARTTLS when offered, unauthenticated
 // (opportunistic security, RFC 7435), else plaintext. EHLO is sent.
 func (q *Queue) dial(ctx context.Context, addr string, plain bool) (*smtp.Client, error) {
-	conn, err := (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr)
+	d := &net.Dialer{Timeout: 30 * time.Second, Resolver: q.o.Resolver}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("queue: dial %s: %w", addr, err)
 	}
@@ -140,7 +165,7 @@ func (q *Queue) dial(ctx context.Context, addr string, plain bool) (*smtp.Client
 		cfg.InsecureSkipVerify = true //nolint:gosec // opportunistic TLS to a non-PEC server
 		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
-			if conn, err = (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
+			if conn, err = d.DialContext(ctx, "tcp", addr); err != nil {
 				return nil, fmt.Errorf("queue: dial %s: %w", addr, err)
 			}
 			c = smtp.NewClient(conn)
@@ -235,7 +260,7 @@ func isBroken(err error) bool {
 func classify(err error) error {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) && se.Code >= 500 {
-		return fmt.Errorf("%w: %d %s", ErrPermanent, se.Code, se.Message)
+		return fmt.Errorf("%w: %w", ErrPermanent, se) // the reply stays reachable (errors.As)
 	}
 	return fmt.Errorf("queue: %w", err)
 }

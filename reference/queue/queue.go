@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ type Router interface {
 	Route(domain string) (addr string, ok bool)
 }
 
-// StaticRoutes is a fixed domain → host:port map (the lab has no DNS).
+// StaticRoutes is a fixed domain → host:port map (a transport map).
 type StaticRoutes map[string]string
 
 // Route looks domain up case-insensitively.
@@ -64,8 +65,11 @@ func (r StaticRoutes) Route(domain string) (string, bool) {
 
 // Options configures a Queue.
 type Options struct {
-	Dir          string
-	Router       Router
+	Dir    string
+	Router Router
+	// Resolver resolves the MX host names a DNS router returns (nil: the
+	// system's resolver).
+	Resolver     *net.Resolver
 	TLS          *tls.Config // STARTTLS is required unless the domain is in PlainDomains
 	PlainDomains []string
 	HeloName     string
@@ -73,9 +77,12 @@ type Options struct {
 	Lifetime     time.Duration // default 24h (TIM-08)
 	Workers      int           // default 4
 	Backoff      func(attempt int) time.Duration
-	OnFailure    func(Item, error) // once per recipient set given up (5xx or expired)
-	OnDelivered  func(Item)
-	Log          *slog.Logger
+	// OnFailure hears of recipients given up for good (5xx, no route,
+	// expired), with the message in the Item's Data; when it returns an
+	// error they stay queued and it hears of them again at their next try.
+	OnFailure   func(Item, error) error
+	OnDelivered func(Item)
+	Log         *slog.Logger
 }
 
 // Sentinel errors.

@@ -206,7 +206,7 @@ func TestPermanentFailureAndExpiry(t *testing.T) {
 	}
 	failed := make(chan error, 4)
 	clk := &clock{now: time.Now()}
-	q := open(t, t.TempDir(), addr, pool, clk, func(o *Options) { o.OnFailure = func(_ Item, err error) { failed <- err } })
+	q := open(t, t.TempDir(), addr, pool, clk, func(o *Options) { o.OnFailure = func(_ Item, err error) error { failed <- err; return nil } })
 	run(t, q)
 	q.Enqueue(Item{From: "a@pec.alpha.test", To: []string{"b@pec.beta.test"}, Data: []byte(msg)})
 	if err := wait(t, failed); !errors.Is(err, ErrPermanent) {
@@ -215,7 +215,7 @@ func TestPermanentFailureAndExpiry(t *testing.T) {
 
 	// An unreachable route past the lifetime (TIM-08) expires.
 	q2 := open(t, t.TempDir(), "127.0.0.1:1", pool, clk, func(o *Options) {
-		o.OnFailure = func(_ Item, err error) { failed <- err }
+		o.OnFailure = func(_ Item, err error) error { failed <- err; return nil }
 		o.Lifetime = 24 * time.Hour
 		o.Backoff = func(int) time.Duration { return time.Hour }
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -51,6 +52,10 @@ func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why st
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
 	p.log().Info("anomaly", "role", "receptionpoint", "from", sender, "reason", why, "kind", m.Kind())
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
+	ctx = once.About(ctx, "anomalia", "")
 	if err := p.Delivery.Plain(ctx, p.local(in.To), msg); err != nil {
 		return err
 	}

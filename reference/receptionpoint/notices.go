@@ -7,6 +7,7 @@ import (
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -16,10 +17,14 @@ import (
 // (RFC 6109 §3.1.6), and a rilevazione virus makes this provider tell its user
 // with an avviso di mancata consegna per virus (RFC 6109 §3.2.4, VIR-07).
 func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
-	if err := p.Delivery.Plain(ctx, p.local(in.To), in.Data); err != nil {
+	ctx, err := beforeCommit(ctx)
+	if err != nil {
 		return err
 	}
 	pc := m.Postacert
+	if err := p.Delivery.Plain(once.About(ctx, "avviso", ""), p.local(in.To), in.Data); err != nil {
+		return err
+	}
 	rec := compose.NewRecord(txlog.EventRicezioneAvviso, compose.FactsFrom(pc), strings.TrimSpace(pc.Dati.GestoreEmittente), in.Data)
 	rec.Time, rec.Subject = p.Clock.Now(), m.Header("Subject")
 	rec.Tipo, rec.Consegna = string(pc.Tipo), aboutRecipient(pc)
@@ -28,7 +33,6 @@ func (p *Point) notice(ctx context.Context, in Incoming, m *pec.Message) error {
 	}
 	id := strings.TrimSpace(pc.Dati.Identificativo)
 	about := aboutRecipient(pc)
-	var err error
 	switch m.Kind() {
 	case pec.KindPresaInCarico:
 		err = p.track(func(t Tracker) error { return t.TakenInCharge(id, pc.Dati.Ricezione) })
@@ -52,6 +56,7 @@ func (p *Point) track(f func(Tracker) error) error {
 // virusToUser sends the avviso di mancata consegna per virus to the original
 // sender when that sender is one of this provider's users.
 func (p *Point) virusToUser(ctx context.Context, rv *pec.Message) error {
+	ctx = once.About(ctx, "mancata-consegna-virus", aboutRecipient(rv.Postacert))
 	msg, rec, err := p.erroreConsegnaVirus(rv)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)

@@ -16,26 +16,14 @@ import (
 var ErrRefused = errors.New("receptionpoint: refused")
 
 // ordinary handles mail that is not PEC (RFC 6109 §2.2.2, pec-rules §7.2):
-// it is virus-checked (an infected message is kept in the virus store and
-// refused: the MAY discard of §2.2.2, made visible to the sender), then
-// wrapped in a busta di anomalia for the mailboxes that take ordinary mail.
-// When every local recipient refuses ordinary mail the whole message is
-// refused at SMTP level, as real providers offer.
+// it is virus-checked (refuseInfected), then wrapped in a busta di anomalia
+// for the mailboxes that take ordinary mail. When every local recipient
+// refuses ordinary mail the whole message is refused at SMTP level, as real
+// providers offer.
 func (p *Point) ordinary(ctx context.Context, in Incoming, m *pec.Message, why string) error {
-	virus, err := p.infected(ctx, in.Data)
+	ctx, err := p.refuseInfected(ctx, in)
 	if err != nil {
 		return err
-	}
-	if virus != "" {
-		if p.Viruses != nil {
-			if err := p.Viruses.Keep(in.Data); err != nil {
-				return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
-			}
-		}
-		if err := p.refused(ctx, in, virus); err != nil {
-			return err
-		}
-		return fmt.Errorf("%w: virus %s in ordinary mail", ErrRefused, virus)
 	}
 	var takers []string
 	for _, r := range p.local(in.To) {

@@ -8,6 +8,7 @@ import (
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -16,14 +17,18 @@ import (
 // provider's mailReceipt, then the envelope goes to the delivery point.
 func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sender *index.Provider) error {
 	mine := p.local(in.To)
-	virus, err := p.infected(ctx, in.Data)
+	res, err := p.infected(ctx, in.Data)
 	if err != nil {
 		return err
 	}
-	if virus != "" {
-		return p.virusFound(ctx, in, m, sender, mine, virus)
+	if ctx, err = beforeCommit(ctx); err != nil {
+		return err
+	}
+	if res.Infected {
+		return p.virusFound(ctx, in, m, sender, mine, res)
 	}
 	takeCharge := func(ctx context.Context) error {
+		ctx = once.About(ctx, "presa-in-carico", "")
 		receipt, rec, err := p.presaInCarico(m, mine, sender)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)

@@ -29,12 +29,18 @@ func (p *Point) Receive(ctx context.Context, in Incoming) error {
 		// the mailboxes that take ordinary mail.
 		return p.ordinary(ctx, in, m, why)
 	}
-	switch kind := m.Kind(); {
-	case kind == pec.KindTrasporto:
-		if why := envelopeProblem(m); why != "" {
-			return p.anomaly(ctx, in, m, why)
-		}
+	kind := m.Kind()
+	why = envelopeProblem(m)
+	if kind == pec.KindTrasporto && why == "" {
 		return p.envelope(ctx, in, m, prov)
+	}
+	// Delivered as it is or in an anomaly: scanned first like ordinary mail.
+	if ctx, err = p.refuseInfected(ctx, in); err != nil {
+		return err
+	}
+	switch {
+	case kind == pec.KindTrasporto:
+		return p.anomaly(ctx, in, m, why)
 	case isNotice(kind):
 		if m.Postacert == nil {
 			return p.anomaly(ctx, in, m, "avviso privo dei dati di certificazione")

@@ -46,14 +46,18 @@ func sealer(t *testing.T, ca *testpki.CA, domain string) *compose.Sealer {
 }
 
 // envelope builds a minimal correct busta di trasporto signed by s.
-func envelope(t *testing.T, s *compose.Sealer) []byte {
+func envelope(t *testing.T, s *compose.Sealer) []byte { return envelopeWith(t, s, "\r\nciao\r\n") }
+
+// envelopeWith is envelope with tail (the rest of the header, the empty line
+// and the body) ending the original.
+func envelopeWith(t *testing.T, s *compose.Sealer, tail string) []byte {
 	id := s.NewID(time.Now())
 	f := compose.Facts{Instant: time.Now(), Subject: "Prova", Sender: "alice@" + s.Domain, ID: id,
 		Recipients: []compose.Recipient{{Address: "bob@pec.beta.test", Certified: true}}}
 	d := s.Postacert(pec.TipoPostaCertificata, pec.ErroreNessuno, f, "", "<c@client>")
 	d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: pec.TipoCompleta}
 	dati, _ := d.Marshal()
-	orig := "From: alice@" + s.Domain + "\r\nTo: bob@pec.beta.test\r\nSubject: Prova\r\nMessage-ID: <" + id + ">\r\n\r\nciao\r\n"
+	orig := "From: alice@" + s.Domain + "\r\nTo: bob@pec.beta.test\r\nSubject: Prova\r\nMessage-ID: <" + id + ">\r\n" + tail
 	msg, err := s.Sign([]smime.Field{{Name: "From", Value: `"Per conto di: alice@` + s.Domain + `" <` + s.ServiceAddress + ">"},
 		{Name: "To", Value: "bob@pec.beta.test"}, {Name: "Subject", Value: "POSTA CERTIFICATA: Prova"},
 		{Name: "Message-ID", Value: "<" + id + ">"}, {Name: "X-Riferimento-Message-ID", Value: "<c@client>"},

@@ -2,7 +2,6 @@ package receptionpoint
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -102,7 +101,7 @@ func (s *session) Data(r io.Reader) error {
 			Message: "The same message is being processed; try again later"}
 	}
 	defer release()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := transaction() // from here on the sender waits (budget.go)
 	defer cancel()
 	ctx = once.With(ctx, key)
 	err = s.point.Receive(ctx, Incoming{From: s.from, To: s.to, Data: data, Remote: s.remote, TLS: s.tls})

@@ -6,15 +6,21 @@ package labtest
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pecspec/pecspec/reference/lab"
 )
+
+// FreeBase as Options.Ports asks UpWith for a fixed port layout at a free
+// BASE.
+const FreeBase = -1
 
 var (
 	buildOnce sync.Once
@@ -52,8 +58,18 @@ func Up(tb testing.TB) *lab.Lab {
 	return UpWith(tb, lab.Options{})
 }
 
-// UpWith is Up with options; Dir and Pecref are filled in.
+// UpWith is Up with options; Dir and Pecref are filled in. With
+// opts.Ports = FreeBase, a BASE is drawn at random and drawn again while
+// its ports are taken.
 func UpWith(tb testing.TB, opts lab.Options) *lab.Lab {
+	tb.Helper()
+	return UpAt(tb, opts, nil)
+}
+
+// UpAt is UpWith calling before(BASE) ahead of each try with a drawn BASE
+// (a provider under test's enrolment file that depends on the lab's MX port
+// is written there).
+func UpAt(tb testing.TB, opts lab.Options, before func(base int)) *lab.Lab {
 	tb.Helper()
 	bin := Pecref(tb)
 	dir, err := os.MkdirTemp("", "pecspec-lab-")
@@ -64,7 +80,20 @@ func UpWith(tb testing.TB, opts lab.Options) *lab.Lab {
 	defer cancel()
 	start := time.Now()
 	opts.Dir, opts.Pecref = dir, bin
-	l, err := lab.Up(ctx, opts)
+	random := opts.Ports == FreeBase
+	var l *lab.Lab
+	for try := 0; ; try++ {
+		if random {
+			opts.Ports = 20000 + 50*rand.IntN(800)
+			if before != nil {
+				before(opts.Ports)
+			}
+		}
+		l, err = lab.Up(ctx, opts)
+		if err == nil || !random || try == 5 || !strings.Contains(err.Error(), "is taken") {
+			break
+		}
+	}
 	if err != nil {
 		tb.Fatalf("lab up: %v (logs in %s)", err, dir)
 	}

@@ -1,0 +1,4 @@
+package antivirus
+
+// Parse is parse, for the table of clamd replies.
+var Parse = parse

@@ -1,0 +1,79 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cucumber/messages/go/v21"
+)
+
+// Capabilities a target file may declare (`capabilities:`): what the PEC
+// rules leave to the provider. A scenario that needs one carries the tag
+// @needs-<capability>; against a target that does not declare it the
+// scenario is reported skipped ("needs <capability>"), never passed, and the
+// summary lists it. What PEC makes mandatory — antivirus, the index, the
+// receipts — is never a capability: every target is graded on it.
+var Capabilities = map[string]string{
+	"controllable-clock": "the admin API (admin: in the target file) can advance the provider's clock " +
+		"(GET /clock says controllable, POST /clock/advance?by=13h): the 12 h / 24 h timeout scenarios then take " +
+		"seconds; without it they wait in real time and resume with pecspec run --resume",
+	"receives-ordinary-mail": "the provider's MX takes ordinary (non-PEC) mail for its users and delivers it in a " +
+		"busta di anomalia (RFC 6109 §3.2.2); a provider whose mailboxes refuse ordinary mail leaves it out",
+	"sends-to-ordinary-mail": "the provider accepts certified messages to recipients outside PEC (esterno, RFC 6109 " +
+		"§2.2.1) and sends them the busta di trasporto",
+}
+
+// mandatory are features some target files list as capabilities although
+// PEC requires them of every provider.
+var mandatory = map[string]string{
+	"antivirus": "RFC 6109 §3.1.3, §3.2.3, §5.4",
+	"index":     "RFC 6109 §4.5",
+	"receipts":  "RFC 6109 §3",
+	"breve":     "RFC 6109 §3.3.2.2",
+}
+
+// tagNeeds prefixes the capability tags of the features.
+const tagNeeds = "@needs-"
+
+// checkCapabilities refuses unknown and mandatory capabilities: a misspelt
+// one would silently skip scenarios.
+func checkCapabilities(caps []string) error {
+	var bad []string
+	for _, c := range caps {
+		switch {
+		case mandatory[c] != "":
+			bad = append(bad, fmt.Sprintf("%q is mandatory for every PEC provider (%s): remove it", c, mandatory[c]))
+		case Capabilities[c] == "":
+			bad = append(bad, fmt.Sprintf("%q is not a capability (known: %s)", c, strings.Join(capabilityNames(), ", ")))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: target capabilities: %s", ErrHarness, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func capabilityNames() []string {
+	var names []string
+	for n := range Capabilities {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// missingCapability is the first capability the tags need and the target
+// does not declare, or "".
+func (r *runner) missingCapability(tags []*messages.PickleTag) string {
+	for _, t := range tags {
+		if c, ok := strings.CutPrefix(t.Name, tagNeeds); ok && !slices.Contains(r.opts.Target.Capabilities, c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// declares reports whether the target declares capability c.
+func (r *runner) declares(c string) bool { return slices.Contains(r.opts.Target.Capabilities, c) }
