@@ -13,3 +13,7 @@ import (
 func DialSubmission(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Client, error) {
 	return dialSMTP(ctx, ep, roots)
 }
+
+// ServerName is the name ep's TLS certificate is checked against: tls_name,
+// else the host.
+func (e Endpoint) ServerName() string { return e.serverName() }

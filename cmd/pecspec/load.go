@@ -19,11 +19,11 @@ import (
 	"github.com/pecspec/pecspec/report"
 )
 
-const loadUsage = "load [--target reference|FILE.yaml] [--rate R/s] [--duration D] [--ramp] [--recipients N] [--size BYTES] [--sla EXPR]... [--out DIR]: measure service levels under load"
+const loadUsage = "load [--target reference|FILE.yaml] [--lab DIR] [--rate R/s] [--duration D] [--ramp] [--recipients N] [--size BYTES] [--sla EXPR]... [--out DIR]: measure service levels under load"
 
 // loadFlags are `pecspec load`'s options.
 type loadFlags struct {
-	target, out, pecref, rate, size, receipt string
+	target, labDir, out, pecref, rate, size, receipt string
 	duration, drain                          time.Duration
 	ramp, keep, noDefaults                   bool
 	factor, maxRate, sample                  float64
@@ -35,6 +35,7 @@ func parseLoadFlags(args []string) (*loadFlags, error) {
 	f := &loadFlags{}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.StringVar(&f.target, "target", "reference", `"reference" (start the lab) or a target file`)
+	fs.StringVar(&f.labDir, "lab", "", "a running lab (pecspec lab up --enrol): the counterpart comes from it, as for pecspec run --lab")
 	fs.StringVar(&f.out, "out", filepath.Join("out", "load"), "where load.json, load.html and failing samples go")
 	fs.StringVar(&f.pecref, "pecref", "", "pecref binary for the reference lab")
 	fs.StringVar(&f.rate, "rate", "5/s", "messages per second offered (the first step of --ramp)")
@@ -121,7 +122,7 @@ func cmdLoad(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	targetFile := f.target
-	if f.target == "reference" {
+	if f.target == "reference" && f.labDir == "" {
 		l, err := lab.Up(ctx, lab.Options{Dir: filepath.Join(f.out, "lab"), Pecref: f.pecref})
 		if err != nil {
 			return fail("lab: %v", err)
@@ -129,7 +130,7 @@ func cmdLoad(args []string) int {
 		defer l.Down()
 		targetFile = l.TargetFile()
 	}
-	if opts.Target, err = probe.LoadTarget(targetFile); err != nil {
+	if opts.Target, _, err = loadTarget(&runFlags{labDir: f.labDir, targetSet: f.target != "reference"}, targetFile); err != nil {
 		return fail("%v", err)
 	}
 	if opts.Roots, err = trustOf(opts.Target); err != nil {

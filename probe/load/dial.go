@@ -35,7 +35,7 @@ func (e *HarnessError) Unwrap() error { return e.Err }
 // dialIMAP connects to ep per its TLS mode (implicit by default), with the
 // target's CAs, and sets opts' TLS and dialer.
 func dialIMAP(ep probe.Endpoint, roots *x509.CertPool, opts *imapclient.Options) (*imapclient.Client, error) {
-	opts.TLSConfig = &tls.Config{RootCAs: roots, ServerName: ep.Host, MinVersion: tls.VersionTLS12}
+	opts.TLSConfig = &tls.Config{RootCAs: roots, ServerName: ep.ServerName(), MinVersion: tls.VersionTLS12}
 	opts.Dialer = &net.Dialer{Timeout: 10 * time.Second}
 	switch ep.TLS {
 	case probe.TLSStartTLS:

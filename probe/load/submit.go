@@ -34,9 +34,9 @@ func (s *submitter) connect(ctx context.Context) error {
 		return err
 	}
 	c.CommandTimeout, c.SubmissionTimeout = commandTimeout, submissionTimeout
-	if err := c.Auth(sasl.NewPlainClient("", s.acct.Address, s.acct.Password)); err != nil {
+	if err := c.Auth(sasl.NewPlainClient("", s.acct.Login(), s.acct.Password)); err != nil {
 		c.Close()
-		return fmt.Errorf("auth %s: %w", s.acct.Address, err)
+		return fmt.Errorf("auth %s: %w", s.acct.Login(), err)
 	}
 	s.c = c
 	return nil

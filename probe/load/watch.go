@@ -119,9 +119,9 @@ func login(ctx context.Context, ep probe.Endpoint, roots *x509.CertPool, acct pr
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	if err := c.Login(acct.Address, acct.Password).Wait(); err != nil {
+	if err := c.Login(acct.Login(), acct.Password).Wait(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("login %s: %w", acct.Address, err)
+		return nil, fmt.Errorf("login %s: %w", acct.Login(), err)
 	}
 	return c, nil
 }
