@@ -24,11 +24,11 @@ const loadUsage = "load [--target reference|FILE.yaml] [--lab DIR] [--rate R/s] 
 // loadFlags are `pecspec load`'s options.
 type loadFlags struct {
 	target, labDir, out, pecref, rate, size, receipt string
-	duration, drain                          time.Duration
-	ramp, keep, noDefaults                   bool
-	factor, maxRate, sample                  float64
-	steps, conns, senders, rcpts             int
-	slas                                     multiFlag
+	duration, drain                                  time.Duration
+	ramp, keep, noDefaults                           bool
+	factor, maxRate, sample                          float64
+	steps, conns, senders, rcpts                     int
+	slas                                             multiFlag
 }
 
 func parseLoadFlags(args []string) (*loadFlags, error) {
