@@ -35,6 +35,15 @@ import (
 // tagSlow marks the scenarios a run leaves out by default.
 const tagSlow = "@slow"
 
+// tags is the run's tag expression: the one asked for, else every scenario
+// but the @slow ones.
+func (r *runner) tags() string {
+	if r.opts.Tags == "" {
+		return "~" + tagSlow
+	}
+	return r.opts.Tags
+}
+
 // bulkFirstRecipient is the first bulk account the many-recipient
 // scenario sends to (bulk1…3 have other roles).
 const bulkFirstRecipient = 4
@@ -97,7 +106,7 @@ func (w *World) oneToOneSized(from, to string, size int64) (*party, []byte, erro
 		return nil, nil, err
 	}
 	if sender.provider == nil {
-		return nil, nil, fmt.Errorf("%s is not a user of a PEC provider", from)
+		return nil, nil, harnessf("%s is not a user of a PEC provider", from)
 	}
 	o := probe.Original{From: sender.Address(), To: []string{rcpt.Address()}, Subject: w.subject(),
 		Body: fmt.Sprintf("Messaggio di pecspec di %d byte.\n", size)}
@@ -174,7 +183,7 @@ func sendsToMaxRecipients(ctx context.Context, from string) error {
 		return err
 	}
 	if sender.provider == nil {
-		return fmt.Errorf("%s is not a user of a PEC provider", from)
+		return harnessf("%s is not a user of a PEC provider", from)
 	}
 	_, n := w.r.opts.Target.Limits()
 	rcpts, err := w.manyRecipients(n)
@@ -205,7 +214,7 @@ func sendsToMaxRecipients(ctx context.Context, from string) error {
 func (w *World) manyRecipients(n int) ([]*party, error) {
 	t := w.r.opts.Target
 	if t.Counterpart == nil || t.External == nil {
-		return nil, fmt.Errorf("the target file names no counterpart or no external domain")
+		return nil, harnessf("the target file names no counterpart or no external domain")
 	}
 	type domain struct {
 		role     string
@@ -223,7 +232,7 @@ func (w *World) manyRecipients(n int) ([]*party, error) {
 		k := bulkFirstRecipient + i/3
 		a, err := d.bulk.Account(d.name, k)
 		if err != nil {
-			return nil, fmt.Errorf("%d recipients need bulk accounts %d…%d in %s: %w", n, bulkFirstRecipient,
+			return nil, harnessf("%d recipients need bulk accounts %d…%d in %s (bulk_accounts in the target file): %w", n, bulkFirstRecipient,
 				bulkFirstRecipient+(n-1)/3, d.name, err)
 		}
 		out = append(out, &party{handle: "bulk" + strconv.Itoa(k), role: d.role, provider: d.provider, account: a, imap: d.imap})
@@ -251,7 +260,7 @@ func foldAddressFields(raw []byte) []byte {
 func everyRecipientEnveloped(ctx context.Context) error {
 	w := world(ctx)
 	if len(w.rcpts) == 0 {
-		return fmt.Errorf("nothing was submitted in this scenario")
+		return harnessf("nothing was submitted in this scenario")
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()

@@ -110,7 +110,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			Strict:         true,
 			Randomize:      r.opts.Seed,
 			Concurrency:    r.opts.Concurrency,
-			Tags:           opts.Tags,
+			Tags:           r.tags(), // limits_steps.go: no @slow unless asked for
 			TestingT:       opts.TestingT,
 			DefaultContext: ctx,
 			NoColors:       true,
@@ -148,9 +148,6 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if opts.AnswerTimeout <= 0 {
 		opts.AnswerTimeout = min(probe.DefaultAnswerTimeout, opts.StepTimeout)
-	}
-	if opts.Tags == "" {
-		opts.Tags = "~" + tagSlow // limits_steps.go: only when asked for
 	}
 	if opts.Features == nil {
 		opts.Features = features.FS
