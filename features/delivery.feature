@@ -12,7 +12,7 @@ Feature: Delivery of a certified message between two providers
   @ACC-01 @ACC-02 @ACC-03 @ACC-04 @ACC-06 @ACC-07 @ACC-08 @ACC-09
   @TRN-01 @TRN-02 @TRN-04 @TRN-05 @TRN-06 @TRN-07 @TRN-08 @TRN-10 @TRN-11 @TRN-12 @TRN-13 @TRN-14
   @PIC-01 @PIC-03 @PIC-04 @PIC-05 @PIC-07 @CON-01 @CON-02 @CON-03 @CON-04 @CON-09 @CON-10
-  @GEN-04 @GEN-05 @GEN-06 @GEN-07 @SIG-07 @CON-08 @ACC-05 @CRT-01 @SIG-09 @DAT-06 @DAT-15 @DAT-16 @DAT-17 @GEN-08 @GEN-09 @GEN-19 @TIM-10 @VIR-08 @TRN-03 @TRN-09 @TRN-16
+  @GEN-04 @GEN-05 @GEN-06 @GEN-07 @SIG-07 @CON-08 @ACC-05 @CRT-01 @SIG-09 @DAT-06 @DAT-15 @DAT-16 @DAT-17 @GEN-08 @GEN-09 @GEN-19 @TIM-10 @VIR-08 @TRN-03 @TRN-09 @TRN-16 @GEN-20
   Scenario: A certified message is accepted, taken in charge and delivered with a complete receipt
     Given the target and its counterpart are reachable
     When alice sends a certified message to bob at the counterpart

@@ -92,24 +92,25 @@ func (e *Entity) Filename() string {
 
 // Decoded returns the body with its Content-Transfer-Encoding removed.
 func (e *Entity) Decoded() ([]byte, error) {
+	out, err := e.DecodedLenient()
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DecodedLenient removes the Content-Transfer-Encoding as a mail reader
+// does: on a fault (a cut base64 body, a bad quoted-printable escape) it
+// returns what decodes before the fault together with the error. White
+// space inside base64 is ignored (RFC 2045 §6.8).
+func (e *Entity) DecodedLenient() ([]byte, error) {
 	switch strings.ToLower(strings.TrimSpace(e.Header.Get("Content-Transfer-Encoding"))) {
 	case "base64":
-		clean := bytes.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-				return -1
-			}
-			return r
-		}, e.Body)
-		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
-		n, err := base64.StdEncoding.Decode(out, clean)
-		if err != nil {
-			return nil, fmt.Errorf("%w: base64: %v", ErrMIME, err)
-		}
-		return out[:n], nil
+		return decodeBase64(e.Body)
 	case "quoted-printable":
 		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(e.Body)))
 		if err != nil {
-			return nil, fmt.Errorf("%w: quoted-printable: %v", ErrMIME, err)
+			return out, fmt.Errorf("%w: quoted-printable: %v", ErrMIME, err)
 		}
 		return out, nil
 	default:
@@ -117,10 +118,46 @@ func (e *Entity) Decoded() ([]byte, error) {
 	}
 }
 
+// decodeBase64 decodes a base64 body; on an error the bytes decoded before
+// it are returned with it.
+func decodeBase64(body []byte) ([]byte, error) {
+	clean := bytes.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, body)
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+	n, err := base64.StdEncoding.Decode(out, clean)
+	if err != nil {
+		return out[:n], fmt.Errorf("%w: base64: %v", ErrMIME, err)
+	}
+	return out[:n], nil
+}
+
+// ErrUnterminated marks a multipart whose close delimiter is missing: the
+// body was cut (RFC 2046 §5.1.1 requires the close delimiter).
+var ErrUnterminated = fmt.Errorf("%w: close delimiter not found", ErrMIME)
+
 // Parts splits a multipart body on its boundary. Each part's Raw is exactly the
 // bytes between the delimiter line and the line break before the next
 // delimiter (RFC 2046 §5.1.1): the bytes a multipart/signed signature covers.
+// A missing close delimiter is an error (ErrUnterminated); PartsLenient
+// recovers the parts of such a body.
 func (e *Entity) Parts() ([]*Entity, error) {
+	return e.parts(false)
+}
+
+// PartsLenient splits a multipart body as a mail reader does: when the close
+// delimiter is missing it still returns the parts, the last one running to
+// the end of the body, together with an error wrapping ErrUnterminated; a
+// part whose header cannot be read is all body. Any other error comes with
+// no parts.
+func (e *Entity) PartsLenient() ([]*Entity, error) {
+	return e.parts(true)
+}
+
+func (e *Entity) parts(lenient bool) ([]*Entity, error) {
 	t, params := e.MediaType()
 	if !strings.HasPrefix(t, "multipart/") {
 		return nil, fmt.Errorf("%w: %s is not multipart", ErrMIME, t)
@@ -129,26 +166,36 @@ func (e *Entity) Parts() ([]*Entity, error) {
 	if b == "" {
 		return nil, fmt.Errorf("%w: %s without boundary", ErrMIME, t)
 	}
-	raws, err := splitBoundary(e.Body, b)
+	raws, cut, err := splitBoundary(e.Body, b)
 	if err != nil {
 		return nil, err
 	}
 	parts := make([]*Entity, 0, len(raws))
 	for _, r := range raws {
 		p, err := ReadEntity(r)
-		if err != nil {
+		switch {
+		case err != nil && !lenient:
 			return nil, err
+		case err != nil:
+			p = &Entity{Body: r, Raw: r}
 		}
 		parts = append(parts, p)
+	}
+	if cut {
+		err = fmt.Errorf("%w: --%s-- missing, %d part(s) read to the end of the body", ErrUnterminated, b, len(parts))
+		if !lenient {
+			return nil, err
+		}
+		return parts, err
 	}
 	return parts, nil
 }
 
-// splitBoundary returns the raw parts of a multipart body. A missing close
-// delimiter is an error: the body was cut.
-func splitBoundary(body []byte, boundary string) ([][]byte, error) {
+// splitBoundary returns the raw parts of a multipart body. cut is true when
+// the close delimiter is missing: the last part then runs to the end of the
+// body. A body without any delimiter line is an error.
+func splitBoundary(body []byte, boundary string) (parts [][]byte, cut bool, err error) {
 	delim := []byte("--" + boundary)
-	var parts [][]byte
 	start := -1 // offset of the current part's first byte
 	pos := 0
 	for pos <= len(body) {
@@ -168,12 +215,12 @@ func splitBoundary(body []byte, boundary string) ([][]byte, error) {
 					parts = append(parts, body[start:max(start, trimEOL(body, pos))])
 				}
 				if closing {
-					return parts, nil
+					return parts, false, nil
 				}
 				if len(parts) >= MaxParts {
-					return nil, fmt.Errorf("%w: more than %d parts", ErrMIME, MaxParts)
+					return nil, false, fmt.Errorf("%w: more than %d parts", ErrMIME, MaxParts)
 				}
-				start = end + 1
+				start = min(end+1, len(body))
 			}
 		}
 		if nl < 0 {
@@ -181,7 +228,10 @@ func splitBoundary(body []byte, boundary string) ([][]byte, error) {
 		}
 		pos = end + 1
 	}
-	return nil, fmt.Errorf("%w: close delimiter --%s-- not found", ErrMIME, boundary)
+	if start < 0 {
+		return nil, false, fmt.Errorf("%w: no delimiter --%s in the body", ErrMIME, boundary)
+	}
+	return append(parts, body[start:]), true, nil
 }
 
 // trimEOL returns pos moved back over the CRLF (or LF) that precedes a

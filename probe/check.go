@@ -41,6 +41,22 @@ func CheckIMAP(ctx context.Context, ep Endpoint, roots *x509.CertPool, accts ...
 	return nil
 }
 
+// CheckPOP3 logs in as each account over POP3S and lists its messages.
+func CheckPOP3(ctx context.Context, ep Endpoint, roots *x509.CertPool, accts ...Account) error {
+	for _, a := range accts {
+		p, err := DialPOP3(ctx, ep, roots, a)
+		if err != nil {
+			return err
+		}
+		_, err = p.UIDL()
+		p.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CheckMX reads an MX's banner (220) and EHLO reply, and with STARTTLS
 // (ep.TLS starttls, or empty) completes the handshake and checks the
 // certificate's name; it sends no mail. An MX must not ask for AUTH: that is

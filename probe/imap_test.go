@@ -5,41 +5,23 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"github.com/pecspec/pecspec/internal/testpki"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/reference/lab"
+	"github.com/pecspec/pecspec/reference/lab/labtest"
 	"github.com/pecspec/pecspec/reference/mailbox"
 )
 
-type users map[string]string
-
-func (u users) Authenticate(a, p string) bool { return u[strings.ToLower(a)] == p }
-
-// imapsServer starts the reference IMAPS server on a Maildir in a temp dir.
+// imapsServer starts a real Dovecot on a Maildir in a temp dir.
 func imapsServer(t *testing.T) (*mailbox.Store, Endpoint, *x509.CertPool, Account) {
 	t.Helper()
-	ca := testpki.NewCA(t)
-	pool := ca.Pool
-	store, err := mailbox.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	acct := Account{Address: "alice@pec.alpha.test", Password: "s3cret"}
-	store.AddMailbox(acct.Address)
-	srv := mailbox.NewServer(store, users{acct.Address: acct.Password}, ca.ServerTLS(t), nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	port := l.Addr().(*net.TCPAddr).Port
-	return store, Endpoint{Host: "127.0.0.1", Port: port, TLS: TLSImplicit}, pool, acct
+	m := labtest.Dovecot(t, lab.Account{Address: acct.Address, Password: acct.Password})
+	return m.Store, Endpoint{Host: "127.0.0.1", Port: m.IMAP, TLS: TLSImplicit}, m.Roots, acct
 }
 
 func TestMailboxFetchAndWait(t *testing.T) {
@@ -98,7 +80,7 @@ func TestMailboxRefusesWrongPassword(t *testing.T) {
 // TestCurlListsMailbox: a stock IMAP client (curl) reads the Maildir over IMAPS.
 func TestCurlListsMailbox(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed")
+		t.Fatal("curl not installed (make setup)")
 	}
 	store, ep, _, acct := imapsServer(t)
 	store.Deliver(acct.Address, strings.NewReader("Subject: curl\r\n\r\nhello\r\n"))

@@ -27,16 +27,19 @@ type Target struct {
 	ServiceAddress string   `yaml:"service_address"` // From of its system messages
 	// ReceiptsMailbox is its mailReceipt: where presa in carico and
 	// rilevazione virus land (RFC 6109 §2.2.5, §4.5.4).
-	ReceiptsMailbox Account   `yaml:"receipts_mailbox"`
-	Submission      Endpoint  `yaml:"submission"`
-	IMAP            Endpoint  `yaml:"imap"`
-	MX              Endpoint  `yaml:"mx"`
-	Accounts        []Account `yaml:"accounts"`
-	Trust           string    `yaml:"trust"`          // PEM CA bundle for its signing and TLS certificates
-	CRLs            []string  `yaml:"crls,omitempty"` // its CA's revocation lists (PEM or DER), for SIG-07
-	Certificate     string    `yaml:"certificate"`    // its signing certificate, PEM
-	Admin           *Admin    `yaml:"admin,omitempty"`
-	LDAPURL         string    `yaml:"ldap_url,omitempty"` // the index it uses, when known
+	ReceiptsMailbox Account  `yaml:"receipts_mailbox"`
+	Submission      Endpoint `yaml:"submission"`
+	IMAP            Endpoint `yaml:"imap"`
+	// POP3 is its POP3 server (POP3S, RFC 8314 implicit TLS), optional:
+	// scenarios reading over POP3 are N/A without it.
+	POP3        Endpoint  `yaml:"pop3,omitempty"`
+	MX          Endpoint  `yaml:"mx"`
+	Accounts    []Account `yaml:"accounts"`
+	Trust       string    `yaml:"trust"`          // PEM CA bundle for its signing and TLS certificates
+	CRLs        []string  `yaml:"crls,omitempty"` // its CA's revocation lists (PEM or DER), for SIG-07
+	Certificate string    `yaml:"certificate"`    // its signing certificate, PEM
+	Admin       *Admin    `yaml:"admin,omitempty"`
+	LDAPURL     string    `yaml:"ldap_url,omitempty"` // the index it uses, when known
 	// LDIF is where the provider publishes its signed LDIF (.p7m, RFC 6109
 	// §4.5.6): a file path relative to the target file, or an https URL.
 	LDIF         string   `yaml:"ldif,omitempty"`
@@ -140,6 +143,7 @@ type Ordinary struct {
 	Domain   string    `yaml:"domain"`
 	MX       Endpoint  `yaml:"mx"`
 	IMAP     Endpoint  `yaml:"imap"`
+	POP3     Endpoint  `yaml:"pop3,omitempty"`
 	Accounts []Account `yaml:"accounts"`
 	// BulkAccounts are numbered test mailboxes of the domain (bulk.go).
 	BulkAccounts *BulkAccounts `yaml:"bulk_accounts,omitempty"`
@@ -258,7 +262,11 @@ func (t *Target) Validate() error {
 	if !strings.Contains(t.ServiceAddress, "@") {
 		bad("%s: service_address %q is not an address", t.Name, t.ServiceAddress)
 	}
-	for field, e := range map[string]Endpoint{"submission": t.Submission, "imap": t.IMAP, "mx": t.MX} {
+	endpoints := map[string]Endpoint{"submission": t.Submission, "imap": t.IMAP, "mx": t.MX}
+	if t.POP3 != (Endpoint{}) {
+		endpoints["pop3"] = t.POP3
+	}
+	for field, e := range endpoints {
 		if e.Host == "" || e.Port <= 0 || e.Port > 65535 {
 			bad("%s: %s endpoint %q is incomplete", t.Name, field, e.Addr())
 		}

@@ -7,14 +7,6 @@ import (
 	"github.com/pecspec/pecspec/pec"
 )
 
-// anoOriginal is the received message inside a busta di anomalia.
-func anoOriginal(x *Msg) (*pec.Entity, outcome) {
-	if o := x.original(); o != nil {
-		return o, outcome{}
-	}
-	return nil, fail("no message/rfc822 part with the received message")
-}
-
 // innerSigner returns the certificate that signed the received message, if
 // it is an S/MIME message with a readable signature.
 func innerSigner(orig *pec.Entity) *x509.Certificate {
@@ -27,20 +19,17 @@ func init() {
 	register(
 		Rule{ID: "ANO-01", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
 			Title: "X-Trasporto errore; Subject ANOMALIA MESSAGGIO: <subject>", check: subjectPrefixed},
-		Rule{ID: "ANO-02", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+		Rule{ID: "ANO-02", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano, Needs: []need{needReceived},
 			Title: "From \"Per conto di: <sender>\" <service address>; Reply-To the sender when the message had none",
 			check: func(x *Msg) outcome {
-				orig, o := anoOriginal(x)
-				if orig == nil {
-					return o
-				}
+				orig := x.original()
 				_, name := x.fromAddr()
 				sender := addrs(orig, "From")
 				if len(sender) == 0 {
 					return na("the received message has no readable From")
 				}
-				if !strings.HasPrefix(name, pec.PerContoDi) || !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(name, pec.PerContoDi)), sender[0]) {
-					return fail("From %q, want \"%s%s\" <service address>", x.header("From"), pec.PerContoDi, sender[0])
+				if !strings.HasPrefix(name, perContoDi) || !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(name, perContoDi)), sender[0]) {
+					return fail("From %q, want \"%s%s\" <service address>", x.header("From"), perContoDi, sender[0])
 				}
 				want := addrs(orig, "Reply-To")
 				if len(want) == 0 {
@@ -51,13 +40,10 @@ func init() {
 				}
 				return pass("on behalf of %s", sender[0])
 			}},
-		Rule{ID: "ANO-03", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+		Rule{ID: "ANO-03", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano, Needs: []need{needReceived},
 			Title: "Received, To, Cc, Return-Path and Message-ID copied unmodified from the received message",
 			check: func(x *Msg) outcome {
-				orig, o := anoOriginal(x)
-				if orig == nil {
-					return o
-				}
+				orig := x.original()
 				for _, h := range []string{"To", "Cc"} {
 					if got, want := addrs(x.M.Outer, h), addrs(orig, h); !sameSet(got, want) {
 						return fail("%s %v, received message %v", h, got, want)
@@ -73,7 +59,7 @@ func init() {
 				}
 				return pass("copied")
 			}},
-		Rule{ID: "ANO-04", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+		Rule{ID: "ANO-04", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano, Needs: []need{hasOriginal},
 			Title: "Only two parts, the text and the whole received message; no daticert.xml",
 			Note:  "pec-rules A17: text plus original, nothing else",
 			check: func(x *Msg) outcome {
@@ -81,24 +67,23 @@ func init() {
 				case x.M.Daticert != nil:
 					return fail("busta di anomalia carries %s", x.M.Daticert.Filename())
 				case len(x.M.Mixed) != 2 || x.M.Text == nil || x.M.Original == nil || x.M.Mixed[1] != x.M.Original:
-					return fail("%d parts, want the text and the received message (message/rfc822)", len(x.M.Mixed))
+					return fail("parts %s, want the text and the received message (message/rfc822)", partTypes(x.M.Mixed))
+				case x.original() == nil:
+					return fail("the received message (message/rfc822) cannot be read")
 				}
 				return pass("text + message/rfc822")
 			}},
-		Rule{ID: "ANO-05", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano,
+		Rule{ID: "ANO-05", Level: Must, Section: "RFC6109 §3.2.2", Kinds: ano, Needs: []need{needText, needReceived},
 			Title: "Text gives arrival date and time, subject, sender, recipients and an error description",
 			Note:  "pec-rules A23: the data items are required, not the exact sentence",
 			check: func(x *Msg) outcome {
-				orig, o := anoOriginal(x)
-				if orig == nil {
-					return o
-				}
+				orig := x.original()
 				if !reTextDate.MatchString(x.text) || !reTextTime.MatchString(x.text) {
 					return fail("text lacks the arrival date dd/mm/yyyy and time hh:mm:ss")
 				}
 				items := append(addrs(orig, "From"), append(addrs(orig, "To"), addrs(orig, "Cc")...)...)
-				if s := decoded(orig.Header.Get("Subject")); strings.TrimSpace(s) != "" {
-					items = append(items, strings.TrimSpace(s))
+				if s := originalSubject(orig.Header.Get("Subject")); s != "" && !containsSubject(x.text, s) {
+					return fail("text does not give %q", s)
 				}
 				for _, it := range items {
 					if !containsFold(x.text, it) {
@@ -116,17 +101,10 @@ func init() {
 				}
 				return pass("%d items given", len(items))
 			}},
-		Rule{ID: "ANO-06", Level: Must, Section: "RFC6109 §2.1", Kinds: ano,
+		Rule{ID: "ANO-06", Level: Must, Section: "RFC6109 §2.1", Kinds: ano, Needs: []need{needCert, needReceived},
 			Title: "Signed by the recipient's provider",
 			check: func(x *Msg) outcome {
-				c := x.signature().cert
-				if c == nil {
-					return fail("no signer certificate")
-				}
-				orig, o := anoOriginal(x)
-				if orig == nil {
-					return o
-				}
+				c, orig := x.signature().cert, x.original()
 				if ic := innerSigner(orig); ic != nil && ic.Equal(c) {
 					return fail("signed with the certificate of the received message's signer")
 				}

@@ -48,7 +48,7 @@ func tree(e *pec.Entity) ([]*pec.Entity, string) {
 
 // breve returns the receipt's original when the receipt is a breve one.
 func breve(x *Msg) (*pec.Entity, outcome) {
-	if receiptTipo(x) != pec.TipoBreve {
+	if receiptTipo(x) != rBreve {
 		return nil, na("ricevuta %q, not breve", receiptTipo(x))
 	}
 	if o := x.original(); o != nil {
@@ -61,7 +61,7 @@ func breve(x *Msg) (*pec.Entity, outcome) {
 // which breve keeps unchanged (BRV-05).
 func isSignaturePart(e *pec.Entity) bool {
 	t, _ := e.MediaType()
-	return t == pec.SignatureProtocol || t == pec.SignatureProtocolLegacy
+	return t == ctSignature || t == ctSignatureX
 }
 
 // isOpaqueSMIME reports whether e is an application/(x-)pkcs7-mime object,

@@ -1,74 +1,94 @@
 package report
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
 )
 
 // receiptTipo is the ricevuta/@tipo of a delivery receipt, "" when absent.
-func receiptTipo(x *Msg) pec.TipoRicevuta {
-	if x.M.Postacert == nil || x.M.Postacert.Dati.Ricevuta == nil {
+func receiptTipo(x *Msg) string {
+	if x.dc == nil {
 		return ""
 	}
-	return x.M.Postacert.Dati.Ricevuta.Tipo
+	return x.dc.ricevuta()
+}
+
+// completaToRecipients is CON-04 over a transaction, where the submission
+// tells To from Cc: each To recipient whose receipt is completa gets the
+// original (one in To and Cc too is primary, CON-07).
+func completaToRecipients(tx *Tx) outcome {
+	to := lower(tx.Sub.To)
+	n := 0
+	for r, list := range tx.consegne() {
+		if !slices.Contains(to, r) {
+			continue
+		}
+		for _, m := range list {
+			if receiptTipo(m) != rCompleta {
+				continue
+			}
+			n++
+			if m.original() == nil {
+				return fail("%s, a To recipient, got a completa receipt without postacert.eml", r)
+			}
+		}
+	}
+	if n == 0 {
+		return na("no completa receipt for a To recipient")
+	}
+	return pass("%d completa receipts for To recipients carry the original", n)
 }
 
 func init() {
 	con := kinds(pec.KindAvvenutaConsegna)
 	register(
-		Rule{ID: "CON-01", Level: Must, Section: "RFC6109 §3.3.2", Kinds: con,
+		Rule{ID: "CON-01", Level: Must, Section: "RFC6109 §3.3.2", Kinds: con, Needs: []need{needDaticert},
 			Title: "X-Ricevuta avvenuta-consegna; Subject CONSEGNA: <subject>; To the original sender",
 			check: func(x *Msg) outcome {
-				if !strings.HasPrefix(x.subject(), pec.SubjectAvvenutaConsegna) {
+				if !strings.HasPrefix(x.subject(), sAvvenutaConsegna) {
 					return fail("Subject %q", x.subject())
 				}
-				if o := toSender(x); o.status != Pass {
-					return o
-				}
-				if o := fromService(x); o.status != Pass {
-					return o
-				}
-				return pass("avvenuta-consegna to the sender")
+				return all(x, toSender, fromService)
 			}},
-		Rule{ID: "CON-03", Level: Must, Section: "RFC6109 §4.4", Kinds: con,
+		Rule{ID: "CON-03", Level: Must, Section: "RFC6109 §4.4", Kinds: con, Needs: []need{needDaticert},
 			Title: "daticert avvenuta-consegna, errore nessuno, consegna = the recipient, ricevuta/@tipo present",
 			check: func(x *Msg) outcome {
-				p := x.M.Postacert
+				d := x.dc
 				switch {
-				case p == nil:
-					return fail("daticert unreadable")
-				case p.Tipo != pec.TipoAvvenutaConsegna:
-					return fail("tipo %q", p.Tipo)
-				case p.Errore != "" && p.Errore != pec.ErroreNessuno:
-					return fail("errore %q", p.Errore)
-				case deref(p.Dati.Consegna) == "":
+				case d.Tipo != vAvvenutaConsegna:
+					return fail("tipo %q", d.Tipo)
+				case d.errore() != eNessuno:
+					return fail("errore %q", d.Errore)
+				case deref(d.Consegna) == "":
 					return fail("no <consegna>")
-				case p.Dati.Ricevuta == nil:
+				case d.Ricevuta == nil:
 					return fail("no <ricevuta>")
+				case !d.lists(deref(d.Consegna)):
+					return fail("consegna %s is not among the destinatari", deref(d.Consegna))
 				}
-				for _, d := range p.Intestazione.Destinatari {
-					if strings.EqualFold(strings.TrimSpace(d.Indirizzo), deref(p.Dati.Consegna)) {
-						return pass("consegna %s, ricevuta %s", deref(p.Dati.Consegna), p.Dati.Ricevuta.Tipo)
-					}
-				}
-				return fail("consegna %s is not among the destinatari", deref(p.Dati.Consegna))
+				return pass("consegna %s, ricevuta %s", deref(d.Consegna), d.ricevuta())
 			}},
-		Rule{ID: "CON-04", Level: Must, Section: "RFC6109 §3.3.2.1", Kinds: con,
-			Title: "completa receipt carries the original (postacert.eml) with all its attachments",
+		Rule{ID: "CON-04", Level: Must, Section: "RFC6109 §3.3.2.1", Kinds: con, Needs: []need{needDaticert},
+			Title: "completa receipt for a To recipient carries the original (postacert.eml) with all its attachments",
+			Note:  "one receipt cannot tell a To recipient from a Cc one, who gets a sintetica (§3.3.2.1): without postacert.eml this is na; the transaction rules CON-05 and CON-07 judge with the submission's To and Cc",
 			check: func(x *Msg) outcome {
-				if receiptTipo(x) != pec.TipoCompleta {
+				switch {
+				case receiptTipo(x) != rCompleta:
 					return na("ricevuta %q", receiptTipo(x))
+				case x.original() != nil:
+					return pass("postacert.eml present")
+				case x.M.Original != nil:
+					return fail("postacert.eml present but unreadable")
 				}
-				if x.original() == nil {
-					return fail("completa receipt without postacert.eml")
-				}
-				return pass("postacert.eml present")
-			}},
-		Rule{ID: "CON-06", Level: Must, Section: "RFC6109 §3.3.2.3", Kinds: con,
+				return na("no postacert.eml: whether %s was a To recipient (owed the original) or a Cc one (owed a sintetica) cannot be told from the receipt", deref(x.dc.Consegna))
+			},
+			txCheck: completaToRecipients},
+		Rule{ID: "CON-06", Level: Must, Section: "RFC6109 §3.3.2.3", Kinds: con, Needs: []need{needDaticert},
 			Title: "sintetica receipt carries no original",
 			check: func(x *Msg) outcome {
-				if receiptTipo(x) != pec.TipoSintetica {
+				if receiptTipo(x) != rSintetica {
 					return na("ricevuta %q", receiptTipo(x))
 				}
 				if x.M.Original != nil {
@@ -76,19 +96,15 @@ func init() {
 				}
 				return pass("no original")
 			}},
-		Rule{ID: "CON-10", Level: Must, Section: "RFC6109 §3.3.2", Kinds: con,
+		Rule{ID: "CON-10", Level: Must, Section: "RFC6109 §3.3.2", Kinds: con, Needs: []need{needText, needDaticert},
 			Title: "Text names the recipient, the delivery and the identificativo",
 			check: func(x *Msg) outcome {
-				p := x.M.Postacert
-				if p == nil {
-					return errored("daticert unreadable")
-				}
-				rcpt := deref(p.Dati.Consegna)
+				rcpt := deref(x.dc.Consegna)
 				switch {
 				case !containsFold(x.text, rcpt):
 					return fail("text does not name the recipient %s", rcpt)
-				case !strings.Contains(x.text, p.Dati.Identificativo):
-					return fail("text lacks identificativo")
+				case !strings.Contains(x.text, x.dc.ID):
+					return fail("text lacks identificativo %s", x.dc.ID)
 				}
 				return pass("recipient %s", rcpt)
 			}},

@@ -11,8 +11,8 @@ import (
 func (tx *Tx) consegne() map[string][]*Msg {
 	out := map[string][]*Msg{}
 	for _, m := range tx.of(pec.KindAvvenutaConsegna) {
-		if m.M.Postacert != nil {
-			r := strings.ToLower(deref(m.M.Postacert.Dati.Consegna))
+		if m.dc != nil {
+			r := strings.ToLower(deref(m.dc.Consegna))
 			out[r] = append(out[r], m)
 		}
 	}
@@ -68,7 +68,7 @@ func conTx() []Rule {
 						continue
 					}
 					checked++
-					if t := receiptTipo(list[0]); t != pec.TipoSintetica {
+					if t := receiptTipo(list[0]); t != rSintetica {
 						return fail("Cc recipient %s got a %q receipt", r, t)
 					}
 				}

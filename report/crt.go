@@ -31,6 +31,20 @@ func agidEra(c *x509.Certificate) bool {
 	return c.NotBefore.After(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
+// extName names the extensions RFC 6109 §5.5.2 speaks of.
+func extName(oid asn1.ObjectIdentifier) string {
+	for _, e := range []struct {
+		oid  asn1.ObjectIdentifier
+		name string
+	}{{oidKeyUsage, "Key Usage"}, {oidAKI, "Authority Key Identifier"}, {oidSKI, "Subject Key Identifier"},
+		{oidSAN, "Subject Alternative Name"}, {oidBasic, "Basic Constraints"}} {
+		if e.oid.Equal(oid) {
+			return e.name
+		}
+	}
+	return "extension"
+}
+
 func ext(c *x509.Certificate, oid asn1.ObjectIdentifier) (critical, present bool) {
 	for _, e := range c.Extensions {
 		if e.Id.Equal(oid) {
@@ -42,14 +56,8 @@ func ext(c *x509.Certificate, oid asn1.ObjectIdentifier) (critical, present bool
 
 // certRule builds a CRT rule judging the signer certificate.
 func certRule(id string, lvl Level, sec, title, note string, f func(*x509.Certificate) outcome) Rule {
-	return Rule{ID: id, Level: lvl, Section: sec, Kinds: allPEC, Title: title, Note: note,
-		check: func(x *Msg) outcome {
-			s := x.signature()
-			if s.cert == nil {
-				return na("no signer certificate to examine")
-			}
-			return f(s.cert)
-		}}
+	return Rule{ID: id, Level: lvl, Section: sec, Kinds: anyPEC, Title: title, Note: note, Needs: certNeeds,
+		check: func(x *Msg) outcome { return f(x.signature().cert) }}
 }
 
 // legacy downgrades a profile violation to a warning for DigitPA-era
@@ -65,7 +73,7 @@ const noteA11 = "pec-rules A11: fail for certificates of the AgID CA1 era, warn 
 
 func init() {
 	register(
-		Rule{ID: "CRT-01", Level: Must, Section: "RFC6109 §5.5.1", Kinds: allPEC,
+		Rule{ID: "CRT-01", Level: Must, Section: "RFC6109 §5.5.1", Kinds: anyPEC, Needs: certNeeds,
 			Title: "Subject DN contains the providerName in CN or O",
 			check: func(x *Msg) outcome {
 				p, o := x.signerProvider()
@@ -142,11 +150,11 @@ func init() {
 				}
 				return pass("no Basic Constraints")
 			}),
-		certRule("CRT-08", Must, "RFC6109 §5.5.2", "No other extension marked critical", "",
+		certRule("CRT-08", Must, "RFC6109 §5.5.2", "No other extension marked critical", "Key Usage is the only extension RFC 6109 §5.5.2 makes critical; there is no other exemption",
 			func(c *x509.Certificate) outcome {
 				for _, e := range c.Extensions {
-					if e.Critical && !e.Id.Equal(oidKeyUsage) && !e.Id.Equal(oidBasic) {
-						return fail("extension %s is critical", e.Id)
+					if e.Critical && !e.Id.Equal(oidKeyUsage) {
+						return fail("extension %s (%s) is critical", extName(e.Id), e.Id)
 					}
 				}
 				return pass("only Key Usage may be critical")

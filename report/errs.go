@@ -2,7 +2,6 @@ package report
 
 import (
 	"regexp"
-	"strings"
 
 	"github.com/pecspec/pecspec/pec"
 )
@@ -16,15 +15,13 @@ var (
 )
 
 // consegnaIsRecipient checks daticert consegna names one of the destinatari.
-func consegnaIsRecipient(p *pec.Postacert) outcome {
-	c := deref(p.Dati.Consegna)
+func consegnaIsRecipient(d *certData) outcome {
+	c := deref(d.Consegna)
 	if c == "" {
 		return fail("no <consegna>")
 	}
-	for _, d := range p.Intestazione.Destinatari {
-		if strings.EqualFold(strings.TrimSpace(d.Indirizzo), c) {
-			return pass("consegna %s", c)
-		}
+	if d.lists(c) {
+		return pass("consegna %s", c)
 	}
 	return fail("consegna %s is not among the destinatari", c)
 }
@@ -32,51 +29,44 @@ func consegnaIsRecipient(p *pec.Postacert) outcome {
 func init() {
 	errc := kinds(pec.KindErroreConsegna)
 	register(
-		Rule{ID: "ERR-01", Level: Must, Section: "RFC6109 §3.3.3", Kinds: errc,
+		Rule{ID: "ERR-01", Level: Must, Section: "RFC6109 §3.3.3", Kinds: errc, Needs: []need{needDaticert},
 			Title: "X-Ricevuta errore-consegna; Subject AVVISO DI MANCATA CONSEGNA: <subject>; To the original sender",
 			check: func(x *Msg) outcome { return all(x, subjectPrefixed, fromServiceTo) }},
-		Rule{ID: "ERR-02", Level: Must, Section: "RFC6109 §4.4", Kinds: errc,
+		Rule{ID: "ERR-02", Level: Must, Section: "RFC6109 §4.4", Kinds: errc, Needs: []need{needDaticert},
 			Title: "daticert errore-consegna, errore in no-dest/no-dominio/virus/altro, consegna, errore-esteso",
 			check: func(x *Msg) outcome {
-				p := x.M.Postacert
-				switch {
-				case p == nil:
-					return fail("daticert unreadable")
-				case p.Tipo != pec.TipoErroreConsegna:
-					return fail("tipo %q", p.Tipo)
-				case p.Errore != pec.ErroreNoDest && p.Errore != pec.ErroreNoDominio &&
-					p.Errore != pec.ErroreVirus && p.Errore != pec.ErroreAltro:
-					return fail("errore %q", p.Errore)
+				d := x.dc
+				switch e := d.Errore; {
+				case d.Tipo != vErroreConsegna:
+					return fail("tipo %q", d.Tipo)
+				case e != eNoDest && e != eNoDominio && e != eVirus && e != eAltro:
+					return fail("errore %q", e)
 				case erroreEsteso(x) == "":
 					return fail("no errore-esteso")
 				}
-				return consegnaIsRecipient(p)
+				return consegnaIsRecipient(d)
 			}},
-		Rule{ID: "ERR-03", Level: Must, Section: "RFC6109 §3.3.3", Kinds: errc,
+		Rule{ID: "ERR-03", Level: Must, Section: "RFC6109 §3.3.3", Kinds: errc, Needs: []need{needText},
 			Title: "Text states the error and that the message was refused by the system",
 			Note:  "pec-rules A23: the description and the outcome are required, not the exact sentence",
 			check: func(x *Msg) outcome { return statesReason(x, reRefused, "was refused / not delivered") }},
-		Rule{ID: "ERR-05", Level: Observed, Section: "RFC6109 §4.4", Kinds: errc,
+		Rule{ID: "ERR-05", Level: Observed, Section: "RFC6109 §4.4", Kinds: errc, Needs: []need{needDaticert},
 			Title: "errore agrees with errore-esteso (unknown user is no-dest, unknown domain no-dominio)",
 			Note:  "pec-rules A24/A25: errore-esteso has no normative format and Aruba uses altro for an unknown mailbox; a warning only",
 			check: func(x *Msg) outcome {
-				p := x.M.Postacert
-				if p == nil {
-					return errored("daticert unreadable")
-				}
-				ext := erroreEsteso(x)
+				e, ext := x.dc.Errore, erroreEsteso(x)
 				switch {
-				case reNoDest.MatchString(ext) && p.Errore != pec.ErroreNoDest:
-					return warn("errore %q for %q, which reads as no-dest", p.Errore, ext)
-				case reNoDominio.MatchString(ext) && p.Errore != pec.ErroreNoDominio:
-					return warn("errore %q for %q, which reads as no-dominio", p.Errore, ext)
-				case p.Errore == pec.ErroreAltro:
-					return warn("errore altro: %q", ext)
+				case reNoDest.MatchString(ext) && e != eNoDest:
+					return warn("errore %q for %q, which reads as %s", e, ext, eNoDest)
+				case reNoDominio.MatchString(ext) && e != eNoDominio:
+					return warn("errore %q for %q, which reads as %s", e, ext, eNoDominio)
+				case e == eAltro:
+					return warn("errore %s: %q", eAltro, ext)
 				}
-				return pass("errore %s: %q", p.Errore, ext)
+				return pass("errore %s: %q", e, ext)
 			}},
 		Rule{ID: "VIR-06", Level: Must, Section: "RFC6109 §3.2.4", Kinds: errc,
 			Title: "Mancata consegna per virus: X-VerificaSicurezza errore, Subject AVVISO DI MANCATA CONSEGNA PER VIRUS:, errore virus",
-			check: func(x *Msg) outcome { return virusCase(x, pec.SubjectErroreConsegnaVir) }},
+			check: func(x *Msg) outcome { return virusCase(x, sErroreConsegnaVir) }},
 	)
 }

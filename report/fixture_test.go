@@ -17,14 +17,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pecspec/pecspec/pec"
-	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/smallstep/pkcs7"
 )
 
 // A small, independent builder of PEC messages for the rule tests: it writes
-// the wire format of pec-rules §2 directly (it never calls reference code), so
-// that every rule can be shown one message it passes and one it fails.
+// the wire format of pec-rules §2 and §3 directly, every wire string
+// literally here (never a constant of pec/ or a helper of the grader: a
+// wrong string there must not be shared with the tests, issue 14), so that
+// every rule can be shown one message it passes and one it fails.
 
 // ident is a signing provider of the fixtures.
 type ident struct {
@@ -33,7 +33,7 @@ type ident struct {
 	key          crypto.Signer
 }
 
-func (id *ident) service() string { return pec.ServiceLocalPart + "@" + id.domain }
+func (id *ident) service() string { return "posta-certificata@" + id.domain }
 
 type world struct {
 	ca           *x509.Certificate
@@ -84,7 +84,7 @@ func newWorld() *world {
 	record := func(id *ident, domain string) {
 		fmt.Fprintf(&ldif, "dn: providerName=%s,o=postacert\nobjectClass: top\nobjectClass: provider\n"+
 			"providerName: %s\nproviderCertificateHash: %s\nproviderCertificate;binary:: %s\n"+
-			"mailReceipt: %s\nmanagedDomains: %s\n\n", id.name, id.name, strings.ToUpper(certHash(id.cert.Raw)),
+			"mailReceipt: %s\nmanagedDomains: %s\n\n", id.name, id.name, strings.ToUpper(sha1hex(string(id.cert.Raw))),
 			base64.StdEncoding.EncodeToString(id.cert.Raw), id.service(), domain)
 	}
 	record(w.alpha, w.alpha.domain)
@@ -111,18 +111,17 @@ func newWorld() *world {
 	return w
 }
 
-var serialNo int64 = 1
+var serialNo atomic.Int64
 
 // issue makes a provider signing certificate with the RFC 6109 §5.5 profile,
 // then lets mod spoil it; the key is shared (RSA-2048), the issuer is the CA.
 func (w *world) issue(name, domain string, mod func(*x509.Certificate)) *ident {
-	serialNo++
 	der, _ := x509.MarshalPKIXPublicKey(w.key.Public())
 	ski := sha1.Sum(der)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serialNo),
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serialNo.Add(1) + 1),
 		Subject:   pkix.Name{Country: []string{"IT"}, Organization: []string{name}, CommonName: name},
 		NotBefore: w.t0.Add(-48 * time.Hour), NotAfter: w.t0.Add(48 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, EmailAddresses: []string{pec.ServiceLocalPart + "@" + domain},
+		KeyUsage: x509.KeyUsageDigitalSignature, EmailAddresses: []string{"posta-certificata@" + domain},
 		SubjectKeyId: ski[:], AuthorityKeyId: w.ca.SubjectKeyId}
 	parent, key := w.ca, crypto.Signer(w.key)
 	if mod != nil {
@@ -146,19 +145,23 @@ func mustCert(der []byte, err error) *x509.Certificate {
 	return c
 }
 
+// field is one header field of a fixture, in order.
+type field struct{ name, value string }
+
 // fx is one message to build: outer fields in order, the parts of the signed
 // multipart/mixed, the signer.
 type fx struct {
-	kind    pec.Kind
-	hdr     []smime.Field
+	kind    string // the test's label: an X-Ricevuta value, "trasporto" or "anomalia"
+	hdr     []field
 	text    string
 	html    string // when set, the text part is multipart/alternative
-	dc      *pec.Postacert
+	dc      *dat
 	dcRaw   string // replaces dc when set
 	dcName  string
 	orig    []byte // message/rfc822 part (postacert.eml or the anomaly's original)
 	extra   []string
 	signer  *ident
+	chain   []*x509.Certificate // issuers the CMS carries besides the signer's certificate
 	unsign  bool
 	sha1    bool                // CMS digest SHA-1 (SIG-12)
 	attach  bool                // CMS encapsulates the content (SIG-02)
@@ -175,8 +178,8 @@ type fx struct {
 
 func (f *fx) get(name string) string {
 	for _, h := range f.hdr {
-		if strings.EqualFold(h.Name, name) {
-			return h.Value
+		if strings.EqualFold(h.name, name) {
+			return h.value
 		}
 	}
 	return ""
@@ -187,9 +190,9 @@ func (f *fx) set(name, value string) *fx {
 	out := f.hdr[:0:0]
 	done := false
 	for _, h := range f.hdr {
-		if strings.EqualFold(h.Name, name) {
+		if strings.EqualFold(h.name, name) {
 			if !done && value != "" {
-				out = append(out, smime.Field{Name: name, Value: value})
+				out = append(out, field{name, value})
 			}
 			done = true
 			continue
@@ -197,7 +200,7 @@ func (f *fx) set(name, value string) *fx {
 		out = append(out, h)
 	}
 	if !done && value != "" {
-		out = append(out, smime.Field{Name: name, Value: value})
+		out = append(out, field{name, value})
 	}
 	f.hdr = out
 	return f
@@ -217,10 +220,32 @@ func b64(b []byte) string {
 	return out.String() + enc + crlf
 }
 
+func sha1hex(s string) string { h := sha1.Sum([]byte(s)); return fmt.Sprintf("%x", h[:]) }
+
 // bytes builds the message.
 func (f *fx) bytes(tb testing.TB) []byte {
 	tb.Helper()
-	var parts []string
+	mixed := multipart("multipart/mixed", "mixed-b", f.parts())
+	if f.unsign {
+		return []byte(f.header() + "MIME-Version: 1.0" + crlf + mixed)
+	}
+	raw := f.sign(tb, []byte(mixed))
+	if f.after != nil {
+		raw = f.after(raw)
+	}
+	return raw
+}
+
+func (f *fx) header() string {
+	var b strings.Builder
+	for _, h := range f.hdr {
+		b.WriteString(h.name + ": " + h.value + crlf)
+	}
+	return b.String()
+}
+
+// parts are the parts of the multipart/mixed: text, daticert, original.
+func (f *fx) parts() []string {
 	ct := "text/plain; charset=ISO-8859-1"
 	if f.textCT != "" {
 		ct = f.textCT
@@ -231,9 +256,10 @@ func (f *fx) bytes(tb testing.TB) []byte {
 		if f.htmlCT != "" {
 			hct = f.htmlCT
 		}
-		parts2 := []string{textPart, "Content-Type: " + hct + crlf + "Content-Transfer-Encoding: 7bit" + crlf + crlf + f.html}
-		textPart = multipart("multipart/alternative", "alt-b", parts2)
+		alt := []string{textPart, "Content-Type: " + hct + crlf + "Content-Transfer-Encoding: 7bit" + crlf + crlf + f.html}
+		textPart = multipart("multipart/alternative", "alt-b", alt)
 	}
+	var parts []string
 	if f.lead != "" {
 		parts = append(parts, f.lead)
 	}
@@ -243,16 +269,12 @@ func (f *fx) bytes(tb testing.TB) []byte {
 	}
 	xml := f.dcRaw
 	if xml == "" && f.dc != nil {
-		b, err := f.dc.Marshal()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		xml = string(b)
+		xml = f.dc.xml()
 	}
 	if xml != "" {
 		name := f.dcName
 		if name == "" {
-			name = pec.DaticertName
+			name = "daticert.xml"
 		}
 		parts = append(parts, fmt.Sprintf("Content-Type: application/xml; name=%q"+crlf+"Content-Transfer-Encoding: base64"+crlf+
 			"Content-Disposition: inline; filename=%q"+crlf+crlf, name, name)+b64([]byte(xml)))
@@ -264,20 +286,7 @@ func (f *fx) bytes(tb testing.TB) []byte {
 		}
 		parts = append(parts, h+crlf+crlf+string(f.orig))
 	}
-	parts = append(parts, f.extra...)
-	mixed := multipart("multipart/mixed", "mixed-b", parts)
-	if f.unsign {
-		var b strings.Builder
-		for _, h := range f.hdr {
-			b.WriteString(h.Name + ": " + h.Value + crlf)
-		}
-		return []byte(b.String() + "MIME-Version: 1.0" + crlf + mixed)
-	}
-	raw := f.sign(tb, []byte(mixed))
-	if f.after != nil {
-		raw = f.after(raw)
-	}
-	return raw
+	return append(parts, f.extra...)
 }
 
 var boundaryNo atomic.Int64
@@ -296,11 +305,16 @@ func multipart(ct, boundary string, parts []string) string {
 	return b.String()
 }
 
+// toCRLF ends every line with CRLF (RFC 5751 §3.1.1), the test's own.
+func toCRLF(b []byte) []byte {
+	return []byte(strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n", "\r\n"))
+}
+
 // sign wraps the mixed content in a multipart/signed with a CMS signature
 // made as the fixture says (RFC 5751 §3.4.3).
 func (f *fx) sign(tb testing.TB, content []byte) []byte {
 	tb.Helper()
-	content = pec.Canonical(content)
+	content = toCRLF(content)
 	sd, err := pkcs7.NewSignedData(content)
 	if err != nil {
 		tb.Fatal(err)
@@ -314,6 +328,9 @@ func (f *fx) sign(tb testing.TB, content []byte) []byte {
 	if err := sd.AddSigner(f.signer.cert, f.signer.key, pkcs7.SignerInfoConfig{}); err != nil {
 		tb.Fatal(err)
 	}
+	for _, c := range f.chain {
+		sd.AddCertificate(c)
+	}
 	if !f.attach {
 		sd.Detach()
 	}
@@ -324,11 +341,14 @@ func (f *fx) sign(tb testing.TB, content []byte) []byte {
 	if f.noCert {
 		der = withoutCertificates(tb, der)
 	}
+	return signedEnvelope(f.header(), micalg, content, der)
+}
+
+// signedEnvelope writes a multipart/signed: header, content, smime.p7s.
+func signedEnvelope(header, micalg string, content, der []byte) []byte {
 	sb := fmt.Sprintf("sig-b-%d", boundaryNo.Add(1))
 	var b strings.Builder
-	for _, h := range f.hdr {
-		b.WriteString(h.Name + ": " + h.Value + crlf)
-	}
+	b.WriteString(header)
 	b.WriteString("MIME-Version: 1.0" + crlf + `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg="` +
 		micalg + `"; boundary="` + sb + `"` + crlf + crlf + "--" + sb + crlf)
 	b.Write(content)
@@ -349,27 +369,20 @@ func withoutCertificates(tb testing.TB, der []byte) []byte {
 	if _, err := asn1.Unmarshal(der, &ci); err != nil {
 		tb.Fatal(err)
 	}
-	var fields []asn1.RawValue
-	rest := ci.Content.Bytes
 	var sd asn1.RawValue
-	if _, err := asn1.Unmarshal(rest, &sd); err != nil {
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
 		tb.Fatal(err)
 	}
-	rest = sd.Bytes
-	for len(rest) > 0 {
+	var body []byte
+	for rest := sd.Bytes; len(rest) > 0; {
 		var v asn1.RawValue
 		var err error
 		if rest, err = asn1.Unmarshal(rest, &v); err != nil {
 			tb.Fatal(err)
 		}
-		if v.Class == asn1.ClassContextSpecific && v.Tag == 0 {
-			continue
+		if !(v.Class == asn1.ClassContextSpecific && v.Tag == 0) {
+			body = append(body, v.FullBytes...)
 		}
-		fields = append(fields, v)
-	}
-	var body []byte
-	for _, v := range fields {
-		body = append(body, v.FullBytes...)
 	}
 	sdDER, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
 	out, err := asn1.Marshal(struct {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha1"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -35,6 +36,9 @@ type IndexProvider struct {
 	CertHashes  []string // providerCertificateHash, lowercased (pec-rules A7)
 	MailReceipt string
 	Domains     []string // managedDomains, lowercased
+	// Certs are the providerCertificate values that parse as X.509: trust
+	// anchors for SIG-05 (RFC 6109 §2.2.2 signature origin).
+	Certs []*x509.Certificate
 	// Attrs are the record's attributes as read (names lowercased, options
 	// dropped, "dn" for the DN): what the IDX rules judge.
 	Attrs map[string][]string
@@ -52,6 +56,15 @@ func (ix *Index) ByCertHash(h string) *IndexProvider {
 		}
 	}
 	return nil
+}
+
+// Certificates returns every provider certificate of the index.
+func (ix *Index) Certificates() []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, p := range ix.Providers {
+		out = append(out, p.Certs...)
+	}
+	return out
 }
 
 // ByDomain returns the provider managing domain d (case-insensitive), or nil.
@@ -209,6 +222,11 @@ func providerFrom(a map[string][]string) (IndexProvider, bool) {
 	for _, d := range a["manageddomains"] {
 		p.Domains = append(p.Domains, strings.ToLower(strings.TrimSpace(d)))
 	}
+	for _, der := range a["providercertificate"] {
+		if c, err := x509.ParseCertificate([]byte(der)); err == nil {
+			p.Certs = append(p.Certs, c)
+		}
+	}
 	return p, true
 }
 
@@ -279,10 +297,7 @@ func (x *Msg) senderProvider() (*IndexProvider, outcome) {
 	if x.Opts.Index == nil {
 		return nil, na("needs the provider index (--index)")
 	}
-	if x.M.Postacert == nil {
-		return nil, errored("daticert unreadable")
-	}
-	d := domainOf(x.M.Postacert.Intestazione.Mittente)
+	d := domainOf(x.dc.Mittente)
 	if p := x.Opts.Index.ByDomain(d); p != nil {
 		return p, outcome{}
 	}

@@ -6,9 +6,9 @@ import (
 )
 
 // JUnit output: one testsuite per graded message (and per transaction), one
-// testcase per verdict named by its rule; fail is a failure, error an error,
-// na skipped, and a warning passes with its detail in system-out — the shape
-// CI systems (Jenkins, GitLab, GitHub) read.
+// testcase per verdict named by its rule; fail is a failure, error and
+// unknown (undecided) an error, na skipped, and a warning passes with its
+// detail in system-out — the shape CI systems (Jenkins, GitLab, GitHub) read.
 
 type junitSuites struct {
 	XMLName xml.Name     `xml:"testsuites"`
@@ -58,8 +58,8 @@ func WriteJUnit(w io.Writer, suites []JUnitSuite) error {
 			switch v.Status {
 			case Fail:
 				c.Failure, js.Fail = &junitText{Message: msg, Text: v.Detail}, js.Fail+1
-			case Error:
-				c.Error, js.Errors = &junitText{Message: msg, Text: v.Detail}, js.Errors+1
+			case Error, Unknown:
+				c.Error, js.Errors = &junitText{Message: string(v.Status) + ": " + msg, Text: v.Detail}, js.Errors+1
 			case NA:
 				c.Skipped, js.Skipped = &junitText{Message: v.Detail}, js.Skipped+1
 			case Warn:

@@ -11,31 +11,44 @@ import (
 	"github.com/pecspec/pecspec/pec"
 )
 
-// Msg is one message as the grader sees it: the raw bytes, the PEC model read
-// from them, and what the checks derive once (texts, dates, the signature).
+// Msg is one message as the grader sees it: the raw bytes, the MIME model
+// read from them, the classification, and what the checks derive once
+// (texts, the certification data, the signature, the chain).
 type Msg struct {
 	Raw  []byte
 	M    *pec.Message
 	Kind pec.Kind
 	Opts Options
 
+	why        string // why the kind is sconosciuto (GEN-12)
+	notMessage bool   // not an RFC 5322 message at all: only GEN-12 is judged
 	text, html string // decoded human-readable parts, UTF-8
-	sig        *sigInfo
+	textFault  string // why the text part decoded only in part
+	dc         *certData
 	xml        *xmlResult
+	sig        *sigInfo
+	ch         *chainInfo
+	orig       *pec.Entity // the embedded original, once read
+	origRead   bool
 }
 
 func newMsg(raw []byte, opts Options) *Msg {
-	x := &Msg{Raw: raw, M: pec.Parse(raw), Opts: opts}
+	raw = skipMboxLine(raw)
+	x := &Msg{Raw: raw, M: pec.ParseParts(raw), Opts: opts}
 	if x.M.Outer == nil {
 		x.M.Outer = &pec.Entity{}
 	}
-	x.Kind = x.M.Kind()
+	x.Kind, x.why, x.notMessage = classify(x)
 	x.readTexts()
+	if root, _, ok := x.daticertXML(); ok && root.name == "postacert" {
+		x.dc = readCertData(root)
+	}
 	return x
 }
 
-// Classify tells what a message is, in the kind vocabulary (GEN-12).
-func Classify(raw []byte) pec.Kind { return pec.Parse(raw).Kind() }
+// Classify tells what a message is, in the kind vocabulary (GEN-12), as
+// Grade does.
+func Classify(raw []byte) pec.Kind { return newMsg(raw, Options{}).Kind }
 
 func (x *Msg) header(name string) string { return x.M.Header(name) }
 
@@ -45,39 +58,39 @@ func (x *Msg) readTexts() {
 		return
 	}
 	if t, _ := x.M.Text.MediaType(); t == "text/plain" {
-		x.text = decodeText(x.M.Text)
+		x.text, x.textFault = decodeText(x.M.Text)
 		return
 	}
-	parts, err := x.M.Text.Parts()
-	if err != nil {
-		return
-	}
+	parts, _ := x.M.Text.PartsLenient()
 	for _, p := range parts {
 		switch t, _ := p.MediaType(); t {
 		case "text/plain":
-			x.text = decodeText(p)
+			x.text, x.textFault = decodeText(p)
 		case "text/html":
-			x.html = decodeText(p)
+			x.html, _ = decodeText(p)
 		}
 	}
 }
 
-// decodeText removes the transfer encoding and converts ISO-8859-1 to UTF-8.
-func decodeText(e *pec.Entity) string {
-	b, err := e.Decoded()
+// decodeText removes the transfer encoding, leniently (what decodes before a
+// fault is kept, the fault returned), and converts ISO-8859-1 to UTF-8.
+func decodeText(e *pec.Entity) (string, string) {
+	b, err := e.DecodedLenient()
+	fault := ""
 	if err != nil {
-		return ""
+		fault = err.Error()
 	}
 	_, params := e.MediaType()
 	cs := strings.ToLower(params["charset"])
 	if cs == "utf-8" || cs == "us-ascii" || (cs == "" && utf8.Valid(b)) {
-		return string(b)
+		return string(b), fault
 	}
 	var out strings.Builder
+	out.Grow(len(b))
 	for _, c := range b {
 		out.WriteRune(rune(c))
 	}
-	return out.String()
+	return out.String(), fault
 }
 
 // subject is the decoded Subject.
@@ -95,12 +108,26 @@ func (x *Msg) date() (time.Time, bool) {
 	return t, err == nil
 }
 
-// at is the instant certificates are judged at: the message's Date, else now.
+// at is the instant certificates are judged at: the message's Date, else
+// the CMS signing time, else now.
 func (x *Msg) at() time.Time {
 	if t, ok := x.date(); ok {
 		return t
 	}
+	if s := x.signature(); !s.signingTime.IsZero() {
+		return s.signingTime
+	}
 	return time.Now()
+}
+
+// skipMboxLine drops the "From " line an mbox export puts before a message.
+func skipMboxLine(raw []byte) []byte {
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		if nl := bytes.IndexByte(raw, '\n'); nl >= 0 {
+			return raw[nl+1:]
+		}
+	}
+	return raw
 }
 
 // fromAddr is the addr-spec of From.
@@ -130,8 +157,13 @@ func addrs(e *pec.Entity, name string) []string {
 	return out
 }
 
-// original returns the embedded original message as an entity.
+// original returns the embedded original message as an entity, read once;
+// nil when there is none or it cannot be read.
 func (x *Msg) original() *pec.Entity {
+	if x.origRead {
+		return x.orig
+	}
+	x.origRead = true
 	if x.M.Original == nil {
 		return nil
 	}
@@ -139,11 +171,10 @@ func (x *Msg) original() *pec.Entity {
 	if err != nil {
 		return nil
 	}
-	e, err := pec.ReadEntity(body)
-	if err != nil {
-		return nil
+	if e, err := pec.ReadEntity(body); err == nil {
+		x.orig = e
 	}
-	return e
+	return x.orig
 }
 
 // normID strips angle brackets and spaces (pec-rules A20).

@@ -3,8 +3,6 @@ package report
 import (
 	"regexp"
 	"strings"
-
-	"github.com/pecspec/pecspec/pec"
 )
 
 // Helpers shared by the notice families (NAC, ERR, TIM, VIR, ANO).
@@ -13,10 +11,10 @@ import (
 // X-VerificaSicurezza: errore, the "PER VIRUS" subject prefix and errore="virus"
 // (RFC 6109 §3.1.3, §3.2.4).
 func virusMarked(x *Msg) (header, subject, xml bool) {
-	header = strings.EqualFold(strings.TrimSpace(x.header(pec.HeaderVerificaSicurezza)), pec.VerificaSicurezzaErrore)
+	header = strings.TrimSpace(x.header(hVerifica)) == vErrore
 	s := x.subject()
-	subject = strings.HasPrefix(s, pec.SubjectNonAccettazioneVir) || strings.HasPrefix(s, pec.SubjectErroreConsegnaVir)
-	xml = x.M.Postacert != nil && x.M.Postacert.Errore == pec.ErroreVirus
+	subject = strings.HasPrefix(s, sNonAccettazioneVir) || strings.HasPrefix(s, sErroreConsegnaVir)
+	xml = x.dc != nil && x.dc.Errore == eVirus
 	return
 }
 
@@ -28,35 +26,36 @@ func virusCase(x *Msg, wantPrefix string) outcome {
 	case !h && !s && !v:
 		return na("not a virus notice")
 	case !h:
-		return fail("virus notice without X-VerificaSicurezza: errore")
+		return fail("virus notice without %s: %s", hVerifica, vErrore)
 	case !strings.HasPrefix(x.subject(), wantPrefix):
 		return fail("virus notice Subject %q, want prefix %q", x.subject(), wantPrefix)
 	case !v:
-		return fail("virus notice with daticert errore %q, want virus", x.M.Postacert.Errore)
+		errore := "unreadable"
+		if x.dc != nil {
+			errore = x.dc.Errore
+		}
+		return fail("virus notice with daticert errore %q, want %s", errore, eVirus)
 	}
-	return pass("X-VerificaSicurezza, %q and errore=virus agree", strings.TrimSpace(wantPrefix))
+	return pass("%s, %q and errore=%s agree", hVerifica, strings.TrimSpace(wantPrefix), eVirus)
 }
 
 // noOriginal fails when the notice carries the original message in any form.
 func noOriginal(x *Msg) outcome {
 	for _, p := range x.M.Mixed {
 		t, _ := p.MediaType()
-		if t == "message/rfc822" || strings.EqualFold(p.Filename(), pec.PostacertName) {
+		if t == "message/rfc822" || strings.EqualFold(p.Filename(), nPostacert) {
 			return fail("carries the original as %s %q", t, p.Filename())
 		}
-	}
-	if len(x.M.Mixed) == 0 {
-		return errored("no signed multipart/mixed to look into")
 	}
 	return pass("no original in %d parts", len(x.M.Mixed))
 }
 
 // erroreEsteso is daticert errore-esteso, "" when absent.
 func erroreEsteso(x *Msg) string {
-	if x.M.Postacert == nil {
+	if x.dc == nil {
 		return ""
 	}
-	return deref(x.M.Postacert.Dati.ErroreEsteso)
+	return deref(x.dc.Esteso)
 }
 
 // collapse folds runs of white space to one space and lowercases.
@@ -68,7 +67,7 @@ func collapse(s string) string { return strings.ToLower(strings.Join(strings.Fie
 // (pec-rules A23: required items, not exact sentences).
 func statesReason(x *Msg, outcomePhrase *regexp.Regexp, what string) outcome {
 	if x.text == "" {
-		return fail("no readable text part")
+		return fail("the text part is empty or unreadable%s", faultNote(x.textFault))
 	}
 	reason := erroreEsteso(x)
 	if reason != "" && !strings.Contains(collapse(x.text), collapse(reason)) {

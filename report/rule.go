@@ -10,7 +10,9 @@ import (
 
 // Rule is one rule of pec-rules §9 as a value (STYLE 9): a fixed ID, its
 // level and source section, the message kinds it applies to, and its check.
-// Multi rules are judged over the messages of one transaction.
+// Multi rules are judged over the messages of one transaction; a message
+// rule with a txCheck too is judged on each message and again over the
+// transaction, where more is known (CON-04: the submission's To and Cc).
 type Rule struct {
 	ID      string
 	Level   Level
@@ -19,6 +21,10 @@ type Rule struct {
 	Kinds   []pec.Kind
 	Multi   bool
 	Note    string // how an ambiguity of pec-rules §10 was resolved, when one was
+	// Needs are the data the check judges (a signature part, the CMS, the
+	// certification data…): when one is missing the rule is na, naming the
+	// rule whose failure is the root cause (deps.go).
+	Needs   []need
 	check   func(*Msg) outcome
 	txCheck func(*Tx) outcome
 }
@@ -53,7 +59,16 @@ var (
 		pec.KindAvvenutaConsegna, pec.KindErroreConsegna, pec.KindPreavvisoErroreConsegna, pec.KindRilevazioneVirus}
 	withDaticert = append(slices.Clone(receipts), pec.KindTrasporto)
 	allPEC       = append(slices.Clone(withDaticert), pec.KindAnomalia)
-	identified   = append(slices.Clone(allPEC), pec.KindSconosciuto)
+	// anyPEC adds the messages that claim or look like PEC but whose kind is
+	// unknown (GEN-12 fails them): the rules that do not depend on the kind
+	// still judge them.
+	anyPEC     = append(slices.Clone(allPEC), pec.KindSconosciuto)
+	identified = anyPEC
+	// dataPEC is withDaticert and sconosciuto: the rules judging the
+	// certification data itself, whatever the header says.
+	dataPEC = append(slices.Clone(withDaticert), pec.KindSconosciuto)
+	// notEnvelopes are the receipts, notices, the anomaly and sconosciuto.
+	notEnvelopes = append(slices.Clone(receipts), pec.KindAnomalia, pec.KindSconosciuto)
 )
 
 func kinds(k ...pec.Kind) []pec.Kind { return k }

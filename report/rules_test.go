@@ -10,10 +10,9 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/pecspec/pecspec/pec"
 )
 
 // Every rule of the catalogue is shown a message (or transaction) it passes
@@ -26,7 +25,7 @@ type edit func(w *world, f *fx)
 // (both sides), bad spoils the message.
 type single struct {
 	rule string
-	kind pec.Kind
+	kind string
 	prep edit
 	bad  edit
 }
@@ -48,14 +47,11 @@ func textRe(re, new string) edit {
 	return func(_ *world, f *fx) { f.text = regexp.MustCompile(re).ReplaceAllString(f.text, new) }
 }
 
-func dc(mod func(p *pec.Postacert)) edit { return func(_ *world, f *fx) { mod(f.dc) } }
+func dc(mod func(d *dat)) edit { return func(_ *world, f *fx) { mod(f.dc) } }
 
-// xmlEdit edits the marshalled daticert.
+// xmlEdit edits the written daticert.
 func xmlEdit(old, new string) edit {
-	return func(_ *world, f *fx) {
-		b, _ := f.dc.Marshal()
-		f.dcRaw = strings.Replace(string(b), old, new, 1)
-	}
+	return func(_ *world, f *fx) { f.dcRaw = strings.Replace(f.dc.xml(), old, new, 1) }
 }
 
 func signer(pick func(w *world) *ident) edit { return func(w *world, f *fx) { f.signer = pick(w) } }
@@ -73,43 +69,59 @@ func certWith(mod func(*x509.Certificate)) edit {
 	return func(w *world, f *fx) { f.signer = w.issue(w.alpha.name, w.alpha.domain, mod) }
 }
 
+// forgedIssuer signs with a certificate that names the fixture CA as its
+// issuer (name and key identifier) but is signed by another key.
+func forgedIssuer(w *world, f *fx) {
+	id := *w.alpha
+	tmpl := *w.alpha.cert
+	tmpl.SerialNumber = big.NewInt(serialNo.Add(1) + 1000)
+	parent := &x509.Certificate{Subject: w.ca.Subject, SubjectKeyId: w.ca.SubjectKeyId}
+	id.cert = mustCert(x509.CreateCertificate(rand.Reader, &tmpl, parent, w.key.Public(), otherKey()))
+	f.signer = &id
+}
+
+var (
+	otherOnce sync.Once
+	other     *rsa.PrivateKey
+)
+
+// otherKey is an RSA key no fixture certificate holds.
+func otherKey() *rsa.PrivateKey {
+	otherOnce.Do(func() { other, _ = rsa.GenerateKey(rand.Reader, 2048) })
+	return other
+}
+
+// nonASCIISubject gives the message a subject with an è, RFC 2047-encoded.
+func nonASCIISubject(_ *world, f *fx) {
+	f.set("Subject", "ACCETTAZIONE: =?UTF-8?Q?Prova_=C3=A8?=")
+	f.dc.oggetto = str("Prova è")
+}
+
 func html(_ *world, f *fx) {
 	f.html = "<html><body><pre>" + strings.ReplaceAll(f.text, "\"", "&quot;") + "</pre></body></html>"
 }
 
 func virusNAC(w *world, f *fx) {
-	f.set("X-VerificaSicurezza", "errore").set("Subject", pec.SubjectNonAccettazioneVir+fxSubject)
-	f.dc.Errore, f.dc.Dati.ErroreEsteso = pec.ErroreVirus, pec.Str("virus Eicar-Test-Signature")
+	f.set("X-VerificaSicurezza", "errore").set("Subject", "AVVISO DI NON ACCETTAZIONE PER VIRUS: "+fxSubject)
+	f.dc.errore, f.dc.esteso = "virus", str("virus Eicar-Test-Signature")
 	f.text = strings.Replace(f.text, "destinatario non valido", "virus Eicar-Test-Signature", 1)
 }
 
 func virusERR(w *world, f *fx) {
-	f.set("X-VerificaSicurezza", "errore").set("Subject", pec.SubjectErroreConsegnaVir+fxSubject)
-	f.dc.Errore, f.dc.Dati.ErroreEsteso = pec.ErroreVirus, pec.Str("virus Eicar-Test-Signature")
+	f.set("X-VerificaSicurezza", "errore").set("Subject", "AVVISO DI MANCATA CONSEGNA PER VIRUS: "+fxSubject)
+	f.dc.errore, f.dc.esteso = "virus", str("virus Eicar-Test-Signature")
 	f.text = strings.Replace(f.text, "5.1.1 - Beta PEC - utente inesistente", "virus Eicar-Test-Signature", 1)
 }
 
-func sintetica(_ *world, f *fx) { f.dc.Dati.Ricevuta.Tipo, f.orig = pec.TipoSintetica, nil }
+func sintetica(_ *world, f *fx) { f.dc.ricevuta, f.orig = str("sintetica"), nil }
 
 // otherZone is the zona Italy does not use at t.
 func otherZone(t time.Time) string {
-	if t.In(pec.Rome).Format("-0700") == "+0100" {
+	if z, _, _ := dataOf(t); z == "+0100" {
 		return "+0200"
 	}
 	return "+0100"
 }
-
-var (
-	A   = pec.KindAccettazione
-	NA_ = pec.KindNonAccettazione
-	T   = pec.KindTrasporto
-	P   = pec.KindPresaInCarico
-	C   = pec.KindAvvenutaConsegna
-	E   = pec.KindErroreConsegna
-	PR  = pec.KindPreavvisoErroreConsegna
-	V   = pec.KindRilevazioneVirus
-	AN  = pec.KindAnomalia
-)
 
 var singles = []single{
 	{rule: "GEN-01", kind: A, bad: func(_ *world, f *fx) { f.unsign = true }},
@@ -124,26 +136,29 @@ var singles = []single{
 	{rule: "GEN-10", kind: A, bad: func(_ *world, f *fx) { f.dcName = "certificazione.xml" }},
 	{rule: "GEN-11", kind: C, bad: func(_ *world, f *fx) { f.origCT = "Content-Type: message/rfc822; name=\"originale.eml\"" }},
 	{rule: "GEN-12", kind: A, bad: hdr("X-Trasporto", "posta-certificata")},
-	{rule: "GEN-13", kind: A, bad: hdr("X-RICEVUTA", "accettazione")},
+	{rule: "GEN-13", kind: A, prep: hdr("X-TIPORICEVUTA", "completa"), bad: hdr("X-Tipo-Ricevuta", "normale")},
 	{rule: "GEN-14", kind: A, bad: hdr("Subject", "Accettazione: "+fxSubject)},
-	{rule: "GEN-15", kind: A, bad: hdr("X-Riferimento-Message-ID", "<other@mua.example>")},
-	{rule: "GEN-16", kind: A, bad: func(w *world, f *fx) { f.set("Date", pec.DateHeader(w.t0.Add(time.Hour))) }},
+	{rule: "GEN-15", kind: A, bad: hdr("X-Riferimento-Message-ID", "")},
+	{rule: "GEN-16", kind: A, bad: func(w *world, f *fx) { f.set("Date", dateHeader(w.t0.Add(time.Hour))) }},
 	{rule: "GEN-17", kind: A, bad: textRe(` \([+-]\d{4}\)`, "")},
 	{rule: "GEN-18", kind: A, bad: text("Identificativo messaggio: "+fxPECID, "Identificativo messaggio: altro@pec.alpha.test")},
+	{rule: "GEN-20", kind: C, prep: hdr("X-TipoRicevuta", "completa"), bad: hdr("X-TipoRicevuta", "normale")},
 	{rule: "GEN-19", kind: A, bad: func(_ *world, f *fx) { f.mid = "Content-Type: application/pdf; name=\"x.pdf\"\r\n\r\nxx\r\n" }},
 
 	{rule: "SIG-01", kind: A, bad: after("Content-Type: application/pkcs7-signature; name", "Content-Type: application/octet-stream; name")},
 	{rule: "SIG-02", kind: A, bad: func(_ *world, f *fx) { f.attach = true }},
 	{rule: "SIG-03", kind: A, bad: func(_ *world, f *fx) { f.noCert = true }},
 	{rule: "SIG-04", kind: A, bad: after("dal sistema", "dal sistemA")},
-	{rule: "SIG-05", kind: A, bad: certWith(func(c *x509.Certificate) { c.Issuer = pkix.Name{CommonName: "stranger CA"} })},
-	{rule: "SIG-06", kind: A, bad: func(w *world, f *fx) { f.set("Date", pec.DateHeader(w.t0.Add(30*24*time.Hour))) }},
+	{rule: "SIG-05", kind: A, bad: forgedIssuer},
+	{rule: "SIG-06", kind: A, bad: func(w *world, f *fx) { f.set("Date", dateHeader(w.t0.Add(30*24*time.Hour))) }},
 	{rule: "SIG-07", kind: A, bad: both(signer(func(w *world) *ident { return w.rogue }), hdr("From", "posta-certificata@pec.rogue.test"))},
 	{rule: "SIG-08", kind: A, bad: hdr("From", "posta-certificata@pec.other.test")},
 	{rule: "SIG-09", kind: A, bad: both(signer(func(w *world) *ident { return w.rogue }), hdr("From", "posta-certificata@pec.rogue.test"))},
 	{rule: "SIG-10", kind: A, bad: both(signer(func(w *world) *ident { return w.gamma }), hdr("From", "posta-certificata@pec.gamma.test"))},
 	{rule: "SIG-11", kind: A, bad: after(`micalg="sha-256"`, `micalg="sha-512"`)},
 	{rule: "SIG-12", kind: A, bad: func(_ *world, f *fx) { f.sha1 = true }},
+	{rule: "SIG-14", kind: A, bad: both(certWith(func(c *x509.Certificate) { c.NotAfter = time.Now().Add(-time.Hour) }),
+		func(w *world, f *fx) { f.set("Date", dateHeader(w.t0.Add(-2*time.Hour))) })},
 	{rule: "SIG-13", kind: A, bad: func(w *world, f *fx) {
 		weak, _ := rsa.GenerateKey(rand.Reader, 1024)
 		id := *w.alpha
@@ -169,44 +184,41 @@ var singles = []single{
 
 	{rule: "DAT-01", kind: A, bad: xmlEdit("</postacert>", "")},
 	{rule: "DAT-02", kind: A, bad: xmlEdit("<dati>", "<dati><extra/>")},
-	{rule: "DAT-03", kind: A, bad: dc(func(p *pec.Postacert) { p.Tipo = pec.TipoPresaInCarico })},
-	{rule: "DAT-04", kind: A, bad: dc(func(p *pec.Postacert) { p.Errore = "grave" })},
+	{rule: "DAT-03", kind: A, bad: dc(func(d *dat) { d.tipo = "presa-in-carico" })},
+	{rule: "DAT-04", kind: A, bad: dc(func(d *dat) { d.errore = "grave" })},
 	{rule: "DAT-05", kind: A, bad: func(w *world, f *fx) {
-		b, _ := f.dc.Marshal()
-		s := string(b)
 		m := regexp.MustCompile(`(?s)(<mittente>.*?</mittente>)(\s*)(<destinatari.*?</destinatari>)`)
-		f.dcRaw = m.ReplaceAllString(s, "$3$2$1")
+		f.dcRaw = m.ReplaceAllString(f.dc.xml(), "$3$2$1")
 	}},
-	{rule: "DAT-06", kind: A, bad: dc(func(p *pec.Postacert) { p.Intestazione.Destinatari[0].Tipo = "altro" })},
+	{rule: "DAT-06", kind: A, bad: dc(func(d *dat) { d.dest[0].tipo = "altro" })},
 	{rule: "DAT-07", kind: A, bad: func(w *world, f *fx) {
-		b, _ := f.dc.Marshal()
 		m := regexp.MustCompile(`(?s)(<data .*?</data>)(\s*)(<identificativo>.*?</identificativo>)`)
-		f.dcRaw = m.ReplaceAllString(string(b), "$3$2$1")
+		f.dcRaw = m.ReplaceAllString(f.dc.xml(), "$3$2$1")
 	}},
-	{rule: "DAT-08", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Data.Zona = "+1" })},
-	{rule: "DAT-09", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Data.Giorno = "31/02/2026" })},
-	{rule: "DAT-10", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Data.Ora = "25:00:00" })},
-	{rule: "DAT-11", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Identificativo = "senzadominio" })},
-	{rule: "DAT-12", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Msgid = pec.Str("<altro@mua.example>") })},
-	{rule: "DAT-13", kind: T, bad: dc(func(p *pec.Postacert) { p.Dati.Ricevuta = nil })},
-	{rule: "DAT-14", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Consegna = pec.Str("bob@pec.beta.test") })},
-	{rule: "DAT-15", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.Ricezione = []string{"bob@pec.beta.test"} })},
-	{rule: "DAT-16", kind: NA_, bad: dc(func(p *pec.Postacert) { p.Dati.ErroreEsteso = nil })},
-	{rule: "DAT-17", kind: A, bad: dc(func(p *pec.Postacert) { p.Errore = pec.ErroreVirus })},
-	{rule: "DAT-18", kind: A, bad: dc(func(p *pec.Postacert) { p.Dati.GestoreEmittente = "Qualcun Altro" })},
+	{rule: "DAT-08", kind: A, bad: dc(func(d *dat) { d.zona = "+1" })},
+	{rule: "DAT-09", kind: A, bad: dc(func(d *dat) { d.giorno = "31/02/2026" })},
+	{rule: "DAT-10", kind: A, bad: dc(func(d *dat) { d.ora = "25:00:00" })},
+	{rule: "DAT-11", kind: A, bad: dc(func(d *dat) { d.id = "senzadominio" })},
+	{rule: "DAT-12", kind: A, bad: dc(func(d *dat) { d.msgid = str("<altro@mua.example>") })},
+	{rule: "DAT-13", kind: T, bad: dc(func(d *dat) { d.ricevuta = nil })},
+	{rule: "DAT-14", kind: A, bad: dc(func(d *dat) { d.consegna = str("bob@pec.beta.test") })},
+	{rule: "DAT-15", kind: A, bad: dc(func(d *dat) { d.ricezione = []string{"bob@pec.beta.test"} })},
+	{rule: "DAT-16", kind: NA_, bad: dc(func(d *dat) { d.esteso = nil })},
+	{rule: "DAT-17", kind: A, bad: dc(func(d *dat) { d.errore = "virus" })},
+	{rule: "DAT-18", kind: A, bad: dc(func(d *dat) { d.gestore = "Qualcun Altro" })},
 	{rule: "DAT-19", kind: A, bad: text(`proveniente da "alice@pec.alpha.test"`, `proveniente da "eve@pec.alpha.test"`)},
-	{rule: "DAT-20", kind: A, bad: dc(func(p *pec.Postacert) { p.Intestazione.Oggetto = pec.Str("Altro oggetto") })},
+	{rule: "DAT-20", kind: A, prep: nonASCIISubject, bad: dc(func(d *dat) { d.oggetto = str("Prova e") })},
 
 	{rule: "ACC-01", kind: A, bad: hdr("Subject", "ACCETTAZIONE - "+fxSubject)},
 	{rule: "ACC-02", kind: A, bad: hdr("From", `"Per conto di: alice@pec.alpha.test" <posta-certificata@pec.alpha.test>`)},
 	{rule: "ACC-03", kind: A, bad: hdr("To", "bob@pec.beta.test")},
 	{rule: "ACC-04", kind: A, bad: text(`("posta certificata")`, "")},
-	{rule: "ACC-05", kind: A, bad: dc(func(p *pec.Postacert) { p.Intestazione.Destinatari[0].Tipo = pec.DestEsterno })},
-	{rule: "ACC-06", kind: A, bad: dc(func(p *pec.Postacert) { p.Intestazione.Destinatari = nil })},
+	{rule: "ACC-05", kind: A, bad: dc(func(d *dat) { d.dest[0].tipo = "esterno" })},
+	{rule: "ACC-06", kind: A, bad: dc(func(d *dat) { d.dest = nil })},
 
 	{rule: "NAC-01", kind: NA_, bad: hdr("Subject", "NON ACCETTAZIONE: "+fxSubject)},
 	{rule: "NAC-02", kind: NA_, bad: func(w *world, f *fx) { f.orig = w.original(w.t0) }},
-	{rule: "NAC-03", kind: NA_, bad: dc(func(p *pec.Postacert) { p.Errore = pec.ErroreNessuno })},
+	{rule: "NAC-03", kind: NA_, bad: dc(func(d *dat) { d.errore = "nessuno" })},
 	{rule: "NAC-04", kind: NA_, bad: text("Il messaggio non e' stato accettato.", "")},
 	{rule: "NAC-06", kind: NA_, prep: virusNAC, bad: hdr("X-VerificaSicurezza", "")},
 	{rule: "NAC-07", kind: NA_, prep: virusNAC, bad: text("virus Eicar-Test-Signature", "un problema")},
@@ -220,35 +232,38 @@ var singles = []single{
 	{rule: "TRN-08", kind: T, bad: hdr("X-Riferimento-Message-ID", "<altro@mua.example>")},
 	{rule: "TRN-09", kind: T, bad: hdr("X-TipoRicevuta", "veloce")},
 	{rule: "TRN-10", kind: T, bad: func(w *world, f *fx) { f.orig = append([]byte("Message-ID: <dup@mua.example>\r\n"), f.orig...) }},
-	{rule: "TRN-11", kind: T, bad: dc(func(p *pec.Postacert) { p.Dati.Identificativo = "altro@pec.alpha.test" })},
-	{rule: "TRN-12", kind: T, bad: dc(func(p *pec.Postacert) { p.Dati.Ricevuta.Tipo = pec.TipoBreve })},
-	{rule: "TRN-13", kind: T, bad: dc(func(p *pec.Postacert) { p.Intestazione.Mittente = "eve@pec.alpha.test" })},
+	{rule: "TRN-11", kind: T, bad: dc(func(d *dat) { d.id = "altro@pec.alpha.test" })},
+	{rule: "TRN-12", kind: T, bad: dc(func(d *dat) { d.ricevuta = str("breve") })},
+	{rule: "TRN-13", kind: T, bad: dc(func(d *dat) { d.mittente = "eve@pec.alpha.test" })},
 	{rule: "TRN-14", kind: T, bad: text(fmt.Sprintf("%q", fxSubject), "")},
 	{rule: "TRN-15", kind: T, bad: hdr("Return-Path", "<eve@pec.alpha.test>")},
 	{rule: "TRN-16", kind: T, bad: func(w *world, f *fx) {
-		f.hdr[0].Value = "from pec.alpha.test ([127.0.0.1]) by pec.beta.test with ESMTP; " + pec.DateHeader(w.t0)
+		f.hdr[0].value = "from pec.alpha.test ([127.0.0.1]) by pec.beta.test with ESMTP; " + dateHeader(w.t0)
 	}},
 
 	{rule: "PIC-01", kind: P, bad: hdr("Subject", "PRESA IN CARICO - "+fxSubject)},
 	{rule: "PIC-02", kind: P, bad: hdr("To", "alice@pec.alpha.test")},
-	{rule: "PIC-04", kind: P, bad: dc(func(p *pec.Postacert) { p.Dati.Ricezione = []string{"carol@pec.beta.test"} })},
+	{rule: "PIC-04", kind: P, bad: dc(func(d *dat) { d.ricezione = []string{"carol@pec.beta.test"} })},
 
 	{rule: "CON-01", kind: C, bad: hdr("Subject", "CONSEGNA - "+fxSubject)},
-	{rule: "CON-03", kind: C, bad: dc(func(p *pec.Postacert) { p.Dati.Consegna = pec.Str("carol@pec.beta.test") })},
-	{rule: "CON-04", kind: C, bad: func(_ *world, f *fx) { f.orig = nil }},
+	{rule: "CON-03", kind: C, bad: dc(func(d *dat) { d.consegna = str("carol@pec.beta.test") })},
+	{rule: "CON-04", kind: C, bad: func(_ *world, f *fx) {
+		f.origCT = "Content-Type: message/rfc822; name=\"postacert.eml\"\r\nContent-Transfer-Encoding: base64"
+		f.orig = []byte("!!! not base64 !!!\r\n")
+	}},
 	{rule: "CON-06", kind: C, prep: sintetica, bad: func(w *world, f *fx) { f.orig = w.original(w.t0) }},
 	{rule: "CON-10", kind: C, bad: text(`bob@pec.beta.test ("posta certificata")`, "")},
 
 	{rule: "ERR-01", kind: E, bad: hdr("Subject", "MANCATA CONSEGNA: "+fxSubject)},
-	{rule: "ERR-02", kind: E, bad: dc(func(p *pec.Postacert) { p.Errore = pec.ErroreNessuno })},
+	{rule: "ERR-02", kind: E, bad: dc(func(d *dat) { d.errore = "nessuno" })},
 	{rule: "ERR-03", kind: E, bad: text("Il messaggio e' stato rifiutato dal sistema.", "")},
-	{rule: "ERR-05", kind: E, bad: dc(func(p *pec.Postacert) { p.Errore = pec.ErroreAltro })},
-	{rule: "VIR-06", kind: E, prep: virusERR, bad: hdr("Subject", pec.SubjectErroreConsegna+fxSubject)},
+	{rule: "ERR-05", kind: E, bad: dc(func(d *dat) { d.errore = "altro" })},
+	{rule: "VIR-06", kind: E, prep: virusERR, bad: hdr("Subject", "AVVISO DI MANCATA CONSEGNA: "+fxSubject)},
 
 	{rule: "TIM-01", kind: PR, bad: hdr("Subject", "AVVISO DI MANCATA CONSEGNA PER SUP.  TEMPO MASSIMO: "+fxSubject)},
 	{rule: "TIM-06", kind: PR, bad: hdr("To", "bob@pec.beta.test")},
 	{rule: "TIM-07", kind: PR, bad: textRe(`12 ore|dodici ore`, "ore")},
-	{rule: "TIM-10", kind: A, bad: func(w *world, f *fx) { f.dc.Dati.Data.Zona = otherZone(w.t0) }},
+	{rule: "TIM-10", kind: A, bad: func(w *world, f *fx) { f.dc.zona = otherZone(w.t0) }},
 
 	{rule: "VIR-01", kind: V, bad: hdr("X-Mittente", "")},
 	{rule: "VIR-02", kind: V, bad: hdr("To", "alice@pec.alpha.test")},
@@ -258,7 +273,7 @@ var singles = []single{
 	{rule: "ANO-01", kind: AN, bad: hdr("Subject", "ANOMALIA: Ciao")},
 	{rule: "ANO-02", kind: AN, bad: hdr("Reply-To", "someone@example.org")},
 	{rule: "ANO-03", kind: AN, bad: hdr("Message-ID", "<new@pec.beta.test>")},
-	{rule: "ANO-04", kind: AN, bad: func(w *world, f *fx) { f.dc = w.daticert(pec.KindTrasporto, w.beta, w.t0) }},
+	{rule: "ANO-04", kind: AN, bad: func(w *world, f *fx) { f.dc = w.daticert(T, w.beta, w.t0) }},
 	{rule: "ANO-05", kind: AN, bad: text(`"Ciao"`, "")},
 	{rule: "ANO-06", kind: AN, bad: both(signer(func(w *world) *ident { return w.alpha }), hdr("From", `"Per conto di: mario@example.org" <posta-certificata@pec.alpha.test>`))},
 }
@@ -303,13 +318,4 @@ func TestSingleRules(t *testing.T) {
 			t.Logf("%s fails as: %s", c.rule, bad.Detail)
 		})
 	}
-}
-
-func ruleByID(id string) Rule {
-	for _, r := range Catalogue() {
-		if r.ID == id {
-			return r
-		}
-	}
-	return Rule{}
 }

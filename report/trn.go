@@ -1,7 +1,6 @@
 package report
 
 import (
-	"mime"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -12,16 +11,12 @@ import (
 
 var rePECMsgID = regexp.MustCompile(`^<[A-Za-z0-9][A-Za-z0-9._\-]*@[A-Za-z0-9][A-Za-z0-9.-]*>$`)
 
-// trnRule builds a TRN rule that also needs the embedded original.
-func trnRule(id, sec, title string, f func(x *Msg, orig *pec.Entity) outcome) Rule {
+// trnRule builds a TRN rule that also needs the embedded original (TRN-10
+// fails when there is none).
+func trnRule(id, sec, title string, f func(x *Msg, orig *pec.Entity) outcome, needs ...need) Rule {
 	return Rule{ID: id, Level: Must, Section: sec, Kinds: kinds(pec.KindTrasporto), Title: title,
-		check: func(x *Msg) outcome {
-			orig := x.original()
-			if orig == nil {
-				return fail("no readable postacert.eml")
-			}
-			return f(x, orig)
-		}}
+		Needs: append([]need{needPostacert}, needs...),
+		check: func(x *Msg) outcome { return f(x, x.original()) }}
 }
 
 // receivedNotCopied returns the first Received field of orig that the
@@ -47,13 +42,6 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
-func decoded(s string) string {
-	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
-		return strings.TrimSpace(d)
-	}
-	return strings.TrimSpace(s)
-}
-
 func init() {
 	register(trnHeaders()...)
 	register(trnContent()...)
@@ -63,11 +51,13 @@ func trnHeaders() []Rule {
 	return []Rule{
 		trnRule("TRN-01", "RFC6109 §3.1.5", "X-Trasporto posta-certificata; Subject POSTA CERTIFICATA: <subject>",
 			func(x *Msg, orig *pec.Entity) outcome {
-				want := pec.SubjectTrasporto + decoded(orig.Header.Get("Subject"))
-				if got := x.subject(); got != want {
+				subj := originalSubject(orig.Header.Get("Subject"))
+				want := sTrasporto + subj
+				got := x.subject()
+				if rest, ok := strings.CutPrefix(got, sTrasporto); !ok || !sameSubject(rest, subj) {
 					return fail("Subject %q, want %q", got, want)
 				}
-				return pass("%q", want)
+				return pass("%q", got)
 			}),
 		trnRule("TRN-02", "RFC6109 §3.1.5", "From is \"Per conto di: <sender>\" <service address>, one author",
 			func(x *Msg, orig *pec.Entity) outcome {
@@ -79,7 +69,7 @@ func trnHeaders() []Rule {
 				if o, err := mail.ParseAddress(orig.Header.Get("From")); err == nil {
 					sender = o.Address
 				}
-				if want := pec.PerContoDi + sender; !strings.EqualFold(list[0].Name, want) {
+				if want := perContoDi + sender; !strings.EqualFold(list[0].Name, want) {
 					return fail("display name %q, want %q", list[0].Name, want)
 				}
 				if strings.EqualFold(list[0].Address, sender) {
@@ -87,13 +77,13 @@ func trnHeaders() []Rule {
 				}
 				return pass("%s", x.header("From"))
 			}),
-		trnRule("TRN-03", "RFC6109 §2.1", "Sender, if present, equals From",
-			func(x *Msg, _ *pec.Entity) outcome {
+		{ID: "TRN-03", Level: Must, Section: "RFC6109 §2.1", Kinds: kinds(pec.KindTrasporto), Title: "Sender, if present, equals From",
+			check: func(x *Msg) outcome {
 				if s := x.header("Sender"); s != "" && s != x.header("From") {
 					return fail("Sender %q differs from From %q", s, x.header("From"))
 				}
 				return pass("consistent")
-			}),
+			}},
 		trnRule("TRN-04", "RFC6109 §3.1.5", "Reply-To is the original's, else the original sender",
 			func(x *Msg, orig *pec.Entity) outcome {
 				want := addrs(orig, "Reply-To")
@@ -117,17 +107,17 @@ func trnHeaders() []Rule {
 				}
 				return pass("copied")
 			}),
-		trnRule("TRN-06", "RFC6109 §2.2.1", "Message-ID is the PEC msgid <alnum@provider domain>",
-			func(x *Msg, _ *pec.Entity) outcome {
+		{ID: "TRN-06", Level: Must, Section: "RFC6109 §2.2.1", Kinds: kinds(pec.KindTrasporto), Title: "Message-ID is the PEC msgid <alnum@provider domain>",
+			check: func(x *Msg) outcome {
 				if id := x.header("Message-ID"); !rePECMsgID.MatchString(id) {
 					return fail("Message-ID %q", id)
 				}
 				return pass("%s", x.header("Message-ID"))
-			}),
+			}},
 		trnRule("TRN-08", "RFC6109 §2.2.1", "X-Riferimento-Message-ID is the client's original Message-ID",
 			func(x *Msg, orig *pec.Entity) outcome {
-				ref := x.header(pec.HeaderRiferimentoMsgID)
-				inner := strings.TrimSpace(orig.Header.Get(pec.HeaderRiferimentoMsgID))
+				ref := x.header(hRiferimento)
+				inner := strings.TrimSpace(orig.Header.Get(hRiferimento))
 				switch {
 				case ref == "" && inner == "":
 					return na("the original had no Message-ID")
@@ -138,15 +128,15 @@ func trnHeaders() []Rule {
 			}),
 		trnRule("TRN-09", "RFC6109 §3.3.2", "X-TipoRicevuta, if present, is completa/breve/sintetica and equals the original's",
 			func(x *Msg, orig *pec.Entity) outcome {
-				v := strings.ToLower(x.header(pec.HeaderTipoRicevuta))
-				o := strings.ToLower(strings.TrimSpace(orig.Header.Get(pec.HeaderTipoRicevuta)))
+				v := x.header(hTipoRicevuta)
+				o := strings.TrimSpace(orig.Header.Get(hTipoRicevuta))
 				switch {
 				case v == "":
 					return pass("absent (completa by default, pec-rules A14)")
-				case !pec.TipoRicevuta(v).Valid():
-					return fail("X-TipoRicevuta %q", v)
+				case v != rCompleta && v != rBreve && v != rSintetica:
+					return fail("%s %q is not %s, %s or %s (values are exact)", hTipoRicevuta, v, rCompleta, rBreve, rSintetica)
 				case o != "" && o != v:
-					return fail("X-TipoRicevuta %q, original %q", v, o)
+					return fail("%s %q, original %q", hTipoRicevuta, v, o)
 				}
 				return pass("%s", v)
 			}),

@@ -49,7 +49,7 @@ func GradeTransaction(sub Submission, caps []Captured, opts Options) []Verdict {
 	}
 	var out []Verdict
 	for _, r := range Catalogue() {
-		if r.Multi {
+		if r.txCheck != nil {
 			out = append(out, run(r, func() outcome { return r.txCheck(tx) }, opts))
 		}
 	}
@@ -75,10 +75,10 @@ func (tx *Tx) one(k pec.Kind) *Msg {
 }
 
 func daticertInstant(x *Msg) (time.Time, bool) {
-	if x.M.Postacert == nil {
+	if x.dc == nil {
 		return time.Time{}, false
 	}
-	t, err := x.M.Postacert.Dati.Data.Instant()
+	t, err := x.dc.instant()
 	return t, err == nil
 }
 
@@ -97,11 +97,11 @@ func (tx *Tx) certified() []string {
 		}
 		return out
 	}
-	if acc := tx.one(pec.KindAccettazione); acc != nil && acc.M.Postacert != nil {
+	if acc := tx.one(pec.KindAccettazione); acc != nil && acc.dc != nil {
 		var out []string
-		for _, d := range acc.M.Postacert.Intestazione.Destinatari {
-			if d.Tipo != pec.DestEsterno {
-				out = append(out, strings.ToLower(strings.TrimSpace(d.Indirizzo)))
+		for _, d := range acc.dc.Destinatari {
+			if d.Tipo != dEsterno {
+				out = append(out, strings.ToLower(d.Addr))
 			}
 		}
 		return out

@@ -51,6 +51,57 @@ func (g GradedTx) MustFailures() []Verdict {
 	return out
 }
 
+// Undecided returns the verdicts of the messages and the transaction the
+// grader could not decide (error, unknown).
+func (g GradedTx) Undecided() []Verdict {
+	out := undecided(g.Transaction)
+	for _, m := range g.Messages {
+		out = append(out, m.Undecided()...)
+	}
+	return out
+}
+
+// TransactionDirs resolves the paths given to --transaction: a folder with
+// captured messages (.eml but the probe's sent-*.eml) is one transaction;
+// any other folder stands for the transaction folders under it (an evidence
+// folder of a whole run, where a scenario that captured nothing is no
+// transaction). No transaction at all is ErrNoFiles.
+func TransactionDirs(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			if isTransactionDir(path) {
+				out = append(out, path)
+				return filepath.SkipDir
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no transaction folder (captured .eml files) in %s", ErrNoFiles, strings.Join(paths, ", "))
+	}
+	return out, nil
+}
+
+func isTransactionDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() && captured(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
 // GradeTransactionDir grades a folder of captured messages as one transaction.
 // With a transaction.json the submission and mailboxes come from it; without,
 // every .eml but the probe's sent-*.eml is taken, the submission is read from
@@ -100,7 +151,7 @@ func inferManifest(dir string) (Manifest, error) {
 	var names []string
 	for _, e := range entries {
 		n := e.Name()
-		if !e.IsDir() && strings.HasSuffix(strings.ToLower(n), ".eml") && !strings.HasPrefix(n, "sent-") {
+		if !e.IsDir() && captured(n) {
 			names = append(names, n)
 		}
 	}
@@ -117,13 +168,11 @@ func inferManifest(dir string) (Manifest, error) {
 			mb = to[0]
 		}
 		m.Messages = append(m.Messages, ManifestEntry{File: n, Mailbox: mb})
-		if p := x.M.Postacert; p != nil && m.Submission.Sender == "" &&
+		if d := x.dc; d != nil && m.Submission.Sender == "" &&
 			(x.Kind == pec.KindAccettazione || x.Kind == pec.KindTrasporto || x.Kind == pec.KindNonAccettazione) {
-			m.Submission.Sender = strings.ToLower(strings.TrimSpace(p.Intestazione.Mittente))
-			m.Submission.MessageID = deref(p.Dati.Msgid)
-			for _, d := range p.Intestazione.Destinatari {
-				m.Submission.To = append(m.Submission.To, strings.ToLower(strings.TrimSpace(d.Indirizzo)))
-			}
+			m.Submission.Sender = strings.ToLower(d.Mittente)
+			m.Submission.MessageID = deref(d.Msgid)
+			m.Submission.To = d.addrs()
 		}
 	}
 	return m, nil

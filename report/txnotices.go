@@ -11,15 +11,15 @@ import (
 // recipientOf is the recipient a per-recipient notice is about: consegna, or
 // the first ricezione (rilevazione-virus, pec-rules A15).
 func recipientOf(m *Msg) string {
-	p := m.M.Postacert
-	if p == nil {
+	d := m.dc
+	if d == nil {
 		return ""
 	}
-	if c := deref(p.Dati.Consegna); c != "" {
+	if c := deref(d.Consegna); c != "" {
 		return strings.ToLower(c)
 	}
-	if len(p.Dati.Ricezione) > 0 {
-		return strings.ToLower(strings.TrimSpace(p.Dati.Ricezione[0]))
+	if len(d.Ricezione) > 0 {
+		return strings.ToLower(d.Ricezione[0])
 	}
 	return ""
 }
@@ -111,7 +111,7 @@ func init() {
 						continue
 					}
 					n++
-					if receiptTipo(m) == pec.TipoSintetica && requested(env) != pec.TipoSintetica {
+					if receiptTipo(m) == rSintetica && requested(env) != rSintetica {
 						return fail("%s is in To and Cc but got a sintetica receipt (%s requested)", r, requested(env))
 					}
 				}
@@ -151,7 +151,7 @@ func init() {
 				for _, a := range anos {
 					id := normID(a.header("Message-ID"))
 					for _, c := range cons {
-						if id != "" && (c.identificativo() == id || normID(c.header(pec.HeaderRiferimentoMsgID)) == id) {
+						if id != "" && (c.identificativo() == id || normID(c.header(hRiferimento)) == id) {
 							return fail("avvenuta consegna for the anomaly of %s", id)
 						}
 					}
@@ -164,12 +164,13 @@ func init() {
 }
 
 // requested is the receipt type the envelope asked for (absent ⇒ completa).
-func requested(env *Msg) pec.TipoRicevuta {
-	if t := pec.TipoRicevuta(strings.ToLower(strings.TrimSpace(env.header(pec.HeaderTipoRicevuta)))); t.Valid() {
+func requested(env *Msg) string {
+	switch t := strings.TrimSpace(env.header(hTipoRicevuta)); t {
+	case rCompleta, rBreve, rSintetica:
 		return t
 	}
-	if env.M.Postacert != nil && env.M.Postacert.Dati.Ricevuta != nil {
-		return env.M.Postacert.Dati.Ricevuta.Tipo
+	if t := receiptTipo(env); t != "" {
+		return t
 	}
-	return pec.TipoCompleta
+	return rCompleta
 }

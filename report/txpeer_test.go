@@ -77,8 +77,8 @@ func TestBreveOpaqueNotHashed(t *testing.T) {
 func TestCON02TrustsTheIndex(t *testing.T) {
 	w := fixtures(t)
 	acc := w.msg(A)
-	for i := range acc.dc.Intestazione.Destinatari {
-		acc.dc.Intestazione.Destinatari[i].Tipo = "esterno"
+	for i := range acc.dc.dest {
+		acc.dc.dest[i].tipo = "esterno"
 	}
 	fs := []*fx{acc, w.msg(T), w.msg(P)} // the envelope reached the mailbox; no consegna
 	var caps []Captured

@@ -92,8 +92,8 @@ func init() {
 				}
 				covered := map[string]bool{}
 				for _, p := range pics {
-					if p.M.Postacert != nil {
-						for _, r := range p.M.Postacert.Dati.Ricezione {
+					if p.dc != nil {
+						for _, r := range p.dc.Ricezione {
 							covered[strings.ToLower(strings.TrimSpace(r))] = true
 						}
 					}
@@ -120,9 +120,9 @@ func init() {
 					}
 					// A presa in carico covering only the sender's own
 					// domain comes from the sender's provider (APC-12).
-					own := pic.M.Postacert != nil && len(pic.M.Postacert.Dati.Ricezione) > 0
-					if pic.M.Postacert != nil {
-						for _, r := range pic.M.Postacert.Dati.Ricezione {
+					own := pic.dc != nil && len(pic.dc.Ricezione) > 0
+					if pic.dc != nil {
+						for _, r := range pic.dc.Ricezione {
 							own = own && domainOf(strings.TrimSpace(r)) == domainOf(tx.Sub.Sender)
 						}
 					}

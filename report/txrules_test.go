@@ -1,14 +1,10 @@
 package report
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pecspec/pecspec/pec"
 )
 
 // Transaction rule cases: a correct capture of one submission, and the same
@@ -22,12 +18,12 @@ type txCase struct {
 const phrase24 = "non e' stato consegnato entro 24 ore dalla spedizione. La transazione e' conclusa con esito negativo."
 
 // at rebuilds the times of a fixture for instant t.
-func (w *world) at(k pec.Kind, t time.Time) *fx {
+func (w *world) at(k string, t time.Time) *fx {
 	f := w.msg(k)
-	f.set("Date", pec.DateHeader(t))
+	f.set("Date", dateHeader(t))
 	f.set("Message-ID", fmt.Sprintf("<%s-%d@%s>", k, t.Unix(), f.signer.domain))
 	if f.dc != nil {
-		f.dc.Dati.Data = pec.DataOf(t)
+		f.dc.setTime(t)
 	}
 	f.text = w.text(k, t)
 	return f
@@ -94,8 +90,6 @@ func (w *world) withAttachment() []byte {
 		"JVBERi0xLjQK", "--o", "Content-Type: message/rfc822", "", "Subject: inner", "", "inner body", "--o--"))
 }
 
-func sha1hex(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
-
 func (w *world) breveOf(pdfHash, msgHash string) []byte {
 	return []byte(lines("From: "+w.sender, "To: "+w.rcpt, "Subject: "+fxSubject, "Message-ID: <"+fxPECID+">",
 		"X-Riferimento-Message-ID: "+fxClientID, "MIME-Version: 1.0", `Content-Type: multipart/mixed; boundary="o"`, "",
@@ -108,9 +102,9 @@ func (w *world) breveTx(pdfHash string, shapeExtra bool) []*fx {
 	env := w.msg(T)
 	env.orig = w.withAttachment()
 	env.set("X-TipoRicevuta", "breve")
-	env.dc.Dati.Ricevuta.Tipo = pec.TipoBreve
+	env.dc.ricevuta = str("breve")
 	con := w.msg(C)
-	con.dc.Dati.Ricevuta.Tipo = pec.TipoBreve
+	con.dc.ricevuta = str("breve")
 	con.orig = w.breveOf(pdfHash, sha1hex("Subject: inner\r\n\r\ninner body"))
 	if shapeExtra {
 		con.orig = []byte(strings.Replace(string(con.orig), "--o--", "--o\r\nContent-Type: text/plain\r\n\r\nextra\r\n--o--", 1))
@@ -118,7 +112,7 @@ func (w *world) breveTx(pdfHash string, shapeExtra bool) []*fx {
 	return []*fx{w.msg(A), env, w.msg(P), con}
 }
 
-func drop(fs []*fx, k pec.Kind) []*fx {
+func drop(fs []*fx, k string) []*fx {
 	var out []*fx
 	for _, f := range fs {
 		if f.kind != k {
@@ -131,7 +125,7 @@ func drop(fs []*fx, k pec.Kind) []*fx {
 var txCases = []txCase{
 	{rule: "ACC-07", good: (*world).std, bad: func(w *world) []*fx {
 		fs := w.std()
-		fs[0].dc.Dati.Identificativo = "altro@pec.alpha.test"
+		fs[0].dc.id = "altro@pec.alpha.test"
 		fs[0].text = strings.Replace(fs[0].text, fxPECID, "altro@pec.alpha.test", 1)
 		return fs
 	}},
@@ -155,7 +149,7 @@ var txCases = []txCase{
 	}},
 	{rule: "PIC-05", good: (*world).std, bad: func(w *world) []*fx {
 		fs := w.std()
-		fs[2].dc.Dati.Ricezione = []string{"carol@pec.beta.test"}
+		fs[2].dc.ricezione = []string{"carol@pec.beta.test"}
 		return fs
 	}},
 	{rule: "PIC-06", good: (*world).std, bad: func(w *world) []*fx { return []*fx{w.msg(AN), w.msg(P)} }},
@@ -169,11 +163,16 @@ var txCases = []txCase{
 	{rule: "CON-05", good: func(w *world) []*fx {
 		fs := w.std()
 		fs[1].set("To", "carol@pec.beta.test").set("Cc", w.rcpt)
-		fs[3].dc.Dati.Ricevuta.Tipo, fs[3].orig = pec.TipoSintetica, nil
+		fs[3].dc.ricevuta, fs[3].orig = str("sintetica"), nil
 		return fs
 	}, bad: func(w *world) []*fx {
 		fs := w.std()
 		fs[1].set("To", "carol@pec.beta.test").set("Cc", w.rcpt)
+		return fs
+	}},
+	{rule: "CON-04", good: (*world).std, bad: func(w *world) []*fx {
+		fs := w.std()
+		fs[3].orig = nil
 		return fs
 	}},
 	{rule: "CON-07", good: func(w *world) []*fx {
@@ -183,12 +182,12 @@ var txCases = []txCase{
 	}, bad: func(w *world) []*fx {
 		fs := w.std()
 		fs[1].set("Cc", w.rcpt)
-		fs[3].dc.Dati.Ricevuta.Tipo, fs[3].orig = pec.TipoSintetica, nil
+		fs[3].dc.ricevuta, fs[3].orig = str("sintetica"), nil
 		return fs
 	}},
 	{rule: "CON-08", good: (*world).std, bad: func(w *world) []*fx {
 		fs := w.std()
-		fs[3].dc.Dati.Consegna = pec.Str("carol@pec.beta.test")
+		fs[3].dc.consegna = str("carol@pec.beta.test")
 		return fs
 	}},
 	{rule: "CON-09", good: (*world).std, bad: func(w *world) []*fx {
@@ -265,7 +264,7 @@ func TestEveryRuleIsShownFailing(t *testing.T) {
 }
 
 func breveReceipt(orig func(w *world) []byte) edit {
-	return func(w *world, f *fx) { f.dc.Dati.Ricevuta.Tipo, f.orig = pec.TipoBreve, orig(w) }
+	return func(w *world, f *fx) { f.dc.ricevuta, f.orig = str("breve"), orig(w) }
 }
 
 func (w *world) breveGood() []byte { return w.breveOf(sha1hex("JVBERi0xLjQK"), sha1hex("x")) }
@@ -289,9 +288,9 @@ func (w *world) pkcs7MimeTx(alter bool) []*fx {
 	env := w.msg(T)
 	env.orig = orig
 	env.set("X-TipoRicevuta", "breve")
-	env.dc.Dati.Ricevuta.Tipo = pec.TipoBreve
+	env.dc.ricevuta = str("breve")
 	con := w.msg(C)
-	con.dc.Dati.Ricevuta.Tipo, con.orig = pec.TipoBreve, orig
+	con.dc.ricevuta, con.orig = str("breve"), orig
 	if alter {
 		con.orig = []byte(strings.Replace(string(orig), "MIAGCSqGSIb3DQEHA6CAMIACAQA=", sha1hex("MIAGCSqGSIb3DQEHA6CAMIACAQA="), 1))
 	}

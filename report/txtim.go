@@ -62,9 +62,9 @@ func (tx *Tx) firstFor(k pec.Kind, r string) (time.Time, bool) {
 	found := false
 	for _, m := range tx.of(k) {
 		covers := recipientOf(m) == r
-		if k == pec.KindPresaInCarico && m.M.Postacert != nil {
+		if k == pec.KindPresaInCarico && m.dc != nil {
 			covers = false
-			for _, x := range m.M.Postacert.Dati.Ricezione {
+			for _, x := range m.dc.Ricezione {
 				covers = covers || equalFoldTrim(x, r)
 			}
 		}

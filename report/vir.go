@@ -18,18 +18,18 @@ func init() {
 				if o := subjectPrefixed(x); o.status != Pass {
 					return o
 				}
-				m := x.header(pec.HeaderMittente)
+				m := x.header(hMittente)
 				if m == "" {
-					return fail("no X-Mittente")
+					return fail("no %s", hMittente)
 				}
-				if x.M.Postacert != nil && !strings.EqualFold(normID(m), strings.TrimSpace(x.M.Postacert.Intestazione.Mittente)) {
-					return fail("X-Mittente %q, daticert mittente %q", m, x.M.Postacert.Intestazione.Mittente)
+				if x.dc != nil && !strings.EqualFold(normID(m), x.dc.Mittente) {
+					return fail("%s %q, daticert mittente %q", hMittente, m, x.dc.Mittente)
 				}
-				return pass("X-Mittente %s", m)
+				return pass("%s %s", hMittente, m)
 			}},
-		Rule{ID: "VIR-02", Level: Must, Section: "RFC6109 §3.2.3", Kinds: vir,
+		Rule{ID: "VIR-02", Level: Must, Section: "RFC6109 §3.2.3", Kinds: vir, Needs: []need{needDaticert},
 			Title: "Rilevazione virus To is the sender provider's mailReceipt", check: toMailReceipt},
-		Rule{ID: "VIR-04", Level: Must, Section: "RFC6109 §3.2.3", Kinds: vir,
+		Rule{ID: "VIR-04", Level: Must, Section: "RFC6109 §3.2.3", Kinds: vir, Needs: []need{needText},
 			Title: "Rilevazione virus: no original included; the reason is stated",
 			check: func(x *Msg) outcome {
 				if o := noOriginal(x); o.status != Pass {
@@ -40,12 +40,12 @@ func init() {
 		Rule{ID: "VIR-08", Level: Must, Section: "RFC6109 §2.1.1.1.3", Kinds: allPEC,
 			Title: "X-VerificaSicurezza appears only on virus-related notices",
 			check: func(x *Msg) outcome {
-				if x.header(pec.HeaderVerificaSicurezza) == "" {
-					return pass("no X-VerificaSicurezza")
+				if x.header(hVerifica) == "" {
+					return pass("no %s", hVerifica)
 				}
 				virusKind := x.Kind == pec.KindNonAccettazione || x.Kind == pec.KindErroreConsegna || x.Kind == pec.KindRilevazioneVirus
 				if _, _, v := virusMarked(x); !virusKind || !v {
-					return fail("X-VerificaSicurezza on a %s that is not about a virus", x.Kind)
+					return fail("%s on a %s that is not about a virus", hVerifica, x.Kind)
 				}
 				return pass("on a virus %s", x.Kind)
 			}},

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,29 +12,19 @@ import (
 	"strings"
 )
 
-// GradeFiles grades .eml files; directories recurse. File is the path as
-// given (joined with the name for files found in a directory).
+// ErrNoFiles is returned when the paths given hold no message to grade.
+var ErrNoFiles = errors.New("report: no message to grade")
+
+// GradeFiles grades .eml files; directories recurse. In a directory the
+// probe's own sent-*.eml (what it submitted, deliberately broken at times)
+// are skipped: name one to grade it. File is the path as given (joined with
+// the name for files found in a directory). No file at all is ErrNoFiles.
 func GradeFiles(paths []string, opts Options) ([]Graded, error) {
 	var out []Graded
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		files, err := messageFiles(p)
 		if err != nil {
 			return nil, err
-		}
-		var files []string
-		if st.IsDir() {
-			err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err == nil && !d.IsDir() && strings.HasSuffix(strings.ToLower(path), ".eml") {
-					files = append(files, path)
-				}
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			sort.Strings(files)
-		} else {
-			files = []string{p}
 		}
 		for _, f := range files {
 			raw, err := os.ReadFile(f)
@@ -45,7 +36,36 @@ func GradeFiles(paths []string, opts Options) ([]Graded, error) {
 			out = append(out, g)
 		}
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no .eml file in %s (directories skip the probe's own sent-*.eml)", ErrNoFiles, strings.Join(paths, ", "))
+	}
 	return out, nil
+}
+
+// messageFiles lists the messages a path names: the file itself, or the
+// .eml files under a directory but sent-*.eml, sorted.
+func messageFiles(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && captured(d.Name()) {
+			files = append(files, path)
+		}
+		return err
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// captured tells a captured message's file from the probe's own sent-*.eml.
+func captured(name string) bool {
+	return strings.HasSuffix(strings.ToLower(name), ".eml") && !strings.HasPrefix(name, "sent-")
 }
 
 // WriteText writes, per file, its kind and every verdict that is not a pass,
@@ -53,20 +73,30 @@ func GradeFiles(paths []string, opts Options) ([]Graded, error) {
 func WriteText(w io.Writer, gs []Graded) error {
 	total := map[Status]int{}
 	for _, g := range gs {
-		c := Counts(g.Verdicts)
-		fmt.Fprintf(w, "%s: %s  (%d pass, %d fail, %d warn, %d na, %d error)\n", g.File, g.Kind,
-			c[Pass], c[Fail], c[Warn], c[NA], c[Error])
+		fmt.Fprintf(w, "%s: %s  (%s)\n", g.File, g.Kind, countLine(Counts(g.Verdicts)))
 		for _, v := range g.Verdicts {
 			total[v.Status]++
-			if v.Status == Pass || v.Status == NA {
-				continue
-			}
-			fmt.Fprintf(w, "  %-5s %s [%s, %s] %s\n", strings.ToUpper(string(v.Status)), v.Rule, v.Level, v.Section, v.Detail)
+			writeVerdict(w, v)
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d files: %d pass, %d fail, %d warn, %d na, %d error\n", len(gs),
-		total[Pass], total[Fail], total[Warn], total[NA], total[Error])
+	_, err := fmt.Fprintf(w, "%d files: %s\n", len(gs), countLine(total))
 	return err
+}
+
+// countLine tallies the statuses, unknown only when there is one.
+func countLine(c map[Status]int) string {
+	line := fmt.Sprintf("%d pass, %d fail, %d warn, %d na, %d error", c[Pass], c[Fail], c[Warn], c[NA], c[Error])
+	if c[Unknown] > 0 {
+		line += fmt.Sprintf(", %d unknown", c[Unknown])
+	}
+	return line
+}
+
+// writeVerdict writes one verdict that is not a pass or na.
+func writeVerdict(w io.Writer, v Verdict) {
+	if v.Status != Pass && v.Status != NA {
+		fmt.Fprintf(w, "  %-7s %s [%s, %s] %s\n", strings.ToUpper(string(v.Status)), v.Rule, v.Level, v.Section, v.Detail)
+	}
 }
 
 // WriteJSON writes the list of graded files.
@@ -98,8 +128,11 @@ func WriteRules(w io.Writer, format string) error {
 		for _, k := range r.Kinds {
 			ri.Kinds = append(ri.Kinds, string(k))
 		}
-		if r.Multi {
+		switch {
+		case r.Multi:
 			ri.Kinds = []string{"transaction"}
+		case r.txCheck != nil:
+			ri.Kinds = append(ri.Kinds, "transaction")
 		}
 		infos = append(infos, ri)
 	}
@@ -123,12 +156,9 @@ func WriteTxText(w io.Writer, gs []GradedTx) error {
 		if err := WriteText(w, g.Messages); err != nil {
 			return err
 		}
-		c := Counts(g.Transaction)
-		fmt.Fprintf(w, "transaction rules: %d pass, %d fail, %d warn, %d na, %d error\n", c[Pass], c[Fail], c[Warn], c[NA], c[Error])
+		fmt.Fprintf(w, "transaction rules: %s\n", countLine(Counts(g.Transaction)))
 		for _, v := range g.Transaction {
-			if v.Status != Pass && v.Status != NA {
-				fmt.Fprintf(w, "  %-5s %s [%s, %s] %s\n", strings.ToUpper(string(v.Status)), v.Rule, v.Level, v.Section, v.Detail)
-			}
+			writeVerdict(w, v)
 		}
 	}
 	return nil

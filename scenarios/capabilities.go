@@ -23,7 +23,12 @@ var Capabilities = map[string]string{
 		"busta di anomalia (RFC 6109 §3.2.2); a provider whose mailboxes refuse ordinary mail leaves it out",
 	"sends-to-ordinary-mail": "the provider accepts certified messages to recipients outside PEC (esterno, RFC 6109 " +
 		"§2.2.1) and sends them the busta di trasporto",
+	capPOP3: "the provider's users read their mailbox over POP3S (RFC 1939, implicit TLS) as well as IMAPS: declared " +
+		"by a pop3 endpoint in the target file, not by this list",
 }
+
+// capPOP3 is declared by the target file's pop3 endpoint.
+const capPOP3 = "pop3"
 
 // mandatory are features some target files list as capabilities although
 // PEC requires them of every provider.
@@ -68,12 +73,18 @@ func capabilityNames() []string {
 // does not declare, or "".
 func (r *runner) missingCapability(tags []*messages.PickleTag) string {
 	for _, t := range tags {
-		if c, ok := strings.CutPrefix(t.Name, tagNeeds); ok && !slices.Contains(r.opts.Target.Capabilities, c) {
+		if c, ok := strings.CutPrefix(t.Name, tagNeeds); ok && !r.declares(c) {
 			return c
 		}
 	}
 	return ""
 }
 
-// declares reports whether the target declares capability c.
-func (r *runner) declares(c string) bool { return slices.Contains(r.opts.Target.Capabilities, c) }
+// declares reports whether the target declares capability c (pop3: by its
+// pop3 endpoint).
+func (r *runner) declares(c string) bool {
+	if c == capPOP3 {
+		return r.opts.Target.POP3.Port != 0
+	}
+	return slices.Contains(r.opts.Target.Capabilities, c)
+}

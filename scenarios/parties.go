@@ -34,6 +34,7 @@ type party struct {
 	provider *probe.Target // nil for the external domain
 	account  probe.Account
 	imap     probe.Endpoint
+	pop3     probe.Endpoint // zero when the target file names none
 	// unknown is true for an address that no mailbox has ("nobody").
 	unknown bool
 }
@@ -88,7 +89,7 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 		if x == nil {
 			return nil, harnessf("the target file names no external (ordinary) mail domain")
 		}
-		p := &party{handle: handle, role: role, imap: x.IMAP}
+		p := &party{handle: handle, role: role, imap: x.IMAP, pop3: x.POP3}
 		if handle == "nobody" {
 			p.account, p.unknown = probe.Account{Address: unknownLocal() + "@" + x.Domain}, true
 			return p, nil
@@ -109,7 +110,7 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 			return nil, harnessf("the target file names no counterpart provider")
 		}
 	}
-	p := &party{handle: handle, role: role, provider: prov, imap: prov.IMAP}
+	p := &party{handle: handle, role: role, provider: prov, imap: prov.IMAP, pop3: prov.POP3}
 	if handle == "nobody" {
 		p.account, p.unknown = probe.Account{Address: unknownLocal() + "@" + prov.Domains[0]}, true
 		return p, nil
@@ -187,5 +188,6 @@ func (w *World) service(role string) (*party, error) {
 	if prov.ReceiptsMailbox.Address == "" {
 		return nil, harnessf("%s: the target file names no receipts_mailbox", prov.Name)
 	}
-	return &party{handle: "service", role: role, provider: prov, account: prov.ReceiptsMailbox, imap: prov.IMAP}, nil
+	return &party{handle: "service", role: role, provider: prov, account: prov.ReceiptsMailbox, imap: prov.IMAP,
+		pop3: prov.POP3}, nil
 }

@@ -92,12 +92,13 @@ func checkTargetFile(t *probe.Target) error {
 	return nil
 }
 
-// endpointChecks: submission with AUTH as every account, IMAP login as every
-// account and the receipts mailbox, the MX's banner and STARTTLS.
+// endpointChecks: submission with AUTH as every account, IMAP (and POP3,
+// when given) login as every account and the receipts mailbox, the MX's
+// banner and STARTTLS.
 func (r *runner) endpointChecks(t *probe.Target, role string) []preflightCheck {
 	name := role + t.Name
 	boxes := append(append([]probe.Account(nil), t.Accounts...), t.ReceiptsMailbox)
-	return []preflightCheck{
+	checks := []preflightCheck{
 		{name + " submission " + t.Submission.Addr(), func(ctx context.Context) error {
 			return probe.CheckSubmission(ctx, t.Submission, r.trust, t.Accounts...)
 		}},
@@ -108,6 +109,12 @@ func (r *runner) endpointChecks(t *probe.Target, role string) []preflightCheck {
 			return probe.CheckMX(ctx, t.MX, r.trust)
 		}},
 	}
+	if t.POP3.Port != 0 {
+		checks = append(checks, preflightCheck{name + " pop3 " + t.POP3.Addr(), func(ctx context.Context) error {
+			return probe.CheckPOP3(ctx, t.POP3, r.trust, boxes...)
+		}})
+	}
+	return checks
 }
 
 // labChecks: the lab routes each of the target's domains to its MX (and

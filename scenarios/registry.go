@@ -13,6 +13,7 @@ func registeredExpressions() []*regexp.Regexp {
 	rec := &recorder{}
 	registerSubmitSteps(rec)
 	registerMailboxSteps(rec)
+	registerPOP3Steps(rec)
 	registerGradeSteps(rec)
 	registerControlSteps(rec)
 	registerPeerSteps(rec)

@@ -141,6 +141,7 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 	reg := replaying{sc}
 	registerSubmitSteps(reg)
 	registerMailboxSteps(reg)
+	registerPOP3Steps(reg)
 	registerGradeSteps(reg)
 	registerPeerSteps(reg)
 	registerIndexSteps(reg)

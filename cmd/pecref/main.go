@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -47,9 +46,6 @@ func run(path string, log *slog.Logger) error {
 	cfg, err := provider.LoadConfig(path)
 	if err != nil {
 		return err
-	}
-	if cfg.MemoryLimitMiB > 0 {
-		debug.SetMemoryLimit(cfg.MemoryLimitMiB << 20)
 	}
 	if dir := os.Getenv("PECREF_CPUPROFILE_DIR"); dir != "" {
 		// For performance work: a CPU profile of the whole run, written at

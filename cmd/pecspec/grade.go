@@ -1,10 +1,10 @@
 package main
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -13,44 +13,92 @@ import (
 	"github.com/pecspec/pecspec/scenarios"
 )
 
-const gradeUsage = "usage: pecspec grade [--trust PEM] [--index URL|LDIF] [--crl FILE]... [--transaction] [--format text|json|junit] PATH..."
+const gradeUsage = `usage: pecspec grade [flags] PATH...
+
+Grade PEC messages offline against the rule catalogue (pecspec rules).
+PATH is an .eml file or a folder: every .eml under it, but the probe's own
+sent-*.eml (name one to grade it). With --transaction, PATH is a folder of one
+transaction's messages (a scenario's evidence folder), or a folder holding
+such folders (a run's evidence): each is graded with the transaction rules.
+Flags may come before or after the paths.
+
+Signatures: give the CAs providers' certificates chain to (--trust) or the
+index of providers (--index, its certificates are anchors too); without
+either, SIG-05 is an error unless --no-trust says not to verify chains.
+
+flags:
+  --trust PEM        trusted CA certificates, PEM bundle (SIG-05); repeatable
+  --index SRC        index of PEC providers: ldap://host:port[/base], an LDIF
+                     file or a signed .p7m (SIG-09, SIG-10, CRT-01, ACC-05,
+                     PIC-02, VIR-02; its certificates are trust anchors)
+  --no-trust         do not verify certificate chains (SIG-05 na; said first)
+  --crl FILE         CRL, DER or PEM, for SIG-07; repeatable
+  --transaction      grade folders as transactions
+  --format FORMAT    text (default), json or junit
+
+exit codes:
+  0  no MUST rule failed and every verdict was decided
+  1  a MUST rule failed (a conformance finding; the rule is named)
+  2  usage or I/O error, nothing to grade, or a verdict the grader could not
+     decide: error, or unknown (the signer's issuer is not among the anchors)
+
+example:
+  pecspec grade --trust ca.pem --index ldap://127.0.0.1:10389 out/evidence
+`
 
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// gradeFlags are the flags of `pecspec grade`.
+type gradeFlags struct {
+	index, format string
+	noTrust, tx   bool
+	trust, crls   multiFlag
+}
+
 // cmdGrade runs `pecspec grade`: exit 1 if any MUST rule fails, 2 on a usage
-// or I/O error.
+// or I/O error, when nothing was graded, or when a verdict is undecided.
 func cmdGrade(args []string) int {
+	var f gradeFlags
 	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
-	trust := fs.String("trust", "", "PEM bundle of trusted CAs for signer certificates (SIG-05)")
-	index := fs.String("index", "", "index of PEC providers: ldap://host:port[/base], an LDIF file or a signed .p7m (SIG-09, SIG-10, CRT-01, ACC-05, PIC-02, VIR-02)")
-	var crls multiFlag
-	fs.Var(&crls, "crl", "CRL file (DER or PEM) for SIG-07; repeatable")
-	tx := fs.Bool("transaction", false, "each PATH is a directory of one transaction's messages: grade them and the transaction rules")
-	format := fs.String("format", "text", "text, json or junit")
-	if err := fs.Parse(args); err != nil {
-		return exitHarness
+	fs.SetOutput(io.Discard)
+	fs.Var(&f.trust, "trust", "")
+	fs.StringVar(&f.index, "index", "", "")
+	fs.BoolVar(&f.noTrust, "no-trust", false, "")
+	fs.Var(&f.crls, "crl", "")
+	fs.BoolVar(&f.tx, "transaction", false, "")
+	fs.StringVar(&f.format, "format", "text", "")
+	paths, err := parseInterleaved(fs, args)
+	switch {
+	case err == flag.ErrHelp:
+		fmt.Print(gradeUsage)
+		return exitOK
+	case err != nil:
+		return fail("grade: %v (pecspec grade -h)", err)
+	case len(paths) == 0:
+		return fail("grade: no PATH (pecspec grade -h)")
+	case f.format != "text" && f.format != "json" && f.format != "junit":
+		return fail("grade: unknown format %q (text, json or junit)", f.format)
+	case f.noTrust && (len(f.trust) > 0 || f.index != ""):
+		return fail("grade: --no-trust with --trust or --index: choose one")
 	}
-	if fs.NArg() == 0 {
-		return fail(gradeUsage)
-	}
-	if *format != "text" && *format != "json" && *format != "junit" {
-		return fail("unknown format %q (text, json or junit)", *format)
-	}
-	opts, err := gradeOptions(*trust, *index, crls)
+	opts, err := gradeOptions(f)
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *tx {
-		return gradeTransactions(fs.Args(), opts, *format)
+	if f.noTrust && f.format == "text" {
+		fmt.Println("chains not verified (--no-trust): SIG-05 is na, a signature by any certificate passes the other rules")
 	}
-	graded, err := report.GradeFiles(fs.Args(), opts)
+	if f.tx {
+		return gradeTransactions(paths, opts, f.format)
+	}
+	graded, err := report.GradeFiles(paths, opts)
 	if err != nil {
 		return fail("%v", err)
 	}
-	switch *format {
+	switch f.format {
 	case "json":
 		err = report.WriteJSON(os.Stdout, graded)
 	case "junit":
@@ -65,15 +113,55 @@ func cmdGrade(args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	var failed, undecided []report.Verdict
 	for _, g := range graded {
-		if len(g.MustFailures()) > 0 {
-			return exitFail
+		failed, undecided = append(failed, g.MustFailures()...), append(undecided, g.Undecided()...)
+	}
+	return gradeExit(failed, undecided)
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// paths (`grade FILE --trust X`); after "--" everything is a path.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var paths []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
 		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return paths, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(paths, rest...), nil
+		}
+		paths, args = append(paths, rest[0]), rest[1:]
+	}
+}
+
+// gradeExit is the exit code of graded verdicts: 1 for a MUST failure; 2,
+// with one line naming the first and what to do, when none failed but some
+// could not be decided; 0 otherwise.
+func gradeExit(failed, undecided []report.Verdict) int {
+	switch {
+	case len(failed) > 0:
+		return exitFail
+	case len(undecided) > 0:
+		v := undecided[0]
+		hint := "the grader could not decide"
+		if v.Status == report.Unknown {
+			hint = "add the issuing CA to --trust, or give --index"
+		}
+		return fail("%d verdicts undecided, first %s %s: %s (%s)", len(undecided), v.Rule, v.Status, v.Detail, hint)
 	}
 	return exitOK
 }
 
-func gradeTransactions(dirs []string, opts report.Options, format string) int {
+func gradeTransactions(paths []string, opts report.Options, format string) int {
+	dirs, err := report.TransactionDirs(paths)
+	if err != nil {
+		return fail("%v", err)
+	}
 	var all []report.GradedTx
 	for _, d := range dirs {
 		g, err := report.GradeTransactionDir(d, opts)
@@ -82,7 +170,6 @@ func gradeTransactions(dirs []string, opts report.Options, format string) int {
 		}
 		all = append(all, g)
 	}
-	var err error
 	switch format {
 	case "json":
 		err = report.WriteTxJSON(os.Stdout, all)
@@ -101,36 +188,38 @@ func gradeTransactions(dirs []string, opts report.Options, format string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	var failed, undecided []report.Verdict
 	for _, g := range all {
-		if len(g.MustFailures()) > 0 {
-			return exitFail
-		}
+		failed, undecided = append(failed, g.MustFailures()...), append(undecided, g.Undecided()...)
 	}
-	return exitOK
+	return gradeExit(failed, undecided)
 }
 
 // gradeOptions reads the trust store, the index and the CRLs.
-func gradeOptions(trust, index string, crls []string) (report.Options, error) {
-	var opts report.Options
-	if trust != "" {
-		data, err := os.ReadFile(trust)
+func gradeOptions(f gradeFlags) (report.Options, error) {
+	opts := report.Options{NoTrust: f.noTrust}
+	for _, file := range f.trust {
+		pool, certs, err := report.LoadTrust(file)
 		if err != nil {
-			return opts, fmt.Errorf("trust: %w", err)
+			return opts, err
 		}
-		opts.Trust = x509.NewCertPool()
-		if !opts.Trust.AppendCertsFromPEM(data) {
-			return opts, fmt.Errorf("trust %s: no PEM certificate", trust)
+		if opts.Trust == nil {
+			opts.Trust = pool
 		}
+		for _, c := range certs {
+			opts.Trust.AddCert(c)
+		}
+		opts.Anchors = append(opts.Anchors, certs...)
 	}
-	if index != "" {
-		ix, err := report.LoadIndex(index)
+	if f.index != "" {
+		ix, err := report.LoadIndex(f.index)
 		if err != nil {
 			return opts, err
 		}
 		opts.Index = ix
 	}
-	for _, f := range crls {
-		crl, err := report.LoadCRL(f)
+	for _, file := range f.crls {
+		crl, err := report.LoadCRL(file)
 		if err != nil {
 			return opts, err
 		}

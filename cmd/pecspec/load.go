@@ -199,7 +199,7 @@ func grader(t *probe.Target, roots *x509.CertPool) (load.Grader, error) {
 			crls = append(crls, p.CRLFiles()...)
 		}
 	}
-	opts, err := gradeOptions("", t.LDAPURL, crls)
+	opts, err := gradeOptions(gradeFlags{index: t.LDAPURL, crls: crls})
 	if err != nil {
 		return nil, err
 	}

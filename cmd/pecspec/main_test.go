@@ -23,7 +23,7 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"real message", cmdGrade, []string{filepath.Join(corpus, "sogei-2018-trasporto.eml")}, exitOK},
+		{"real message", cmdGrade, []string{"--no-trust", filepath.Join(corpus, "sogei-2018-trasporto.eml")}, exitOK},
 		{"edited after signing", cmdGrade, []string{filepath.Join(corpus, "edited-sogei-trasporto-altered-content.eml")}, exitFail},
 		{"directory", cmdGrade, []string{"--format", "json", corpus}, exitFail},
 		{"missing file", cmdGrade, []string{"/nonexistent.eml"}, exitHarness},

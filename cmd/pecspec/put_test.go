@@ -33,16 +33,20 @@ import (
 // SoftHSM token (signing key generated inside, certificate issued by the lab
 // from its CSR), its own clamd, and a configuration written only from the
 // files the lab left in DIR/put/ — as a provider would configure its own
-// system. It routes by the lab's DNS alone (no static route).
+// system. It routes by the lab's DNS alone (no static route), and its users
+// read their mail from its own Dovecot (IMAPS and POP3S), as the lab's
+// instances do.
 type blackBox struct {
-	dir, file           string // its own directory and enrolment file
-	host                string // its address: MX on the lab's MX port, the rest on free ports
-	sub, imap, admin    int
-	tokenConf, pin      string
-	clamd               *lab.Clamd
-	proc                *lab.Proc
-	accounts            map[string]string // address → password
-	receipts, adminAuth string
+	dir, file              string // its own directory and enrolment file
+	host                   string // its address: MX on the lab's MX port, the rest on free ports
+	sub, imap, pop3, admin int
+	tokenConf, pin         string
+	clamd                  *lab.Clamd
+	spec                   lab.DovecotSpec // its Dovecot, on the Maildirs pecref delivers to
+	dovecot                *lab.Dovecot
+	proc                   *lab.Proc
+	accounts               map[string]string // address → password
+	receipts, adminAuth    string
 }
 
 const bbDomain, bbLabel = "pec.acme.test", "acme-signing"
@@ -71,7 +75,7 @@ func newBlackBox(t *testing.T) *blackBox {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(b.dir, "signer.csr"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
-	for _, p := range []*int{&b.sub, &b.imap, &b.admin} {
+	for _, p := range []*int{&b.sub, &b.imap, &b.pop3, &b.admin} {
 		l, err := net.Listen("tcp", b.host+":0")
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +103,7 @@ service_address: posta-certificata@%[1]s
 receipts_mailbox: {address: ricevute@%[1]s, password: %[2]s}
 submission: {host: %[3]s, port: %[4]d, tls: implicit}
 imap: {host: %[3]s, port: %[5]d, tls: implicit}
+pop3: {host: %[3]s, port: %[9]d, tls: implicit}
 mx: {host: %[3]s, port: %[6]d, tls: starttls}
 accounts:
   - {address: alice@%[1]s, password: pw-alice}
@@ -109,7 +114,7 @@ ldif: acme.ldif.p7m
 issue:
   signing_csr: signer.csr
   tls: [%[3]s, mx.%[1]s]
-`, bbDomain, b.receipts, b.host, b.sub, b.imap, mxPort, b.admin, b.adminAuth)
+`, bbDomain, b.receipts, b.host, b.sub, b.imap, mxPort, b.admin, b.adminAuth, b.pop3)
 	writeFile(t, b.file, []byte(body))
 }
 
@@ -177,15 +182,21 @@ func (b *blackBox) configure(t *testing.T, putDir string) string {
 		users = append(users, provider.User{Address: a, Password: pw})
 	}
 	addr := func(port int) string { return net.JoinHostPort(b.host, strconv.Itoa(port)) }
+	uid, gid := lab.MailOwner()
 	cfg := provider.Config{Name: "acme", ProviderName: "ACME Posta Certificata", Domains: []string{bbDomain},
 		ServiceAddress: "posta-certificata@" + bbDomain, ReceiptsMailbox: "ricevute@" + bbDomain,
 		DataDir: filepath.Join(b.dir, "data"),
-		Listen:  provider.Listen{Submission: addr(b.sub), MX: addr(v.MXPort), IMAP: addr(b.imap), Admin: addr(b.admin)},
+		Listen:  provider.Listen{Submission: addr(b.sub), MX: addr(v.MXPort), Admin: addr(b.admin)},
 		TLS:     provider.TLSFiles{Cert: in(v.TLS.Certificate), Key: in(v.TLS.Key)}, Trust: in(v.Trust),
 		HSM:   provider.HSM{SoftHSMConf: b.tokenConf, Token: "acme", PIN: b.pin, KeyLabel: bbLabel, Sessions: 2},
 		Index: provider.Index{URL: v.Index.LDAPURL}, Clamd: provider.Clamd{Socket: b.clamd.Socket},
 		DNS: provider.DNS{Server: v.DNS, MXPort: v.MXPort}, Users: users, AdminToken: b.adminAuth,
-		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 128}
+		ControllableClock: true, NoticeHTML: true, MailOwner: &provider.Owner{UID: uid, GID: gid}}
+	b.spec = lab.DovecotSpec{Name: "acme", Dir: filepath.Join(b.dir, "dovecot"), MailRoot: filepath.Join(b.dir, "data", "mail"),
+		Cert: in(v.TLS.Certificate), Key: in(v.TLS.Key), CA: in(v.Trust), Host: b.host, IMAP: b.imap, POP3: b.pop3}
+	for _, u := range users {
+		b.spec.Accounts = append(b.spec.Accounts, lab.Account{Address: u.Address, Password: u.Password})
+	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -195,8 +206,10 @@ func (b *blackBox) configure(t *testing.T, putDir string) string {
 	return path
 }
 
-// start runs bin on the configuration with env and waits for /health.
+// start runs bin on the configuration with env, waits for /health, and
+// starts the provider's Dovecot the first time.
 func (b *blackBox) start(t *testing.T, bin, cfg string, env ...string) {
+	defer b.startDovecot(t)
 	proc, err := lab.StartProc(context.Background(), "acme", filepath.Join(b.dir, "pecref.log"), env, bin, "-config", cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +235,19 @@ func (b *blackBox) start(t *testing.T, bin, cfg string, env ...string) {
 			t.Fatal("the black-box provider is not healthy after 20 s")
 		}
 	}
+}
+
+// startDovecot serves the provider's Maildirs over IMAPS and POP3S, once.
+func (b *blackBox) startDovecot(t *testing.T) {
+	if b.dovecot != nil || t.Failed() {
+		return
+	}
+	d, err := lab.StartDovecot(context.Background(), b.spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.dovecot = d
+	t.Cleanup(func() { d.Stop() })
 }
 
 // TestBlackBoxPUT enrols a provider the lab did not build (issue "Any

@@ -138,6 +138,11 @@ func TestBenchLimits(t *testing.T) {
 			map[string]int{"alice": 2, "bob": 1}, a, beta)
 		peaks(b, fmt.Sprintf("50 MB message (%d bytes) delivered in %v", len(raw), time.Since(start).Round(time.Millisecond)), a, beta)
 	})
+	t.Run("16x70MB", func(b *testing.T) {
+		h := newHarness(b)
+		a, _, alice, _, _, _ := names(h.l)
+		fmt.Println(refusedTransfers(b, a, alice.Address, 16, 70<<20))
+	})
 	t.Run("500rcpt", func(b *testing.T) {
 		h := newHarness(b)
 		a, beta, alice, _, _, bBob := names(h.l)

@@ -35,6 +35,13 @@ var (
 // with key (RSA PKCS #1 v1.5 or ECDSA). It reads content in place: a large
 // message is hashed where it is, never wrapped in an OCTET STRING copy.
 func detached(content []byte, cert *x509.Certificate, key crypto.Signer, at time.Time) ([]byte, error) {
+	digest := sha256.Sum256(content)
+	return detachedDigest(digest[:], cert, key, at)
+}
+
+// detachedDigest is detached for a content already hashed (SHA-256): the
+// content itself may have been streamed and never held (SignTo).
+func detachedDigest(digest []byte, cert *x509.Certificate, key crypto.Signer, at time.Time) ([]byte, error) {
 	var sigAlg asn1.ObjectIdentifier
 	switch key.Public().(type) {
 	case *rsa.PublicKey:
@@ -44,8 +51,7 @@ func detached(content []byte, cert *x509.Certificate, key crypto.Signer, at time
 	default:
 		return nil, fmt.Errorf("unsupported key type %T", key.Public())
 	}
-	digest := sha256.Sum256(content)
-	attrs, err := signedAttributes(digest[:], at)
+	attrs, err := signedAttributes(digest, at)
 	if err != nil {
 		return nil, err
 	}

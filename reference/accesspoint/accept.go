@@ -1,7 +1,6 @@
 package accesspoint
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ import (
 type accepted struct {
 	sub     Submission
 	header  compose.Header
-	body    []byte
+	orig    *original
 	facts   compose.Facts // one instant for the whole transaction (RFC 6109 §4.1)
 	msgid   string        // the client's Message-ID, with brackets; "" when it had none
 	tipo    string        // X-TipoRicevuta of the original, "" when absent
@@ -42,21 +41,28 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if !strings.EqualFold(sub.From, sub.User) {
 		return reject(550, [3]int{5, 7, 1}, "APC-11", "sender %s is not the authenticated account", sub.From)
 	}
-	if p.MaxTotal > 0 && int64(len(sub.Data)) > p.MaxTotal {
+	if size := sub.Message.Size(); p.MaxTotal > 0 && size > p.MaxTotal {
 		// RFC 6109 §3.1.2: far beyond the limit, error handling is left to SMTP.
-		return reject(552, [3]int{5, 3, 4}, "APC-08", "message size %d exceeds %d bytes", len(sub.Data), p.MaxTotal)
+		return reject(552, [3]int{5, 3, 4}, "APC-08", "message size %d exceeds %d bytes", size, p.MaxTotal)
 	}
-	h, body := compose.SplitMessage(sub.Data)
+	o, err := readOriginal(sub.Message)
+	if errors.Is(err, errHeadTooLarge) {
+		return reject(552, [3]int{5, 3, 4}, "APC-08", "header over %d bytes", headMax)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: read submission: %v", ErrTemporary, err)
+	}
+	h := o.header
 	if flt := p.formal(sub, h); flt != nil {
 		return p.notAccepted(ctx, sub, h, flt)
 	}
-	if flt, err := p.scan(ctx, sub.Data); err != nil || flt != nil {
+	if flt, err := p.scan(ctx, o); err != nil || flt != nil {
 		if err != nil {
 			return err
 		}
 		return p.notAccepted(ctx, sub, h, flt)
 	}
-	a := &accepted{sub: sub, header: h, body: body, msgid: h.Get("Message-ID"),
+	a := &accepted{sub: sub, header: h, orig: o, msgid: h.Get("Message-ID"),
 		tipo: strings.ToLower(h.Get("X-TipoRicevuta")), replyTo: h.Address("Reply-To")}
 	recipients, err := p.classify(ctx, h)
 	if err != nil {
@@ -66,10 +72,6 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	a.facts = compose.Facts{Instant: now, Subject: h.Subject(), Sender: sub.From, Recipients: recipients,
 		ID: p.Sealer.NewID(now)}
 	a.originalHead = withPECMsgID(h, a.facts.ID, a.msgid)
-	envelope, err := p.envelope(a)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrTemporary, err)
-	}
 	receipt, rec, err := p.accettazione(a)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
@@ -82,7 +84,7 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 			return fmt.Errorf("%w: tracker: %v", ErrTemporary, err)
 		}
 	}
-	if err := p.Out.Send(ctx, sub.From, sub.To, envelope); err != nil {
+	if err := p.sendEnvelope(ctx, a); err != nil {
 		return fmt.Errorf("%w: queue envelope: %v", ErrTemporary, err)
 	}
 	if err := p.Out.Deliver(ctx, sub.From, receipt); err != nil {
@@ -117,7 +119,7 @@ func (p *Point) formal(sub Submission, h compose.Header) *fault {
 	if bcc := h.Get("Bcc"); strings.TrimSpace(bcc) != "" {
 		return formalFault("APC-07", "5.6.0", "il campo Bcc: non deve contenere indirizzi")
 	}
-	if p.MaxTotal > 0 && int64(len(sub.Data))*int64(len(sub.To)) > p.MaxTotal {
+	if p.MaxTotal > 0 && sub.Message.Size()*int64(len(sub.To)) > p.MaxTotal {
 		return formalFault("APC-08", "5.3.4", "dimensione per numero di destinatari oltre il limite di %d byte",
 			p.MaxTotal)
 	}
@@ -141,8 +143,8 @@ func sameSet(a, b []string) bool {
 // OPS-01) and becomes a fault with errore virus. Content the antivirus cannot
 // vouch for — MIME nested deeper than antivirus.MaxDepthSubmission, a
 // message/partial fragment, clamd's limit alerts — is refused the same way.
-func (p *Point) scan(ctx context.Context, data []byte) (*fault, error) {
-	res, err := antivirus.ScanMessage(ctx, p.Scanner, bytes.NewReader(data), int64(len(data)), antivirus.MaxDepthSubmission)
+func (p *Point) scan(ctx context.Context, o *original) (*fault, error) {
+	res, err := p.scanFile(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("%w: antivirus: %v", ErrTemporary, err)
 	}
@@ -150,11 +152,32 @@ func (p *Point) scan(ctx context.Context, data []byte) (*fault, error) {
 		return nil, nil
 	}
 	if p.Viruses != nil {
-		if err := p.Viruses.Keep(data); err != nil {
+		if err := p.keep(o); err != nil {
 			return nil, fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 		}
 	}
 	return &fault{rule: "APC-09", errore: pec.ErroreVirus, code: "5.7.1", desc: res.Description()}, nil
+}
+
+// scanFile checks the spooled submission's structure and streams it to the
+// scanner (clamd INSTREAM from the file).
+func (p *Point) scanFile(ctx context.Context, o *original) (antivirus.Result, error) {
+	f, err := o.all()
+	if err != nil {
+		return antivirus.Result{}, err
+	}
+	defer f.Close()
+	return antivirus.ScanMessage(ctx, p.Scanner, f, o.msg.Size(), antivirus.MaxDepthSubmission)
+}
+
+// keep puts the infected submission, as it arrived, in the virus store.
+func (p *Point) keep(o *original) error {
+	f, err := o.all()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return p.Viruses.Keep(f)
 }
 
 // classify tells each To/Cc recipient certificato or esterno through the index

@@ -1,6 +1,7 @@
 package accesspoint
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -14,10 +15,12 @@ import (
 	"time"
 
 	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/antivirus"
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/spool"
 )
 
 type out struct {
@@ -33,6 +36,33 @@ func (o *out) Send(_ context.Context, _ string, to []string, m []byte) error {
 	o.sent, o.sentTo = append(o.sent, m), append(o.sentTo, to)
 	return nil
 }
+func (o *out) SendFile(ctx context.Context, from string, to []string, m *spool.Message) error {
+	f, err := m.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	m.Release()
+	return o.Send(ctx, from, to, data)
+}
+
+// spooled is data as the SMTP server hands a submission over: in a spool file.
+func spooled(t *testing.T, data []byte) *spool.Message {
+	t.Helper()
+	d, err := spool.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.Receive(nil, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
 
 func point(t *testing.T, scan antivirus.Func) (*Point, *out) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -41,6 +71,10 @@ func point(t *testing.T, scan antivirus.Func) (*Point, *out) {
 	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	cert, _ := x509.ParseCertificate(der)
 	o := &out{}
+	sp, err := spool.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if scan == nil {
 		scan = func(context.Context, io.Reader) (antivirus.Result, error) { return antivirus.Result{}, nil }
 	}
@@ -48,7 +82,7 @@ func point(t *testing.T, scan antivirus.Func) (*Point, *out) {
 		Sealer: &compose.Sealer{ProviderName: "Alpha", ServiceAddress: "posta-certificata@pec.alpha.test",
 			Domain: "pec.alpha.test", Cert: cert, Key: key},
 		Directory: index.NewMemory(index.Provider{Name: "Beta", Domains: []string{"pec.beta.test"}}),
-		Scanner:   scan, Out: o, Clock: clock.System{}, MaxTotal: 1 << 20,
+		Scanner:   scan, Out: o, Clock: clock.System{}, MaxTotal: 1 << 20, Spool: sp,
 	}, o
 }
 
@@ -57,7 +91,7 @@ const orig = "From: alice@pec.alpha.test\r\nTo: bob@pec.beta.test\r\nCc: carol@e
 func TestAcceptEmitsReceiptAndEnvelope(t *testing.T) {
 	p, o := point(t, nil)
 	sub := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
-		To: []string{"bob@pec.beta.test", "carol@example.org"}, Data: []byte(orig)}
+		To: []string{"bob@pec.beta.test", "carol@example.org"}, Message: spooled(t, []byte(orig))}
 	if err := p.Accept(context.Background(), sub); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +124,11 @@ func TestAcceptEmitsReceiptAndEnvelope(t *testing.T) {
 
 type viruses struct{ kept [][]byte }
 
-func (v *viruses) Keep(m []byte) error { v.kept = append(v.kept, m); return nil }
+func (v *viruses) Keep(r io.Reader) error {
+	m, err := io.ReadAll(r)
+	v.kept = append(v.kept, m)
+	return err
+}
 
 // TestFormalChecks: each formal fault of RFC 6109 §3.1.1 gives the sender one
 // avviso di non accettazione (errore altro, the reason in errore-esteso) and
@@ -98,16 +136,20 @@ func (v *viruses) Keep(m []byte) error { v.kept = append(v.kept, m); return nil 
 // refusals with no message at all.
 func TestFormalChecks(t *testing.T) {
 	base := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
-		To: []string{"bob@pec.beta.test", "carol@example.org"}, Data: []byte(orig)}
+		To: []string{"bob@pec.beta.test", "carol@example.org"}, Message: spooled(t, []byte(orig))}
 	notices := map[string]func(*Submission){
-		"APC-03": func(s *Submission) { s.Data = []byte(strings.Replace(orig, "From: alice@pec.alpha.test\r\n", "", 1)) },
-		"APC-04": func(s *Submission) { s.Data = []byte(strings.Replace(orig, "To: bob@pec.beta.test\r\n", "", 1)) },
+		"APC-03": func(s *Submission) {
+			s.Message = spooled(t, []byte(strings.Replace(orig, "From: alice@pec.alpha.test\r\n", "", 1)))
+		},
+		"APC-04": func(s *Submission) {
+			s.Message = spooled(t, []byte(strings.Replace(orig, "To: bob@pec.beta.test\r\n", "", 1)))
+		},
 		"APC-05": func(s *Submission) { s.From = "mallory@pec.alpha.test"; s.User = s.From },
 		"APC-06": func(s *Submission) { s.To = []string{"bob@pec.beta.test"} },
 		"APC-07": func(s *Submission) {
-			s.Data = []byte(strings.Replace(orig, "Subject:", "Bcc: eve@x.test\r\nSubject:", 1))
+			s.Message = spooled(t, []byte(strings.Replace(orig, "Subject:", "Bcc: eve@x.test\r\nSubject:", 1)))
 		},
-		"APC-08": func(s *Submission) { s.Data = append([]byte(orig), make([]byte, 600<<10)...) },
+		"APC-08": func(s *Submission) { s.Message = spooled(t, append([]byte(orig), make([]byte, 600<<10)...)) },
 	}
 	for rule, mutate := range notices {
 		p, o := point(t, nil)
@@ -128,7 +170,7 @@ func TestFormalChecks(t *testing.T) {
 		}
 	}
 	for rule, mutate := range map[string]func(*Submission){
-		"APC-08": func(s *Submission) { s.Data = append([]byte(orig), make([]byte, 1<<20)...) },
+		"APC-08": func(s *Submission) { s.Message = spooled(t, append([]byte(orig), make([]byte, 1<<20)...)) },
 		"APC-11": func(s *Submission) { s.User = "bob@pec.alpha.test" },
 	} {
 		p, o := point(t, nil)
@@ -148,7 +190,7 @@ func TestFormalChecks(t *testing.T) {
 // answered with the avviso di non accettazione per virus (RFC 6109 §3.1.3).
 func TestVirusAtAcceptance(t *testing.T) {
 	base := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
-		To: []string{"bob@pec.beta.test", "carol@example.org"}, Data: []byte(orig)}
+		To: []string{"bob@pec.beta.test", "carol@example.org"}, Message: spooled(t, []byte(orig))}
 	p, o := point(t, func(context.Context, io.Reader) (antivirus.Result, error) {
 		return antivirus.Result{Infected: true, Signature: "Eicar-Test-Signature"}, nil
 	})
@@ -170,5 +212,33 @@ func TestVirusAtAcceptance(t *testing.T) {
 	})
 	if err := down.Accept(context.Background(), base); !errors.Is(err, ErrTemporary) {
 		t.Errorf("antivirus down: err = %v, want ErrTemporary", err)
+	}
+}
+
+// TestLargeSubmissionStreamed: a submission above compose.Large is enveloped
+// from its spool file (the body streamed, bare LFs made CRLF, the signature
+// over the streamed bytes) and queued by reference; the envelope carries the
+// original byte for byte and verifies.
+func TestLargeSubmissionStreamed(t *testing.T) {
+	p, o := point(t, nil)
+	p.MaxTotal = 8 << 20
+	body := strings.Repeat("riga di testo abbastanza lunga per il messaggio grande\r\n", (compose.Large/50)+10)
+	data := []byte(orig[:strings.Index(orig, "\r\n\r\n")+4] + body)
+	sub := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
+		To: []string{"bob@pec.beta.test", "carol@example.org"}, Message: spooled(t, data)}
+	if err := p.Accept(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.sent) != 1 {
+		t.Fatalf("%d envelopes sent, want 1", len(o.sent))
+	}
+	env := pec.Parse(o.sent[0])
+	if env.Original == nil || !bytes.HasSuffix(env.Original.Body, []byte(body)) {
+		t.Fatal("the envelope does not carry the original's body")
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(p.Sealer.Cert)
+	if _, _, err := smime.VerifyMessage(o.sent[0], roots, time.Now()); err != nil {
+		t.Errorf("streamed envelope: %v", err)
 	}
 }

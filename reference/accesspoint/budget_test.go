@@ -35,7 +35,7 @@ func TestNoLateAcceptance(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		go cancel() // the budget runs out while the index is asked
 		sub := Submission{User: "alice@pec.alpha.test", From: "alice@pec.alpha.test",
-			To: []string{"bob@pec.beta.test", "carol@example.org"}, Data: []byte(orig)}
+			To: []string{"bob@pec.beta.test", "carol@example.org"}, Message: spooled(t, []byte(orig))}
 		err := p.Accept(ctx, sub)
 		if !errors.Is(err, ErrTemporary) {
 			t.Errorf("%s: err = %v, want ErrTemporary", name, err)

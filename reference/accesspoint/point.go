@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/tracker"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
@@ -28,6 +30,9 @@ type Output interface {
 	Deliver(ctx context.Context, address string, msg []byte) error
 	// Send hands a message to the outbound queue (SMTP, STARTTLS).
 	Send(ctx context.Context, from string, to []string, msg []byte) error
+	// SendFile is Send for a large message composed in the spool: queued
+	// by reference (the file is handed over, not read).
+	SendFile(ctx context.Context, from string, to []string, msg *spool.Message) error
 }
 
 // Point is one access point.
@@ -47,12 +52,15 @@ type Point struct {
 	// Registro records every event (RFC 6109 §2.3); nil records none.
 	Registro compose.Registro
 	Log      *slog.Logger
+	// Spool is where large envelopes are composed (streamed, never held in
+	// memory); the SMTP server spools each submission there too.
+	Spool *spool.Dir
 }
 
 // VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4); Keep is
 // durable when it returns.
 type VirusStore interface {
-	Keep(msg []byte) error
+	Keep(msg io.Reader) error
 }
 
 // Tracker follows a dispatched message until its outcomes or timeouts.
@@ -65,7 +73,8 @@ type Submission struct {
 	User string   // the authenticated account
 	From string   // MAIL FROM (reverse-path)
 	To   []string // RCPT TO (forward-paths)
-	Data []byte
+	// Message is the message as it arrived, spooled to a file (DATA).
+	Message *spool.Message
 }
 
 // Rejection is a submission refused before it entered the PEC system, with

@@ -1,7 +1,6 @@
 package accesspoint
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-
-	"github.com/pecspec/pecspec/internal/memory"
 )
 
 // Users authenticates submitting accounts (RFC 6109 §5.2).
@@ -52,7 +49,6 @@ type session struct {
 	user string
 	from string
 	to   []string
-	size int64 // the SIZE the client declared (RFC 1870), 0 when none
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -75,18 +71,21 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
+// errNUL refuses a message holding a NUL byte (RFC 5322 §3.5, RFC 6152 §2):
+// no mailbox server could hand it intact to its reader, so neither the
+// envelope nor the receipts carrying it could be verified (spool.Message.NUL).
+var errNUL = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+	Message: "Message contains NUL characters, not allowed in Internet mail (RFC 5322)"}
+
 // errAuthRequired is RFC 4954's 530 (go-smtp's own is 502; platform.md).
 var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 	Message: "Authentication required"}
 
-func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.user == "" {
 		return errAuthRequired // APC-01
 	}
-	s.from, s.to, s.size = from, nil, 0
-	if opts != nil && opts.Size > 0 && opts.Size <= 64<<20 {
-		s.size = opts.Size // RFC 1870: read into one allocation
-	}
+	s.from, s.to = from, nil
 	return nil
 }
 
@@ -98,17 +97,20 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data spools the message to a file as it arrives (a message over the size
+// limit ends the read: 552, nothing kept), then runs the access point on it.
 func (s *session) Data(r io.Reader) error {
-	var buf bytes.Buffer
-	defer memory.Release(&buf)            // a large submission's memory is given back at once
-	buf.Grow(int(s.size) + bytes.MinRead) // ReadFrom wants MinRead spare bytes before each read
-	if _, err := buf.ReadFrom(r); err != nil {
+	msg, err := s.b.point.Spool.Receive(nil, r)
+	if err != nil {
 		return err
 	}
-	data := buf.Bytes()
+	defer msg.Release()
+	if msg.NUL() {
+		return errNUL
+	}
 	ctx, cancel := transaction() // from here on the client waits (budget.go)
 	defer cancel()
-	err := s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Data: data})
+	err = s.b.point.Accept(ctx, Submission{User: s.user, From: s.from, To: s.to, Message: msg})
 	var rej *Rejection
 	switch {
 	case err == nil:
@@ -123,7 +125,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 }
 
-func (s *session) Reset() { s.from, s.to, s.size = "", nil, 0 }
+func (s *session) Reset() { s.from, s.to = "", nil }
 
 func (s *session) Logout() error { return nil }
 

@@ -1,6 +1,8 @@
 package accesspoint
 
 import (
+	"context"
+
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/compose"
@@ -10,11 +12,46 @@ import (
 // original (RFC 6109 §2.1.1.2, §3.1.5; TRN-05).
 var copied = []string{"Return-Path", "Received"}
 
+// sendEnvelope composes the busta di trasporto and queues it: in memory for
+// a small original; for a large one streamed into the spool — the original's
+// body read from the submission's file, the CMS hash computed on the way —
+// and queued by reference.
+func (p *Point) sendEnvelope(ctx context.Context, a *accepted) error {
+	outer, body, err := p.envelope(a)
+	if err != nil {
+		return err
+	}
+	if !a.orig.large {
+		body.OriginalBody = a.orig.body
+		msg, err := p.Sealer.Sign(outer, body)
+		if err != nil {
+			return err
+		}
+		return p.Out.Send(ctx, a.sub.From, a.sub.To, msg)
+	}
+	r, ascii, done, err := a.orig.streamedBody()
+	if err != nil {
+		return err
+	}
+	defer done()
+	body.Body, body.BodyASCII = r, ascii
+	msg, err := p.Sealer.SignTo(p.Spool, outer, body)
+	if err != nil {
+		return err
+	}
+	if err := p.Out.SendFile(ctx, a.sub.From, a.sub.To, msg); err != nil {
+		msg.Release()
+		return err
+	}
+	return nil
+}
+
 // envelope composes the busta di trasporto (RFC 6109 §3.1.5): inherited
 // routing fields, From "Per conto di: <sender>" <service address>, the PEC
 // msgid as Message-ID, the client's as X-Riferimento-Message-ID, and the
-// original (with the PEC msgid) as postacert.eml.
-func (p *Point) envelope(a *accepted) ([]byte, error) {
+// original (with the PEC msgid) as postacert.eml; its outer header and its
+// body, less the original's body, which the caller adds.
+func (p *Point) envelope(a *accepted) ([]smime.Field, compose.Mixed, error) {
 	var outer []smime.Field
 	for _, name := range copied {
 		for _, f := range a.header.All(name) {
@@ -51,12 +88,7 @@ func (p *Point) envelope(a *accepted) ([]byte, error) {
 	d.Dati.Ricevuta = &pec.RicevutaTipo{Tipo: tipo}
 	dati, err := d.Marshal()
 	if err != nil {
-		return nil, err
+		return nil, compose.Mixed{}, err
 	}
-	return p.Sealer.Sign(outer, compose.Mixed{
-		Text:         compose.TextTrasporto(a.facts),
-		Daticert:     dati,
-		Original:     a.originalHead,
-		OriginalBody: a.body,
-	})
+	return outer, compose.Mixed{Text: compose.TextTrasporto(a.facts), Daticert: dati, Original: a.originalHead}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"html"
+	"io"
 	"mime/quotedprintable"
 	"strings"
 
@@ -21,6 +22,12 @@ type Mixed struct {
 	// header): a large original is written from the submission's own bytes
 	// instead of a copy of them.
 	OriginalBody []byte
+	// Body, when set, follows Original (then only the original's header)
+	// streamed from a file: a large original is never held in memory.
+	// BodyASCII says whether it is 7-bit, for the part's encoding, which is
+	// written before it.
+	Body      io.Reader
+	BodyASCII bool
 	// OriginalName is the attachment name of the original: postacert.eml for
 	// envelopes and receipts (RFC 6109 §4.3.2); the anomaly uses it too.
 	OriginalName string
@@ -47,7 +54,11 @@ func (m Mixed) Size() int {
 
 // WriteTo writes the entity to b: the signer writes it straight into the
 // message it builds (smime.SignWith), so a large original is copied once.
-func (m Mixed) WriteTo(b *bytes.Buffer) {
+func (m Mixed) WriteTo(b *bytes.Buffer) { _ = m.Write(b) }
+
+// Write writes the entity to w (the streaming signer, smime.SignTo).
+func (m Mixed) Write(w io.Writer) error {
+	b := &errWriter{w: w}
 	boundary := newBoundary()
 	b.WriteString("Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n")
 	b.WriteString("This is a multi-part message in MIME format.\r\n")
@@ -72,7 +83,7 @@ func (m Mixed) WriteTo(b *bytes.Buffer) {
 			name = "postacert.eml"
 		}
 		cte := "7bit"
-		if !isASCII(m.Original) || !isASCII(m.OriginalBody) {
+		if !isASCII(m.Original) || !isASCII(m.OriginalBody) || (m.Body != nil && !m.BodyASCII) {
 			cte = "8bit"
 		}
 		header := "Content-Type: message/rfc822; name=\"" + name + "\"\r\n" +
@@ -83,11 +94,53 @@ func (m Mixed) WriteTo(b *bytes.Buffer) {
 			last = toCRLF(m.OriginalBody)
 			b.Write(last)
 		}
-		if !bytes.HasSuffix(last, []byte("\r\n")) {
+		if m.Body != nil {
+			last = b.copyFrom(m.Body) // the signer's writer makes its line ends CRLF
+		}
+		if !bytes.HasSuffix(last, []byte("\r\n")) && !bytes.HasSuffix(last, []byte("\n")) {
 			b.WriteString("\r\n")
 		}
 	}
 	b.WriteString("\r\n--" + boundary + "--\r\n")
+	return b.err
+}
+
+// errWriter keeps the first write error (the entity is written in many small
+// writes) and can copy a stream, remembering its last bytes.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err == nil {
+		_, e.err = e.w.Write(p)
+	}
+	return len(p), nil
+}
+
+func (e *errWriter) WriteString(s string) { e.Write([]byte(s)) }
+
+// copyFrom copies r and returns its last two bytes.
+func (e *errWriter) copyFrom(r io.Reader) []byte {
+	buf := make([]byte, 64<<10)
+	var last []byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			e.Write(buf[:n])
+			last = append(last[:0], buf[max(0, n-2):n]...)
+		}
+		if err == io.EOF {
+			return last
+		}
+		if err != nil {
+			if e.err == nil {
+				e.err = err
+			}
+			return last
+		}
+	}
 }
 
 func newBoundary() string {

@@ -56,6 +56,11 @@ func (s *Sealer) SealEvent(n Notice, ev txlog.Event, provider string) ([]byte, *
 	if err != nil {
 		return nil, nil, err
 	}
+	return msg, eventRecord(n, ev, provider, msg), nil
+}
+
+// eventRecord is SealEvent's record of n sealed as msg (its header at least).
+func eventRecord(n Notice, ev txlog.Event, provider string, msg []byte) *txlog.Record {
 	d := n.Daticert
 	f := FactsFrom(d)
 	f.Instant = n.Instant
@@ -70,5 +75,5 @@ func (s *Sealer) SealEvent(n Notice, ev txlog.Event, provider string) ([]byte, *
 	if d.Dati.Ricevuta != nil {
 		rec.TipoRicevuta = string(d.Dati.Ricevuta.Tipo)
 	}
-	return msg, rec, nil
+	return rec
 }

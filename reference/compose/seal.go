@@ -43,9 +43,18 @@ type Notice struct {
 
 // Seal writes n as a signed message.
 func (s *Sealer) Seal(n Notice) ([]byte, error) {
-	dati, err := n.Daticert.Marshal()
+	outer, body, err := s.notice(n)
 	if err != nil {
 		return nil, err
+	}
+	return s.Sign(outer, body)
+}
+
+// notice is the outer header and the body of n's sealed message.
+func (s *Sealer) notice(n Notice) ([]smime.Field, Mixed, error) {
+	dati, err := n.Daticert.Marshal()
+	if err != nil {
+		return nil, Mixed{}, err
 	}
 	outer := []smime.Field{
 		{Name: "Date", Value: pec.DateHeader(n.Instant)},
@@ -59,7 +68,7 @@ func (s *Sealer) Seal(n Notice) ([]byte, error) {
 		outer = append(outer, smime.Field{Name: pec.HeaderRiferimentoMsgID, Value: n.RefMsgID})
 	}
 	outer = append(outer, n.Extra...)
-	return s.Sign(outer, Mixed{Text: n.Text, Daticert: dati, Original: n.Original})
+	return outer, Mixed{Text: n.Text, Daticert: dati, Original: n.Original}, nil
 }
 
 // Sign seals an arbitrary outer header and body (envelopes build their own

@@ -1,6 +1,8 @@
 package deliverypoint
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
@@ -32,11 +34,34 @@ func receiptType(env Envelope, rcpt string) pec.TipoRicevuta {
 	return tipo
 }
 
+// sendConsegna composes the ricevuta di avvenuta consegna for rcpt and
+// queues it to the sender to: in memory, or, when it carries a large
+// original (completa), streamed into the spool and queued by reference.
+func (p *Point) sendConsegna(ctx context.Context, env Envelope, rcpt, to string) (*txlog.Record, error) {
+	n := p.consegna(env, rcpt)
+	if len(n.Original) <= compose.Large {
+		msg, rec, err := p.Sealer.SealEvent(n, txlog.EventConsegna, providerOf(env))
+		if err != nil {
+			return nil, err
+		}
+		return rec, p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, msg)
+	}
+	msg, rec, err := p.Sealer.SealEventTo(p.Spool, n, txlog.EventConsegna, providerOf(env))
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Out.SendFile(ctx, p.Sealer.ServiceAddress, []string{to}, msg); err != nil {
+		msg.Release()
+		return nil, fmt.Errorf("queue receipt: %w", err)
+	}
+	return rec, nil
+}
+
 // consegna composes the ricevuta di avvenuta consegna for one recipient (RFC
 // 6109 §3.3.2; CON-01, CON-03): completa carries the original as delivered
 // (postacert.eml of the envelope, CON-04), sintetica carries none (CON-06).
 // breve carries it with its named parts replaced by their hashes (BRV-01…06).
-func (p *Point) consegna(env Envelope, rcpt string) ([]byte, *txlog.Record, error) {
+func (p *Point) consegna(env Envelope, rcpt string) compose.Notice {
 	tipo := receiptType(env, rcpt)
 	f := compose.FactsFrom(env.Message.Postacert)
 	f.Instant = p.Clock.Now()
@@ -53,7 +78,7 @@ func (p *Point) consegna(env Envelope, rcpt string) ([]byte, *txlog.Record, erro
 	default:
 		original = env.Message.Original.Body
 	}
-	return p.Sealer.SealEvent(compose.Notice{
+	return compose.Notice{
 		Ricevuta: pec.RicevutaAvvenutaConsegna,
 		Prefix:   pec.SubjectAvvenutaConsegna,
 		To:       senderOf(env),
@@ -63,7 +88,7 @@ func (p *Point) consegna(env Envelope, rcpt string) ([]byte, *txlog.Record, erro
 		RefMsgID: env.Message.Header(pec.HeaderRiferimentoMsgID),
 		Subject:  f.Subject,
 		Instant:  f.Instant,
-	}, txlog.EventConsegna, providerOf(env))
+	}
 }
 
 // erroreConsegna composes the avviso di mancata consegna for one recipient

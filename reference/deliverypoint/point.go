@@ -15,6 +15,7 @@ import (
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/once"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -22,6 +23,8 @@ import (
 // within a replayable reception it delivers each output once (package once).
 type Store interface {
 	Deliver(ctx context.Context, address string, msg []byte) error
+	// DeliverFile is Deliver for a large message in the spool (streamed).
+	DeliverFile(ctx context.Context, address string, msg *spool.Message) error
 	Exists(address string) bool
 	// Fits reports whether a message of size bytes fits in the mailbox.
 	Fits(address string, size int) bool
@@ -30,6 +33,8 @@ type Store interface {
 // Sender queues a receipt for SMTP delivery (durable when it returns).
 type Sender interface {
 	Send(ctx context.Context, from string, to []string, msg []byte) error
+	// SendFile queues a large message composed in the spool by reference.
+	SendFile(ctx context.Context, from string, to []string, msg *spool.Message) error
 }
 
 // Point is one delivery point.
@@ -41,6 +46,8 @@ type Point struct {
 	// Registro records every event (RFC 6109 §2.3); nil records none.
 	Registro compose.Registro
 	Log      *slog.Logger
+	// Spool is where receipts carrying a large original are composed.
+	Spool *spool.Dir
 }
 
 // Envelope is a verified busta di trasporto for this provider's recipients.
@@ -58,12 +65,22 @@ var ErrTemporary = errors.New("deliverypoint: temporary failure")
 // notices and anomaly envelopes, which get no receipt (CON-08, ANO-08).
 // Unknown mailboxes are skipped and logged: no notice is due for them.
 func (p *Point) Plain(ctx context.Context, recipients []string, msg []byte) error {
+	return p.plain(recipients, func(r string) error { return p.Store.Deliver(ctx, r, msg) })
+}
+
+// PlainFile is Plain for a large message in the spool, streamed to each
+// mailbox.
+func (p *Point) PlainFile(ctx context.Context, recipients []string, msg *spool.Message) error {
+	return p.plain(recipients, func(r string) error { return p.Store.DeliverFile(ctx, r, msg) })
+}
+
+func (p *Point) plain(recipients []string, deliver func(rcpt string) error) error {
 	for _, r := range recipients {
 		if !p.Store.Exists(r) {
 			p.log().Warn("no such mailbox", "role", "deliverypoint", "rcpt", r)
 			continue
 		}
-		if err := p.Store.Deliver(ctx, r, msg); err != nil {
+		if err := deliver(r); err != nil {
 			return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 		}
 	}
@@ -91,7 +108,7 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 			if err := p.Store.Deliver(ctx, r, env.Raw); err != nil {
 				return fmt.Errorf("%w: deliver to %s: %v", ErrTemporary, r, err)
 			}
-			receipt, rec, err = p.consegna(env, r)
+			rec, err = p.sendConsegna(ctx, env, r, to)
 		}
 		if err := p.tell(ctx, to, receipt, rec, err); err != nil {
 			return err
@@ -101,14 +118,17 @@ func (p *Point) Envelope(ctx context.Context, env Envelope) error {
 	return nil
 }
 
-// tell queues a receipt or notice composed for the sender, then records it;
-// err is the composition's.
+// tell queues a receipt or notice composed for the sender (msg nil: it was
+// queued already, as sendConsegna does), then records it; err is the
+// composition's.
 func (p *Point) tell(ctx context.Context, to string, msg []byte, rec *txlog.Record, err error) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
-	if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, msg); err != nil {
-		return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+	if msg != nil {
+		if err := p.Out.Send(ctx, p.Sealer.ServiceAddress, []string{to}, msg); err != nil {
+			return fmt.Errorf("%w: queue receipt: %v", ErrTemporary, err)
+		}
 	}
 	if err := compose.Log(ctx, p.Registro, rec); err != nil {
 		return fmt.Errorf("%w: registro: %v", ErrTemporary, err)

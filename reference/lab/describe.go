@@ -31,7 +31,8 @@ func (l *Lab) Describe(w io.Writer) {
 		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
 		fmt.Fprintf(w, "  submission  smtps://%s   (implicit TLS, AUTH PLAIN)\n", l.layout.hostPort(p.Ports.Submission))
 		fmt.Fprintf(w, "  mx          smtp://%s    (STARTTLS)\n", p.MXAddr())
-		fmt.Fprintf(w, "  imap        imaps://%s\n", l.layout.hostPort(p.Ports.IMAP))
+		fmt.Fprintf(w, "  imap        imaps://%s   (Dovecot)\n", l.layout.hostPort(p.Ports.IMAP))
+		fmt.Fprintf(w, "  pop3        pop3s://%s   (Dovecot)\n", l.layout.hostPort(p.Ports.POP3))
 		fmt.Fprintf(w, "  admin       http://%s   (Authorization: Bearer %s)\n", l.layout.hostPort(p.Ports.Admin), p.AdminToken)
 		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), key %q\n", p.TokenLabel, p.SoftHSMConf, p.PIN, KeyLabel)
 		fmt.Fprintf(w, "  service     %s   receipts mailbox %s / %s\n", p.Service, p.Receipts.Address, p.Receipts.Password)
@@ -40,8 +41,8 @@ func (l *Lab) Describe(w io.Writer) {
 		}
 	}
 	if x := l.External; x != nil {
-		fmt.Fprintf(w, "\nexternal  %s  (ordinary mail)\n  mx          smtp://%s\n  imap        imaps://%s:%d\n",
-			x.Domain, x.MXAddr(), x.IMAPHost, x.Ports.IMAP)
+		fmt.Fprintf(w, "\nexternal  %s  (ordinary mail)\n  mx          smtp://%s\n  imap        imaps://%s:%d   (Dovecot)\n  pop3        pop3s://%s:%d   (Dovecot)\n",
+			x.Domain, x.MXAddr(), x.IMAPHost, x.Ports.IMAP, x.IMAPHost, x.Ports.POP3)
 		for _, a := range x.Accounts {
 			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
 		}

@@ -29,7 +29,8 @@ type Enrolment struct {
 	ReceiptsMailbox Account   `yaml:"receipts_mailbox"`
 	Submission      endpoint  `yaml:"submission"`
 	IMAP            endpoint  `yaml:"imap"`
-	MX              endpoint  `yaml:"mx"` // as the lab must reach it: STARTTLS offered, no AUTH
+	POP3            endpoint  `yaml:"pop3,omitempty"` // optional: POP3S for the same accounts
+	MX              endpoint  `yaml:"mx"`             // as the lab must reach it: STARTTLS offered, no AUTH
 	Accounts        []Account `yaml:"accounts"`
 	Admin           *admin    `yaml:"admin,omitempty"`
 	Capabilities    []string  `yaml:"capabilities,omitempty"`

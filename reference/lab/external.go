@@ -1,9 +1,6 @@
 package lab
 
 import (
-	"bytes"
-
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -11,7 +8,6 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -25,17 +21,19 @@ import (
 const ExternalDomain = "posta.esterna.test"
 
 // External is an ordinary mail server: an MX that offers STARTTLS and
-// accepts plaintext, stores what it receives for its domain in Maildirs, and
-// an IMAPS server for its accounts. It runs inside the lab's process.
+// accepts plaintext, running inside the lab's process, that stores what it
+// receives for its domain in Maildirs; its own Dovecot serves them over
+// IMAPS and POP3S.
 type External struct {
 	Domain   string
 	Accounts []Account
-	Ports    struct{ MX, IMAP int }
+	Ports    struct{ MX, IMAP, POP3 int }
 	MXHost   string // the MX's own address (layout.go)
-	IMAPHost string
+	IMAPHost string // where its Dovecot listens: the lab address
+	dir      string
 	store    *mailbox.Store
 	mx       *smtp.Server
-	imap     *mailbox.Server
+	dovecot  *Dovecot
 }
 
 func (l *Lab) startExternal() error {
@@ -43,10 +41,12 @@ func (l *Lab) startExternal() error {
 	for _, u := range []string{"carol", "dave"} {
 		x.Accounts = append(x.Accounts, Account{Name: u, Address: u + "@" + x.Domain, Password: secret()})
 	}
-	st, err := mailbox.Open(filepath.Join(l.Dir, "external", "mail"))
+	x.dir = filepath.Join(l.Dir, "external")
+	st, err := mailbox.Open(filepath.Join(x.dir, "mail"))
 	if err != nil {
 		return fmt.Errorf("%w: external: %v", ErrLab, err)
 	}
+	st.SetOwner(MailOwner())
 	for _, a := range x.Accounts {
 		if err := st.AddMailbox(a.Address); err != nil {
 			return fmt.Errorf("%w: external: %v", ErrLab, err)
@@ -60,35 +60,37 @@ func (l *Lab) startExternal() error {
 	if err != nil {
 		return fmt.Errorf("%w: external TLS: %v", ErrLab, err)
 	}
+	if err := writeFiles(x.dir, map[string][]byte{"tls.pem": certPEM, "tls.key": keyPEM}); err != nil {
+		return err
+	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return fmt.Errorf("%w: external TLS: %v", ErrLab, err)
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	mxl, err := net.Listen("tcp", net.JoinHostPort(x.MXHost, strconv.Itoa(l.layout.mxPort)))
 	if err != nil {
 		return fmt.Errorf("%w: external: %v", ErrLab, err)
 	}
-	imapPort := 0
-	if l.layout.base != 0 {
-		imapPort = l.layout.base + offExternal + slotIMAP
+	x.Ports.MX = mxl.Addr().(*net.TCPAddr).Port
+	if l.layout.base != 0 { // else 0: its Dovecot picks free ports (startDovecots)
+		x.Ports.IMAP, x.Ports.POP3 = l.layout.base+offExternal+slotIMAP, l.layout.base+offExternal+slotPOP3
 	}
-	imapl, err := net.Listen("tcp", net.JoinHostPort(x.IMAPHost, strconv.Itoa(imapPort)))
-	if err != nil {
-		mxl.Close()
-		return fmt.Errorf("%w: external: %v", ErrLab, err)
-	}
-	x.Ports.MX, x.Ports.IMAP = mxl.Addr().(*net.TCPAddr).Port, imapl.Addr().(*net.TCPAddr).Port
 	x.mx = smtp.NewServer(&plainBackend{x: x})
 	x.mx.Domain = x.Domain
-	x.mx.TLSConfig = cfg
+	x.mx.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	x.mx.MaxMessageBytes = 64 << 20
 	x.mx.ReadTimeout, x.mx.WriteTimeout = time.Minute, time.Minute
-	x.imap = mailbox.NewServer(st, externalUsers(append(append([]Account(nil), x.Accounts...), l.BulkAccounts(x.Domain)...)), cfg, l.log)
 	go func() { _ = x.mx.Serve(mxl) }()
-	go func() { _ = x.imap.Serve(imapl) }() // Serve adds the TLS layer
 	l.External = x
 	return nil
+}
+
+// dovecotSpec is the Dovecot that serves the external domain's Maildirs.
+func (x *External) dovecotSpec(l *Lab) DovecotSpec {
+	return DovecotSpec{Name: "external", Dir: filepath.Join(x.dir, "dovecot"), MailRoot: filepath.Join(x.dir, "mail"),
+		Cert: filepath.Join(x.dir, "tls.pem"), Key: filepath.Join(x.dir, "tls.key"), CA: l.CAFile(),
+		Accounts: append(append([]Account(nil), x.Accounts...), l.BulkAccounts(x.Domain)...), // bulk.go
+		Host:     x.IMAPHost, IMAP: x.Ports.IMAP, POP3: x.Ports.POP3}
 }
 
 // MXAddr is host:port of the external MX.
@@ -115,18 +117,7 @@ func (x *External) stop() error {
 	if x == nil {
 		return nil
 	}
-	return errors.Join(x.mx.Close(), x.imap.Close())
-}
-
-type externalUsers []Account
-
-func (u externalUsers) Authenticate(address, password string) bool {
-	for _, a := range u {
-		if strings.EqualFold(a.Address, address) {
-			return subtle.ConstantTimeCompare([]byte(a.Password), []byte(password)) == 1
-		}
-	}
-	return false
+	return errors.Join(x.mx.Close(), x.dovecot.Stop())
 }
 
 type plainBackend struct{ x *External }
@@ -150,14 +141,26 @@ func (s *plainSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data stores the message in the first recipient's Maildir as it arrives,
+// then copies it from there to the others: never held whole in memory.
 func (s *plainSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
+	if len(s.to) == 0 {
+		return nil
 	}
-	for _, a := range s.to {
-		if _, err := s.x.store.Deliver(a, bytes.NewReader(data)); err != nil {
-			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	tryLater := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	name, err := s.x.store.Deliver(s.to[0], r)
+	if err != nil {
+		return tryLater
+	}
+	for _, a := range s.to[1:] {
+		f, err := s.x.store.Open(s.to[0], name)
+		if err != nil {
+			return tryLater
+		}
+		_, err = s.x.store.Deliver(a, f)
+		f.Close()
+		if err != nil {
+			return tryLater
 		}
 	}
 	return nil

@@ -32,7 +32,8 @@ type Instance struct {
 	PIN          string
 	SoftHSMConf  string
 	proc         *Proc
-	ldifIndex    bool // reads the index from the signed LDIF files, not slapd
+	dovecot      *Dovecot // serves its Maildirs over IMAPS and POP3S
+	ldifIndex    bool     // reads the index from the signed LDIF files, not slapd
 }
 
 // Account is a mailbox with its password; Username is the login name when
@@ -45,8 +46,8 @@ type Account struct {
 }
 
 // Ports are an instance's listening ports: the MX at MXHost, the others
-// at the lab address.
-type Ports struct{ Submission, MX, IMAP, Admin int }
+// at the lab address. IMAP and POP3 are its Dovecot's IMAPS and POP3S.
+type Ports struct{ Submission, MX, IMAP, POP3, Admin int }
 
 // MXAddr is host:port of the instance's MX.
 func (in *Instance) MXAddr() string { return net.JoinHostPort(in.MXHost, strconv.Itoa(in.Ports.MX)) }

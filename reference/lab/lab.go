@@ -1,8 +1,9 @@
 // Package lab starts and stops the reference laboratory (DESIGN.md "the
 // picture"): a test PKI, one SoftHSM2 token per provider with its signing key
 // generated inside it, slapd with the RFC 6109 §4.5 schema holding the index,
-// clamd with the project's test signatures, and two reference instances (alpha
-// and beta) as separate pecref processes. `pecspec lab up`, `pecspec run`
+// clamd with the project's test signatures, two reference instances (alpha
+// and beta) as separate pecref processes, and one Dovecot per instance and for
+// the external domain serving their Maildirs over IMAPS and POP3S. `pecspec lab up`, `pecspec run`
 // against the reference and the integration tests all use it.
 package lab
 
@@ -212,6 +213,7 @@ func (l *Lab) Down() error {
 		if p.proc != nil {
 			errs = append(errs, p.proc.Stop(5*time.Second))
 		}
+		errs = append(errs, p.dovecot.Stop())
 	}
 	errs = append(errs, l.External.stop())
 	errs = append(errs, l.DNS.Stop())

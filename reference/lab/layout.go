@@ -18,7 +18,7 @@ import (
 //	+0      DNS (UDP and TCP)                        the lab address (--listen)
 //	+1      LDAP, the index (slapd)                  the lab address
 //	+2      SMTP MX of every lab domain              each domain's own MX address (below)
-//	+10     alpha: submission +10, IMAPS +11, POP3S +12, admin HTTP +13
+//	+10     alpha: submission +10, IMAPS +11, POP3S +12, admin HTTP +13 (IMAPS, POP3S: Dovecot)
 //	+20     beta:  submission +20, IMAPS +21, POP3S +22, admin HTTP +23
 //	+30     external domain: IMAPS +31, POP3S +32 (+30 unused: it has no submission)
 //
@@ -26,7 +26,6 @@ import (
 // external domain +4 (127.0.0.2 … 127.0.0.5 for the default 127.0.0.1). One
 // address per domain and one port for all is what lets a provider route by
 // DNS alone: an MX record names a host, never a port (RFC 5321 §5.1).
-// POP3S slots are reserved for the mailbox servers.
 const (
 	offDNS      = 0
 	offLDAP     = 1
@@ -41,7 +40,7 @@ const (
 const (
 	slotSubmission = 0
 	slotIMAP       = 1
-	slotPOP3       = 2 // reserved for the POP3S server of the mailboxes
+	slotPOP3       = 2
 	slotAdmin      = 3
 )
 
@@ -146,9 +145,11 @@ func (ly *layout) checkFixed() error {
 	for name, block := range map[string]int{"alpha": offAlpha, "beta": offBeta} {
 		fixed[name+" submission"] = block + slotSubmission
 		fixed[name+" IMAPS"] = block + slotIMAP
+		fixed[name+" POP3S"] = block + slotPOP3
 		fixed[name+" admin"] = block + slotAdmin
 	}
 	fixed["external IMAPS"] = offExternal + slotIMAP
+	fixed["external POP3S"] = offExternal + slotPOP3
 	for what, off := range fixed {
 		if err := checkFree("tcp", ly.hostPort(ly.base+off)); err != nil {
 			return ly.unavailable(what, ly.base+off, err)

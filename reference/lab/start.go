@@ -51,7 +51,7 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	ly := l.layout
 	for _, p := range l.Providers {
 		block := instanceBlock(p.Name)
-		for port, slot := range map[*int]int{&p.Ports.Submission: slotSubmission, &p.Ports.IMAP: slotIMAP, &p.Ports.Admin: slotAdmin} {
+		for port, slot := range map[*int]int{&p.Ports.Submission: slotSubmission, &p.Ports.Admin: slotAdmin} {
 			n, err := ly.port(block + slot)
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrLab, err)
@@ -59,17 +59,26 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 			*port = n
 		}
 		p.Ports.MX = ly.mxPort
+		if ly.base != 0 { // else 0: each Dovecot picks free ports (startDovecots)
+			p.Ports.IMAP, p.Ports.POP3 = ly.base+block+slotIMAP, ly.base+block+slotPOP3
+		}
 	}
 	if l.Peer != nil {
 		l.Peer.Ports.MX = ly.mxPort
 	}
+	users := map[*Instance][]provider.User{}
 	for _, p := range l.Providers {
-		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), l.config(p)); err != nil {
+		cfg := l.config(p)
+		if err := saveYAML(filepath.Join(p.Dir, "pecref.yaml"), cfg); err != nil {
 			return err
 		}
 		if err := l.startProc(ctx, p); err != nil {
 			return err
 		}
+		users[p] = cfg.Users
+	}
+	if err := l.startDovecots(ctx, users); err != nil {
+		return err
 	}
 	for _, p := range l.Providers {
 		if err := waitHealthy(ctx, p, 20*time.Second); err != nil {
@@ -125,6 +134,7 @@ func (l *Lab) Restart(ctx context.Context, p *Instance) error {
 }
 
 func (l *Lab) config(p *Instance) *provider.Config {
+	uid, gid := MailOwner()
 	addr := l.layout.hostPort
 	users := []provider.User{{Address: p.Receipts.Address, Password: p.Receipts.Password}}
 	for _, a := range p.Accounts {
@@ -141,7 +151,7 @@ func (l *Lab) config(p *Instance) *provider.Config {
 		ServiceAddress: p.Service, ReceiptsMailbox: p.Receipts.Address,
 		DataDir: filepath.Join(p.Dir, "data"),
 		Listen: provider.Listen{Submission: addr(p.Ports.Submission), MX: p.MXAddr(),
-			IMAP: addr(p.Ports.IMAP), Admin: addr(p.Ports.Admin)},
+			Admin: addr(p.Ports.Admin)},
 		TLS:   provider.TLSFiles{Cert: filepath.Join(p.Dir, "tls.pem"), Key: filepath.Join(p.Dir, "tls.key")},
 		Trust: l.trustFile(),
 		HSM: provider.HSM{SoftHSMConf: p.SoftHSMConf, Token: p.TokenLabel, PIN: p.PIN, KeyLabel: KeyLabel,
@@ -153,8 +163,9 @@ func (l *Lab) config(p *Instance) *provider.Config {
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,
 		AdminToken:        p.AdminToken,
-		ControllableClock: true, NoticeHTML: true, MemoryLimitMiB: 128,
+		ControllableClock: true, NoticeHTML: true,
 		MaxTotalBytes: l.maxTotal,
+		MailOwner:     &provider.Owner{UID: uid, GID: gid},
 	}
 }
 

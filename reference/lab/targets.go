@@ -15,6 +15,7 @@ type target struct {
 	ReceiptsMailbox Account     `yaml:"receipts_mailbox"`
 	Submission      endpoint    `yaml:"submission"`
 	IMAP            endpoint    `yaml:"imap"`
+	POP3            endpoint    `yaml:"pop3,omitempty"`
 	MX              endpoint    `yaml:"mx"`
 	Accounts        []Account   `yaml:"accounts"`
 	Trust           string      `yaml:"trust"`
@@ -47,6 +48,7 @@ type ordinary struct {
 	Domain   string    `yaml:"domain"`
 	MX       endpoint  `yaml:"mx"`
 	IMAP     endpoint  `yaml:"imap"`
+	POP3     endpoint  `yaml:"pop3,omitempty"`
 	Accounts []Account `yaml:"accounts"`
 	Bulk     *bulk     `yaml:"bulk_accounts,omitempty"`
 }
@@ -73,6 +75,7 @@ func (l *Lab) target(p *Instance) *target {
 		ReceiptsMailbox: p.Receipts,
 		Submission:      endpoint{host, p.Ports.Submission, "implicit"},
 		IMAP:            endpoint{host, p.Ports.IMAP, "implicit"},
+		POP3:            endpoint{host, p.Ports.POP3, "implicit"},
 		MX:              endpoint{p.MXHost, p.Ports.MX, "starttls"},
 		Accounts:        p.Accounts,
 		Trust:           "ca.pem",
@@ -117,7 +120,8 @@ func (l *Lab) surround(t, counterpart *target) {
 	if x := l.External; x != nil {
 		t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts, Bulk: l.bulk(),
 			MX:   endpoint{x.MXHost, x.Ports.MX, "starttls"},
-			IMAP: endpoint{x.IMAPHost, x.Ports.IMAP, "implicit"}}
+			IMAP: endpoint{x.IMAPHost, x.Ports.IMAP, "implicit"},
+			POP3: endpoint{x.IMAPHost, x.Ports.POP3, "implicit"}}
 	}
 	t.Peer = l.peerTarget()
 	t.Lab = &labSection{Dir: l.Dir, DNS: l.DNS.Addr, MXPort: l.layout.mxPort, Routes: l.labRoutes()}
@@ -128,7 +132,7 @@ func (l *Lab) surround(t, counterpart *target) {
 func (l *Lab) putTarget() *target {
 	p := l.PUT
 	t := &target{Name: p.Name, ProviderName: p.ProviderName, Domains: p.Domains, ServiceAddress: p.ServiceAddress,
-		ReceiptsMailbox: p.ReceiptsMailbox, Submission: p.Submission, IMAP: p.IMAP, MX: p.MX,
+		ReceiptsMailbox: p.ReceiptsMailbox, Submission: p.Submission, IMAP: p.IMAP, POP3: p.POP3, MX: p.MX,
 		Accounts: p.Accounts, Trust: filepath.Join(putDir, putTrust), CRLs: []string{filepath.Join(putDir, putCRL)},
 		Certificate: filepath.Join(putDir, putSigner), Admin: p.Admin, LDAPURL: l.LDAPURL,
 		LDIF: p.path(p.LDIF), Capabilities: p.Capabilities}

@@ -1,7 +1,10 @@
 // Package mailbox holds the reference provider's mailboxes (RFC 6109 §2.2.3:
 // the delivery point stores messages in the recipient's mailbox): one Maildir
-// per address on disk, written durably (fsync of file and directory before a
-// delivery returns), and an IMAPS server through which users read them.
+// per address on disk (cr.yp.to/proto/maildir.html), written durably (fsync
+// of file and directory before a delivery returns). The provider only
+// delivers; Dovecot, started by the lab on the same Maildirs, serves them over
+// IMAPS and POP3S, and may move a message from new/ to cur/ and add flags to
+// its name at any time: every reader here accepts both.
 package mailbox
 
 import (
@@ -33,9 +36,9 @@ type Store struct {
 	// quota bounds a mailbox's bytes (SetQuota); absent or 0 is unbounded.
 	quota map[string]int64
 	seq   atomic.Uint64
-	// watchers are told of every message added to a Maildir (watch).
-	watchers map[uint64]func(address, name string)
-	watchID  uint64
+	// owner is who owns the Maildirs and messages (SetOwner): the mail
+	// user Dovecot reads them as; nil leaves them to this process's user.
+	owner *owner
 	// keys are the DeliverOnce keys delivered ("address/key"), loaded on first use.
 	keys map[string]bool
 }
@@ -62,14 +65,19 @@ func norm(address string) string { return strings.ToLower(strings.TrimSpace(addr
 
 func (s *Store) dir(address string) string { return filepath.Join(s.root, norm(address)) }
 
-// AddMailbox creates the Maildir of address (tmp, new, cur).
+// AddMailbox creates the Maildir of address (tmp, new, cur), owned by the
+// store's owner.
 func (s *Store) AddMailbox(address string) error {
 	a := norm(address)
 	if a == "" || strings.ContainsAny(a, "/\\") || a == "." || a == ".." {
 		return fmt.Errorf("mailbox: bad address %q", address)
 	}
-	for _, sub := range []string{"tmp", "new", "cur"} {
-		if err := os.MkdirAll(filepath.Join(s.dir(a), sub), 0o700); err != nil {
+	for _, sub := range []string{"", "tmp", "new", "cur"} {
+		p := filepath.Join(s.dir(a), sub)
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			return fmt.Errorf("mailbox: %w", err)
+		}
+		if err := s.owner.chown(p); err != nil {
 			return fmt.Errorf("mailbox: %w", err)
 		}
 	}
@@ -98,30 +106,56 @@ func (s *Store) Addresses() []string {
 	return out
 }
 
-// Deliver stores msg in address's Maildir: written to tmp/, fsynced, renamed
-// into new/, and the directory fsynced, so it is durable when Deliver returns.
-// The bytes are stored exactly as given.
+// Deliver stores msg, streamed from r, in address's Maildir: written to tmp/,
+// fsynced, renamed into new/, and the directory fsynced, so it is durable
+// when Deliver returns. The bytes are stored exactly as given.
 func (s *Store) Deliver(address string, msg io.Reader) (string, error) {
-	data, err := io.ReadAll(msg)
-	if err != nil {
-		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
-	}
 	var r [6]byte
 	_, _ = rand.Read(r[:])
-	return s.deliver(address, s.uniqueName(hex.EncodeToString(r[:])), data)
+	return s.deliver(address, s.uniqueName(hex.EncodeToString(r[:])), msg)
 }
 
-// deliver writes data under name, without copying it.
-func (s *Store) deliver(address, name string, data []byte) (string, error) {
+// deliver writes msg under name: tmp/name, then new/name.
+func (s *Store) deliver(address, name string, msg io.Reader) (string, error) {
 	if !s.Exists(address) {
 		return "", fmt.Errorf("%w: %s", ErrNoMailbox, address)
 	}
 	dir := s.dir(address)
-	if err := durable.Write(filepath.Join(dir, "tmp", name), filepath.Join(dir, "new", name), data); err != nil {
+	if err := s.write(filepath.Join(dir, "tmp", name), filepath.Join(dir, "new", name), msg); err != nil {
 		return "", fmt.Errorf("mailbox: deliver to %s: %w", address, err)
 	}
-	s.notify(address, "new/"+name)
 	return name, nil
+}
+
+// write copies msg to tmp (created, owned by the store's owner, fsynced),
+// renames it to final and fsyncs final's directory; on error nothing is
+// left at tmp. A Maildir reader never sees a partial message: it reads new/
+// and cur/ only (cr.yp.to/proto/maildir.html).
+func (s *Store) write(tmp, final string, msg io.Reader) error {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, msg)
+	if err == nil {
+		err = s.owner.fchown(f)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err == nil {
+		err = durable.SyncDir(filepath.Dir(final))
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // uniqueName is a Maildir unique name: time, sequence, tag (random, or the
@@ -187,10 +221,37 @@ func base(name string) string {
 	return b
 }
 
-// Read returns one message of address by the name List gave.
+// Read returns one message of address by the name List or Deliver gave.
 func (s *Store) Read(address, name string) ([]byte, error) {
-	if strings.Contains(name, "..") {
+	f, err := s.Open(address, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// Open opens one message of address by the name List or Deliver gave
+// ("new/…", "cur/…" or a bare unique name), wherever a reader has moved it
+// since: new/ is looked at before cur/, so a move new→cur cannot slip
+// between the two looks.
+func (s *Store) Open(address, name string) (*os.File, error) {
+	b := base(name)
+	if b == "" || b == "." || b == ".." || strings.ContainsAny(b, "/\\") {
 		return nil, fmt.Errorf("mailbox: bad name %q", name)
 	}
-	return os.ReadFile(filepath.Join(s.dir(address), name))
+	dir := s.dir(address)
+	if f, err := os.Open(filepath.Join(dir, "new", b)); err == nil {
+		return f, nil
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "cur"))
+	if err != nil {
+		return nil, fmt.Errorf("mailbox: %w", err)
+	}
+	for _, e := range entries {
+		if n := e.Name(); isMessageEntry(e) && base(n) == b {
+			return os.Open(filepath.Join(dir, "cur", n))
+		}
+	}
+	return nil, fmt.Errorf("mailbox: %s of %s: %w", name, address, fs.ErrNotExist)
 }

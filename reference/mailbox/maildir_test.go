@@ -51,20 +51,20 @@ func TestDeliverOnce(t *testing.T) {
 	s, _ := Open(root)
 	s.AddMailbox("bob@pec.beta.test")
 	s.AddMailbox("eve@pec.beta.test")
-	if _, dup, err := s.DeliverOnce("bob@pec.beta.test", "abc-1", []byte("m1")); dup || err != nil {
+	if _, dup, err := s.DeliverOnce("bob@pec.beta.test", "abc-1", strings.NewReader("m1")); dup || err != nil {
 		t.Fatalf("first delivery: dup %v, %v", dup, err)
 	}
-	if _, dup, _ := s.DeliverOnce("bob@pec.beta.test", "abc-1", []byte("m1 again")); !dup {
+	if _, dup, _ := s.DeliverOnce("bob@pec.beta.test", "abc-1", strings.NewReader("m1 again")); !dup {
 		t.Error("second delivery with the same key was made")
 	}
-	if _, dup, _ := s.DeliverOnce("eve@pec.beta.test", "abc-1", []byte("m1")); dup {
+	if _, dup, _ := s.DeliverOnce("eve@pec.beta.test", "abc-1", strings.NewReader("m1")); dup {
 		t.Error("the key of another mailbox blocked a delivery")
 	}
 	s2, _ := Open(root)
-	if _, dup, _ := s2.DeliverOnce("BOB@pec.beta.test", "abc-1", []byte("m1")); !dup {
+	if _, dup, _ := s2.DeliverOnce("BOB@pec.beta.test", "abc-1", strings.NewReader("m1")); !dup {
 		t.Error("after reopening, the key was forgotten")
 	}
-	if _, _, err := s2.DeliverOnce("bob@pec.beta.test", "../x", nil); err == nil {
+	if _, _, err := s2.DeliverOnce("bob@pec.beta.test", "../x", strings.NewReader("")); err == nil {
 		t.Error("a key with a path accepted")
 	}
 	names, _ := s2.List("bob@pec.beta.test")

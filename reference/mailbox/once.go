@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +10,10 @@ import (
 
 // DeliverOnce is Deliver for an output of a replayable reception (package
 // once): the Maildir name carries key, and a key already delivered to address
-// — by a run a crash interrupted — is not delivered again (dup true).
-func (s *Store) DeliverOnce(address, key string, msg []byte) (name string, dup bool, err error) {
+// — by a run a crash interrupted — is not delivered again (dup true). The key
+// survives a reader renaming the message (Dovecot moving it to cur/ with
+// flags): it is read from the name's base.
+func (s *Store) DeliverOnce(address, key string, msg io.Reader) (name string, dup bool, err error) {
 	if strings.ContainsAny(key, "./:\\") || key == "" {
 		return "", false, fmt.Errorf("mailbox: bad delivery key %q", key)
 	}

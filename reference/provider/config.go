@@ -2,7 +2,9 @@
 // instance: it builds the access, reception and delivery points (RFC 6109
 // §2.2) from a Config, wires them to the real components (PKCS#11 token, LDAP
 // index, clamd, Maildir, durable SMTP queue) and serves SMTP submission, MX,
-// IMAPS and the admin API. It is the only package importing every role.
+// and the admin API; users read their Maildirs over IMAPS and POP3S served by
+// Dovecot (started by the lab on the same Maildirs). It is the only package
+// importing every role.
 package provider
 
 import (
@@ -25,7 +27,7 @@ type Config struct {
 	ReceiptsMailbox string   `yaml:"receipts_mailbox"` // mailReceipt (RFC 6109 §2.2.5, §4.5.4)
 	DataDir         string   `yaml:"data_dir"`         // mail/, queue/
 	Listen          Listen   `yaml:"listen"`
-	TLS             TLSFiles `yaml:"tls"`   // server certificate for SMTP, IMAPS
+	TLS             TLSFiles `yaml:"tls"`   // server certificate for SMTP
 	Trust           string   `yaml:"trust"` // PEM CAs of PEC signing and TLS certificates
 	HSM             HSM      `yaml:"hsm"`
 	Index           Index    `yaml:"index"`
@@ -38,7 +40,11 @@ type Config struct {
 	// PlainDomains may be reached without STARTTLS (ordinary mail domains).
 	PlainDomains []string `yaml:"plain_domains,omitempty"`
 	Users        []User   `yaml:"users"`
-	AdminToken   string   `yaml:"admin_token"`
+	// MailOwner owns the Maildirs under data_dir/mail: the mail user of the
+	// IMAP/POP3 server that serves them (Dovecot's mail processes never run
+	// as root). Absent: this process's user.
+	MailOwner  *Owner `yaml:"mail_owner,omitempty"`
+	AdminToken string `yaml:"admin_token"`
 	// MaxTotalBytes bounds size × recipients (RFC 6109 §3.1.1; default 30 MB).
 	MaxTotalBytes int64 `yaml:"max_total_bytes,omitempty"`
 	// QueueLifetime is the SMTP idleness limit (RFC 6109 §2.2.2, TIM-08; default 24h).
@@ -46,11 +52,6 @@ type Config struct {
 	// QueueWorkers is how many SMTP deliveries run at once (default 16): each
 	// waits on the peer's processing, so they overlap rather than queue.
 	QueueWorkers int `yaml:"queue_workers,omitempty"`
-	// MemoryLimitMiB is a soft limit of the process's memory (Go's
-	// runtime/debug.SetMemoryLimit): near it the collector runs sooner, so a
-	// burst of large messages does not let garbage double the heap. 0 keeps
-	// Go's default (no limit).
-	MemoryLimitMiB int64 `yaml:"memory_limit_mib,omitempty"`
 	// ControllableClock lets the admin API advance the clock (lab only).
 	ControllableClock bool `yaml:"controllable_clock,omitempty"`
 	// NoticeHTML gives the text of every system message a text/html
@@ -62,7 +63,6 @@ type Config struct {
 type Listen struct {
 	Submission string `yaml:"submission"` // implicit TLS, AUTH PLAIN
 	MX         string `yaml:"mx"`         // STARTTLS offered, plaintext accepted
-	IMAP       string `yaml:"imap"`       // IMAPS
 	Admin      string `yaml:"admin"`      // HTTP, loopback only
 }
 
@@ -101,6 +101,12 @@ type DNS struct {
 // Clamd is the antivirus daemon's socket (RFC 6109 §5.4).
 type Clamd struct {
 	Socket string `yaml:"socket"`
+}
+
+// Owner is a numeric user and group.
+type Owner struct {
+	UID int `yaml:"uid"`
+	GID int `yaml:"gid"`
 }
 
 // User is a mailbox with its password and policy.
@@ -173,7 +179,7 @@ func (c *Config) Validate() error {
 	need(strings.Contains(c.ServiceAddress, "@"), "service_address is not an address")
 	need(strings.Contains(c.ReceiptsMailbox, "@"), "receipts_mailbox is not an address")
 	need(c.DataDir != "", "data_dir is empty")
-	need(c.Listen.Submission != "" && c.Listen.MX != "" && c.Listen.IMAP != "", "listen needs submission, mx and imap")
+	need(c.Listen.Submission != "" && c.Listen.MX != "", "listen needs submission and mx")
 	need(c.TLS.Cert != "" && c.TLS.Key != "", "tls needs cert and key")
 	need(c.Trust != "", "trust is empty")
 	need(c.HSM.Token != "" && c.HSM.KeyLabel != "", "hsm needs token and key_label")

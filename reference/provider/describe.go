@@ -7,11 +7,10 @@ provider_name: Reference Alpha               # providerName in the index; O/CN o
 domains: [pec.alpha.test]                    # managedDomains; the first names PEC msgids
 service_address: posta-certificata@pec.alpha.test   # From of every system message (RFC 6109 §2.2.6)
 receipts_mailbox: ricevute@pec.alpha.test    # mailReceipt: presa in carico and virus notices land here
-data_dir: /var/lib/pecref/alpha              # mail/ (Maildir) and queue/
+data_dir: /var/lib/pecref/alpha              # mail/ (Maildir: Dovecot serves it), queue/, spool/
 listen:
   submission: 127.0.0.1:10465                # implicit TLS, AUTH PLAIN required
   mx: 127.0.0.1:10025                        # STARTTLS offered, plaintext accepted (RFC 6109 §5.3)
-  imap: 127.0.0.1:10993                      # IMAPS
   admin: 127.0.0.1:10080                     # HTTP: /health, /clock, POST /clock/advance?by=12h
 tls: {cert: tls.pem, key: tls.key}           # server certificate
 trust: ca.pem                                # CAs of PEC signing certificates and of peers' TLS
@@ -30,11 +29,11 @@ plain_domains: []                            # domains reachable without STARTTL
 users:
   - {address: alice@pec.alpha.test, password: "…"}
   - {address: ricevute@pec.alpha.test, password: "…"}
+mail_owner: {uid: 64900, gid: 64900}         # owner of the Maildirs: Dovecot's mail user
 admin_token: "…"
 max_total_bytes: 31457280                    # size × recipients limit (RFC 6109 §3.1.1)
 queue_lifetime: 24h                          # SMTP idleness limit (RFC 6109 §2.2.2, TIM-08)
 queue_workers: 16                            # SMTP deliveries at once
 notice_html: true                            # text/html alternative in system messages (RFC 6109 §4.3.1)
-memory_limit_mib: 192                        # soft memory limit: the collector runs sooner near it
 controllable_clock: true                     # lab only: the admin API may advance the clock
 `

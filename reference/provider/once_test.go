@@ -25,6 +25,7 @@ import (
 	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -59,6 +60,20 @@ func (c *crashing) Send(ctx context.Context, from string, to []string, m []byte)
 		return err
 	}
 	return c.out.Send(ctx, from, to, m)
+}
+
+func (c *crashing) DeliverFile(ctx context.Context, a string, m *spool.Message) error {
+	if err := c.step(); err != nil {
+		return err
+	}
+	return c.out.DeliverFile(ctx, a, m)
+}
+
+func (c *crashing) SendFile(ctx context.Context, from string, to []string, m *spool.Message) error {
+	if err := c.step(); err != nil {
+		return err
+	}
+	return c.out.SendFile(ctx, from, to, m)
 }
 
 func (c *crashing) Append(ctx context.Context, rec *txlog.Record) error {

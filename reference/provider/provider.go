@@ -22,6 +22,7 @@ import (
 	"github.com/pecspec/pecspec/reference/mailbox"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/tracker"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
@@ -44,6 +45,7 @@ type Provider struct {
 	deps  []dependency // checked by /health (health.go)
 	tls   *tls.Config
 	trust *x509.CertPool
+	spool *spool.Dir
 }
 
 // New builds an instance from cfg: it opens the token, the Maildir store and
@@ -68,6 +70,10 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 	if err := p.openStore(); err != nil {
 		p.token.Close()
 		return nil, err
+	}
+	if p.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool")); err != nil {
+		p.token.Close()
+		return nil, fmt.Errorf("provider: %w", err)
 	}
 	if err := p.openQueue(); err != nil {
 		p.token.Close()
@@ -148,6 +154,9 @@ func (p *Provider) openStore() error {
 	if err != nil {
 		return fmt.Errorf("provider: mailboxes: %w", err)
 	}
+	if o := p.cfg.MailOwner; o != nil {
+		st.SetOwner(o.UID, o.GID)
+	}
 	for _, u := range p.cfg.Users {
 		if err := st.AddMailbox(u.Address); err != nil {
 			return fmt.Errorf("provider: mailbox %s: %w", u.Address, err)
@@ -221,10 +230,11 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 	out := &outbox{store: p.store, queue: p.queue}
 	reg := registro{p.reg}
 	scanner := antivirus.NewClamd("unix", p.cfg.Clamd.Socket)
-	p.dp = &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
+	p.dp = &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log,
+		Spool: p.spool}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{p.dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
-		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log}
+		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log, Spool: p.spool}
 	var apOut accesspoint.Output = out
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}
@@ -233,7 +243,7 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 		apOut = delayedOut{Output: out, d: p.delay}
 	}
 	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
-		Out: apOut, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log}
+		Out: apOut, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log, Spool: p.spool}
 }
 
 // Run serves every endpoint until ctx is done, then stops them and closes the
@@ -248,20 +258,18 @@ func (p *Provider) Run(ctx context.Context) error {
 	}
 	sub := accesspoint.NewServer(p.ap, newUsers(p.cfg.Users), p.tls, p.cfg.Domains[0], nil)
 	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
-	imap := mailbox.NewServer(p.store, newUsers(p.cfg.Users), p.tls, p.log)
 	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
 		advance: p.advance, holds: p.holds, health: p.health, delays: p.delay}).handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 6)
 	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
 	go func() { errc <- mx.Serve(ls[1]) }()
-	go func() { errc <- imap.Serve(ls[2]) }()
-	go func() { errc <- adm.Serve(ls[3]) }()
+	go func() { errc <- adm.Serve(ls[2]) }()
 	qctx, stopQueue := context.WithCancel(ctx)
 	defer stopQueue()
 	go func() { errc <- p.queue.Run(qctx) }()
 	go func() { errc <- p.track.Run(qctx) }()
 	p.log.Info("provider up", "submission", ls[0].Addr().String(), "mx", ls[1].Addr().String(),
-		"imap", ls[2].Addr().String(), "admin", ls[3].Addr().String())
+		"admin", ls[2].Addr().String())
 	select {
 	case <-ctx.Done():
 		err = nil
@@ -274,7 +282,6 @@ func (p *Provider) Run(ctx context.Context) error {
 	_ = adm.Shutdown(sctx)
 	_ = sub.Close()
 	_ = mx.Close()
-	_ = imap.Close()
 	return err
 }
 
@@ -289,14 +296,14 @@ func (p *Provider) advance(d time.Duration) {
 	p.queue.Kick()
 }
 
-// listen opens submission, MX, IMAP and admin listeners, in that order.
+// listen opens submission, MX and admin listeners, in that order.
 func (p *Provider) listen() ([]net.Listener, error) {
 	admin := p.cfg.Listen.Admin
 	if admin == "" {
 		admin = "127.0.0.1:0"
 	}
 	var ls []net.Listener
-	for _, addr := range []string{p.cfg.Listen.Submission, p.cfg.Listen.MX, p.cfg.Listen.IMAP, admin} {
+	for _, addr := range []string{p.cfg.Listen.Submission, p.cfg.Listen.MX, admin} {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, o := range ls {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -26,11 +27,31 @@ func openVirusStore(dir string, c clock.Clock) (*virusStore, error) {
 	return &virusStore{dir: dir, clock: c}, nil
 }
 
-// Keep stores msg under a name that sorts by arrival.
-func (v *virusStore) Keep(msg []byte) error {
+// Keep stores msg, streamed, under a name that sorts by arrival.
+func (v *virusStore) Keep(msg io.Reader) error {
 	var r [6]byte
 	_, _ = rand.Read(r[:])
 	name := v.clock.Now().UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r[:]) + ".eml"
 	final := filepath.Join(v.dir, name)
-	return durable.Write(final+".tmp", final, msg)
+	f, err := os.OpenFile(final+".tmp", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, msg)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(final+".tmp", final)
+	}
+	if err == nil {
+		err = durable.SyncDir(v.dir)
+	}
+	if err != nil {
+		os.Remove(final + ".tmp")
+	}
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pecspec/pecspec/reference/once"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -26,7 +27,7 @@ type outbox struct {
 // delivery is named after what it is (package once) and made once.
 func (o *outbox) Deliver(ctx context.Context, address string, msg []byte) error {
 	if key, ok := once.Name(ctx, "deliver", address); ok {
-		_, _, err := o.store.DeliverOnce(address, key, msg)
+		_, _, err := o.store.DeliverOnce(address, key, bytes.NewReader(msg))
 		return err
 	}
 	_, err := o.store.Deliver(address, bytes.NewReader(msg))
@@ -41,6 +42,38 @@ func (o *outbox) Send(ctx context.Context, from string, to []string, msg []byte)
 		it.ID = key
 	}
 	_, err := o.queue.Enqueue(it)
+	return err
+}
+
+// SendFile queues a large message composed in the spool by reference: the
+// file moves into the queue. Within a replayable reception the item's ID is
+// the output's name, as Send's (package once), sent once; a duplicate
+// leaves the file to the caller (released).
+func (o *outbox) SendFile(ctx context.Context, from string, to []string, msg *spool.Message) error {
+	it := queue.Item{From: from, To: to}
+	if key, ok := once.Name(ctx, "send", append([]string{from}, to...)...); ok {
+		it.ID = key
+	}
+	_, taken, err := o.queue.EnqueueFile(it, msg.Path())
+	if err == nil && !taken {
+		msg.Release()
+	}
+	return err
+}
+
+// DeliverFile is Deliver for a large message in the spool, streamed into
+// the Maildir, under the same name as Deliver's.
+func (o *outbox) DeliverFile(ctx context.Context, address string, msg *spool.Message) error {
+	f, err := msg.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if key, ok := once.Name(ctx, "deliver", address); ok {
+		_, _, err = o.store.DeliverOnce(address, key, f)
+		return err
+	}
+	_, err = o.store.Deliver(address, f)
 	return err
 }
 
@@ -72,6 +105,10 @@ func (t toDelivery) Envelope(ctx context.Context, env receptionpoint.Envelope) e
 
 func (t toDelivery) Plain(ctx context.Context, recipients []string, msg []byte) error {
 	return t.dp.Plain(ctx, recipients, msg)
+}
+
+func (t toDelivery) PlainFile(ctx context.Context, recipients []string, msg *spool.Message) error {
+	return t.dp.PlainFile(ctx, recipients, msg)
 }
 
 // users authenticates the configured accounts for submission and IMAP.

@@ -38,7 +38,11 @@ type Item struct {
 	To   []string // recipients still to deliver
 	Data []byte   `msgpack:"Data,omitempty"` // the key the earlier format used
 	// Size is the message's length in its file (PECQ2), checked on reading.
-	Size     int `msgpack:"size,omitempty"`
+	Size int `msgpack:"size,omitempty"`
+	// Body names the file in the queue's directory that holds the message
+	// when it was queued by reference (EnqueueFile); then the item's own
+	// file holds the metadata only.
+	Body     string `msgpack:"body,omitempty"`
 	Created  time.Time
 	Attempts int
 	NextTry  time.Time
@@ -162,6 +166,7 @@ func (q *Queue) load() error {
 			continue
 		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".msg") {
+			q.dropOrphan(e.Name())
 			continue
 		}
 		it, err := readMeta(filepath.Join(q.o.Dir, e.Name()))
@@ -238,6 +243,9 @@ func (q *Queue) message(it *Item) (msg *io.SectionReader, done func(), err error
 	if it.Data != nil {
 		return io.NewSectionReader(bytes.NewReader(it.Data), 0, int64(len(it.Data))), func() {}, nil
 	}
+	if it.Body != "" {
+		return q.body(it)
+	}
 	f, err := os.Open(filepath.Join(q.o.Dir, it.ID+".msg"))
 	if err != nil {
 		return nil, nil, err
@@ -259,21 +267,21 @@ func (q *Queue) message(it *Item) (msg *io.SectionReader, done func(), err error
 	return io.NewSectionReader(f, off, int64(it.Size)), func() { f.Close() }, nil
 }
 
+// newID is a random item ID.
+func newID() string {
+	var r [10]byte
+	_, _ = rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}
+
 // Enqueue stores it durably and wakes a worker. An item whose ID the queue
 // already holds or has finished with is not stored again (package once).
 func (q *Queue) Enqueue(it Item) (string, error) {
-	if it.ID != "" {
-		q.mu.Lock()
-		_, pending := q.items[it.ID]
-		q.mu.Unlock()
-		if pending || q.done.has(it.ID) {
-			return it.ID, nil
-		}
+	if it.ID != "" && q.known(it.ID) {
+		return it.ID, nil
 	}
 	if it.ID == "" {
-		var r [10]byte
-		_, _ = rand.Read(r[:])
-		it.ID = hex.EncodeToString(r[:])
+		it.ID = newID()
 	}
 	if it.Created.IsZero() {
 		it.Created = q.o.Clock()
@@ -283,7 +291,7 @@ func (q *Queue) Enqueue(it Item) (string, error) {
 	}
 	data := it.Data
 	it.Data = nil
-	if err := q.persist(&it, data); err != nil {
+	if err := q.persist(&it, data, len(data)); err != nil {
 		return "", err
 	}
 	q.mu.Lock()
@@ -294,9 +302,10 @@ func (q *Queue) Enqueue(it Item) (string, error) {
 }
 
 // persist writes it with its message atomically: tmp file, fsync, rename,
-// fsync directory. The message is written from data, not copied.
-func (q *Queue) persist(it *Item, data []byte) error {
-	head, err := q.head(it, len(data))
+// fsync directory. The message is written from data, not copied (none for
+// an item whose message is its Body file, of size bytes).
+func (q *Queue) persist(it *Item, data []byte, size int) error {
+	head, err := q.head(it, size)
 	if err == nil {
 		err = q.files.Write(q.file(it), head, data)
 	}
@@ -309,6 +318,9 @@ func (q *Queue) persist(it *Item, data []byte) error {
 // persistFrom is persist with the message read from msg (an item's own
 // file, rewritten with new metadata after a deferred attempt).
 func (q *Queue) persistFrom(it *Item, msg *io.SectionReader) error {
+	if it.Body != "" {
+		return q.persist(it, nil, int(msg.Size()))
+	}
 	head, err := q.head(it, int(msg.Size()))
 	if err == nil {
 		err = q.files.WriteFrom(q.file(it), io.MultiReader(bytes.NewReader(head), io.NewSectionReader(msg, 0, msg.Size())))
@@ -353,6 +365,8 @@ func (q *Queue) remove(id string) {
 	if err := q.files.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil {
 		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
 	}
+	_ = os.Remove(q.bodyPath(id)) // queued by reference
+
 }
 
 // Len is the number of items waiting.

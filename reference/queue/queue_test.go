@@ -300,7 +300,7 @@ func TestSameIDSentOnce(t *testing.T) {
 	}
 	q.Close()
 	// A crash between the ledger and the removal leaves the file: simulate it.
-	q.persist(&it, it.Data)
+	q.persist(&it, it.Data, len(it.Data))
 	q2 := open(t, dir, addr, pool, clk, nil)
 	if _, err := q2.Enqueue(it); err != nil || q2.Len() != 0 {
 		t.Fatalf("after restart: len %d, %v", q2.Len(), err)

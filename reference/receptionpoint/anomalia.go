@@ -47,18 +47,49 @@ func (p *Point) anomaly(ctx context.Context, in Incoming, m *pec.Message, why st
 		outer = append(outer, smime.Field{Name: "Reply-To", Value: sender})
 	}
 	outer = append(outer, smime.Field{Name: pec.HeaderTrasporto, Value: string(pec.TrasportoErrore)})
-	msg, err := p.Sealer.Sign(outer, compose.Mixed{Text: compose.TextAnomalia(f), Original: in.Data})
+	ctx, head, err := p.deliverAnomaly(ctx, in, outer, compose.Mixed{Text: compose.TextAnomalia(f), Original: in.Data})
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrTemporary, err)
+		return err
 	}
 	p.log().Info("anomaly", "role", "receptionpoint", "from", sender, "reason", why, "kind", m.Kind())
-	if ctx, err = beforeCommit(ctx); err != nil {
-		return err
-	}
-	ctx = once.About(ctx, "anomalia", "")
-	if err := p.Delivery.Plain(ctx, p.local(in.To), msg); err != nil {
-		return err
-	}
 	f.ID = strings.Trim(h.Get("Message-ID"), "<> ")
-	return p.record(ctx, compose.NewRecord(txlog.EventAnomalia, f, "", msg))
+	return p.record(ctx, compose.NewRecord(txlog.EventAnomalia, f, "", head))
+}
+
+// deliverAnomaly seals the busta di anomalia and delivers it to the local
+// recipients: composed in memory when small, else streamed into the spool.
+// Nothing is delivered once the budget from the end of DATA is spent
+// (beforeCommit). It returns the context of the reception's outputs and the
+// sealed message's header (for the registro).
+func (p *Point) deliverAnomaly(ctx context.Context, in Incoming, outer []smime.Field, body compose.Mixed) (context.Context, []byte, error) {
+	commit := func() (context.Context, error) {
+		ctx, err := beforeCommit(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return once.About(ctx, "anomalia", ""), nil
+	}
+	if len(in.Data) <= compose.Large {
+		msg, err := p.Sealer.Sign(outer, body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrTemporary, err)
+		}
+		if ctx, err = commit(); err != nil {
+			return nil, nil, err
+		}
+		return ctx, msg, p.Delivery.Plain(ctx, p.local(in.To), msg)
+	}
+	msg, err := p.Sealer.SignTo(p.Spool, outer, body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrTemporary, err)
+	}
+	defer msg.Release()
+	head, err := msg.Head(1 << 20)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrTemporary, err)
+	}
+	if ctx, err = commit(); err != nil {
+		return nil, nil, err
+	}
+	return ctx, head, p.Delivery.PlainFile(ctx, p.local(in.To), msg)
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/spool"
 	"github.com/pecspec/pecspec/reference/txlog"
 )
 
@@ -36,6 +38,8 @@ type Delivery interface {
 	// Plain stores msg unmodified in each recipient's mailbox: notices and
 	// anomaly envelopes (RFC 6109 §2.2.3).
 	Plain(ctx context.Context, recipients []string, msg []byte) error
+	// PlainFile is Plain for a large message composed in the spool.
+	PlainFile(ctx context.Context, recipients []string, msg *spool.Message) error
 }
 
 // Envelope is a verified, well-formed busta di trasporto for local recipients.
@@ -76,11 +80,14 @@ type Point struct {
 	// Registro records every event (RFC 6109 §2.3); nil records none.
 	Registro compose.Registro
 	Log      *slog.Logger
+	// Spool receives every message the MX takes (streamed to a file, then
+	// mapped) and holds large anomaly envelopes while they are composed.
+	Spool *spool.Dir
 }
 
 // VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4).
 type VirusStore interface {
-	Keep(msg []byte) error
+	Keep(msg io.Reader) error
 }
 
 // Tracker is the sender side's memory of dispatched messages (RFC 6109
@@ -109,8 +116,10 @@ type Holds interface {
 
 // Incoming is one message received by the MX.
 type Incoming struct {
-	From   string // MAIL FROM
-	To     []string
+	From string // MAIL FROM
+	To   []string
+	// Data is the message with the MX's trace field first: the spool
+	// file's pages (Spool), valid until Receive returns.
 	Data   []byte
 	Remote string
 	TLS    bool

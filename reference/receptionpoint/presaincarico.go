@@ -1,6 +1,7 @@
 package receptionpoint
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -27,8 +28,18 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 	if res.Infected {
 		return p.virusFound(ctx, in, m, sender, mine, res)
 	}
+	// What a withheld step reads later: the received bytes are the spool's
+	// mapping, gone when Receive returns, so a hold takes a copy (detach).
+	raw, msg, copied := in.Data, m, false
+	detach := func() {
+		if !copied {
+			raw, copied = bytes.Clone(raw), true
+			msg = pec.Parse(raw)
+		}
+	}
 	takeCharge := func(ctx context.Context) error {
 		ctx = once.About(ctx, "presa-in-carico", "")
+		m := msg
 		receipt, rec, err := p.presaInCarico(m, mine, sender)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrTemporary, err)
@@ -43,15 +54,16 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 			"provider", sender.Name, "rcpt", len(mine))
 		return nil
 	}
-	if !p.held(StepPresaInCarico, m, takeCharge) {
-		if err := takeCharge(ctx); err != nil {
-			return err
-		}
+	if p.held(StepPresaInCarico, m, takeCharge) {
+		detach()
+	} else if err := takeCharge(ctx); err != nil {
+		return err
 	}
 	deliver := func(ctx context.Context) error {
-		return p.Delivery.Envelope(ctx, Envelope{Raw: in.Data, Message: m, ReturnPath: in.From, Recipients: mine})
+		return p.Delivery.Envelope(ctx, Envelope{Raw: raw, Message: msg, ReturnPath: in.From, Recipients: mine})
 	}
-	if p.held(StepConsegna, m, deliver) {
+	if p.held(StepConsegna, msg, deliver) {
+		detach()
 		return nil
 	}
 	return deliver(ctx)

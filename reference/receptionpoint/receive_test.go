@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"os"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/pecspec/pecspec/reference/clock"
 	"github.com/pecspec/pecspec/reference/compose"
 	"github.com/pecspec/pecspec/reference/index"
+	"github.com/pecspec/pecspec/reference/spool"
 )
 
 // fakeDelivery records what the reception point hands over.
@@ -30,6 +32,13 @@ func (f *fakeDelivery) Envelope(_ context.Context, e Envelope) error {
 func (f *fakeDelivery) Plain(_ context.Context, _ []string, msg []byte) error {
 	f.plain = append(f.plain, msg)
 	return nil
+}
+func (f *fakeDelivery) PlainFile(ctx context.Context, to []string, msg *spool.Message) error {
+	data, err := os.ReadFile(msg.Path())
+	if err != nil {
+		return err
+	}
+	return f.Plain(ctx, to, data)
 }
 
 type fakeOut struct{ sent [][]byte }

@@ -1,7 +1,6 @@
 package receptionpoint
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -9,8 +8,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-
-	"github.com/pecspec/pecspec/internal/memory"
 
 	"github.com/pecspec/pecspec/reference/once"
 )
@@ -48,17 +45,13 @@ type session struct {
 	helo   string
 	from   string
 	to     []string
-	size   int64 // the SIZE the client declared (RFC 1870), 0 when none
 }
 
 var errRelay = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
 	Message: "Relaying denied: not a domain of this provider"}
 
-func (s *session) Mail(from string, opts *smtp.MailOptions) error {
-	s.from, s.to, s.size = from, nil, 0
-	if opts != nil && opts.Size > 0 && opts.Size <= 64<<20 {
-		s.size = opts.Size
-	}
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from, s.to = from, nil
 	return nil
 }
 
@@ -75,25 +68,27 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // retries after a crash ate the 250 gets every output exactly once (package
 // once). The same key arriving while in progress gets 451.
 func (s *session) Data(r io.Reader) error {
-	var buf bytes.Buffer
-	defer memory.Release(&buf) // a large message's memory is given back at once
 	tr := trace(s.helo, s.remote, s.point.host(), s.tls, s.point.Clock.Now())
-	buf.Write(tr)
-	// With the declared SIZE the message is read into one allocation, not
-	// through the buffer's doubling (a 50 MB envelope is not held twice).
-	// The MX talks to anyone, so the full size is reserved only once the
-	// first MiB has arrived: a declared SIZE alone costs little.
-	const first = 1 << 20
-	buf.Grow(int(min(s.size, first)) + bytes.MinRead)
-	n, err := buf.ReadFrom(io.LimitReader(r, first))
-	if err == nil && n == first {
-		buf.Grow(int(max(s.size-first, 0)) + bytes.MinRead)
-		_, err = buf.ReadFrom(r)
-	}
+	// Spooled to a file as it arrives, then mapped read-only: the message's
+	// bytes are the file's pages (clean, reclaimable by the kernel), never a
+	// copy on the heap, however large.
+	msg, err := s.point.Spool.Receive(tr, r)
 	if err != nil {
 		return err
 	}
-	data := buf.Bytes()
+	defer msg.Release()
+	if msg.NUL() {
+		// RFC 5322 §3.5, RFC 6152 §2: no mailbox server could hand it
+		// intact to its reader (spool.Message.NUL).
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+			Message: "Message contains NUL characters, not allowed in Internet mail (RFC 5322)"}
+	}
+	data, unmap, err := msg.Map()
+	if err != nil {
+		s.point.log().Error("reception failed", "role", "receptionpoint", "remote", s.remote, "err", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure"}
+	}
+	defer unmap()
 	key := once.Key(s.to, data[len(tr):])
 	release, ok := s.busy.Acquire(key)
 	if !ok {
@@ -118,6 +113,6 @@ func (s *session) Data(r io.Reader) error {
 	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0}, Message: "Message refused"}
 }
 
-func (s *session) Reset() { s.from, s.to, s.size = "", nil, 0 }
+func (s *session) Reset() { s.from, s.to = "", nil }
 
 func (s *session) Logout() error { return nil }

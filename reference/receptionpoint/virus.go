@@ -46,7 +46,7 @@ func (p *Point) refuseInfected(ctx context.Context, in Incoming) (context.Contex
 		return ctx, err
 	}
 	if p.Viruses != nil {
-		if err := p.Viruses.Keep(in.Data); err != nil {
+		if err := p.Viruses.Keep(bytes.NewReader(in.Data)); err != nil {
 			return nil, fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 		}
 	}
@@ -62,7 +62,7 @@ func (p *Point) refuseInfected(ctx context.Context, in Incoming) (context.Contex
 // recipient (VIR-03) goes to the sender provider's mailReceipt (VIR-02).
 func (p *Point) virusFound(ctx context.Context, in Incoming, m *pec.Message, sender *index.Provider, mine []string, res antivirus.Result) error {
 	if p.Viruses != nil {
-		if err := p.Viruses.Keep(in.Data); err != nil {
+		if err := p.Viruses.Keep(bytes.NewReader(in.Data)); err != nil {
 			return fmt.Errorf("%w: virus store: %v", ErrTemporary, err)
 		}
 	}
