@@ -62,8 +62,9 @@ type Phase struct {
 	// lost or refused (duplicates, or late).
 	Unmatched int64 `json:"unmatched"`
 	// SubmitRate is accepted submissions per second over the window;
-	// AchievedRate is complete messages per second from the start to the
-	// last completion.
+	// AchievedRate is complete messages per second between the first and
+	// the last completion (a steady latency does not lower it; a target
+	// that falls behind spreads its completions out).
 	SubmitRate   float64              `json:"submit_rate"`
 	AchievedRate float64              `json:"achieved_rate"`
 	Stats        map[Kind]KindStats   `json:"stats"`
@@ -77,7 +78,7 @@ type Phase struct {
 
 	mu           sync.Mutex
 	hists        map[Kind]*kindHists
-	lastComplete time.Time
+	firstComplete, lastComplete time.Time
 	open         int64 // tracked messages not yet complete or lost
 	idle         chan struct{}
 }
@@ -166,6 +167,9 @@ func (p *Phase) closed(complete bool, at time.Time, missing map[Kind]int) {
 		p.Complete++
 		if at.After(p.lastComplete) {
 			p.lastComplete = at
+		}
+		if p.firstComplete.IsZero() || at.Before(p.firstComplete) {
+			p.firstComplete = at
 		}
 	} else {
 		p.Lost++

@@ -87,8 +87,11 @@ func (p *Phase) finish() {
 	if p.Duration > 0 {
 		p.SubmitRate = float64(p.Accepted) / p.Duration.Seconds()
 	}
-	if span := p.lastComplete.Sub(p.Start); p.Complete > 0 && span > 0 {
-		p.AchievedRate = float64(p.Complete) / max(span, p.Duration).Seconds()
+	switch span := p.lastComplete.Sub(p.firstComplete); {
+	case p.Complete > 1 && span > 0:
+		p.AchievedRate = float64(p.Complete-1) / span.Seconds()
+	case p.Complete > 0 && p.Duration > 0:
+		p.AchievedRate = float64(p.Complete) / p.Duration.Seconds()
 	}
 	// Nothing records into a finished phase (its messages are complete or
 	// lost): its histograms live on encoded, so a ramp's memory stays flat.
