@@ -76,11 +76,11 @@ type Phase struct {
 	// measurement itself took.
 	GeneratorCPU float64 `json:"generator_cpu_s"`
 
-	mu           sync.Mutex
-	hists        map[Kind]*kindHists
+	mu                          sync.Mutex
+	hists                       map[Kind]*kindHists
 	firstComplete, lastComplete time.Time
-	open         int64 // tracked messages not yet complete or lost
-	idle         chan struct{}
+	open                        int64 // tracked messages not yet complete or lost
+	idle                        chan struct{}
 }
 
 func newPhase(rate float64, start time.Time, d time.Duration) *Phase {
