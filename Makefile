@@ -8,7 +8,7 @@ DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon dovecot-imapd dovecot-
 FUZZTIME ?=
 export CGO_ENABLED := 1
 
-.PHONY: all setup build run test test-short lint bench fuzz clean
+.PHONY: all setup build run test test-short lint bench load fuzz clean
 
 all: build
 
@@ -48,6 +48,10 @@ bench: build
 	PECSPEC_BENCH=1 $(GO) test -count=1 -timeout 20m -run '^TestBench' -v ./internal/flowtest | \
 		grep -E '^(certified|50 MB|500-recipient|16 refused)|^(--- )?FAIL|^ok'
 
+# load: service levels of the reference pair under load, ramping to the knee
+# (pecspec load; docs/performance.md); load.json and load.html in $(OUT)/load.
+load: build
+	$(BIN)/pecspec load --target reference --ramp --rate 10 --duration 20s --out $(OUT)/load
 
 # fuzz runs every fuzz target for an execution count each (pkg:Fn:count), or for
 # FUZZTIME when given (make fuzz FUZZTIME=10m for a long run). Counts, not
@@ -57,7 +61,7 @@ bench: build
 FUZZ_TARGETS := ./pec:FuzzParse:30000 ./pec:FuzzPartsLenient:50000 ./report:FuzzGrade:3000 ./report:FuzzDaticert:60000 ./report:FuzzCMS:6000 \
 	./reference/deliverypoint:FuzzBreve:60000 ./reference/txlog:FuzzReader:100000 \
 	./reference/index:FuzzParseLDIF:50000 ./probe:FuzzReadReply:30000 ./probe:FuzzReadMultiline:30000 \
-	./reference/antivirus:FuzzCheckStructure:50000
+	./reference/antivirus:FuzzCheckStructure:50000 ./probe/load:FuzzArrivalParsing:30000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$${rest##*:}; \

@@ -7,7 +7,8 @@ import (
 )
 
 // TestLayering enforces the one-way imports of STYLE 4 / DESIGN.md: pec/ is a
-// leaf; report/ imports only pec/; probe/ never imports reference/; reference/
+// leaf; report/ imports only pec/; probe/ never imports reference/, report/ or
+// scenarios/; reference/
 // never imports probe, report or scenarios; the roles never import each other.
 func TestLayering(t *testing.T) {
 	const mod = "github.com/pecspec/pecspec/"
@@ -40,6 +41,8 @@ func forbidden(pkg, dep string, roles []string) string {
 		return "report/ imports only pec/ (the oracle is independent)"
 	case under(pkg, "probe") && under(dep, "reference"):
 		return "the probe drives providers only through protocols"
+	case under(pkg, "probe") && (under(dep, "report") || under(dep, "scenarios")):
+		return "the probe never imports the grader or the suite (probe/load takes a Grader function)"
 	case under(pkg, "reference") && (under(dep, "probe") || under(dep, "report") || under(dep, "scenarios")):
 		return "the reference never imports the harness"
 	}

@@ -44,6 +44,13 @@ type Target struct {
 	// §4.5.6): a file path relative to the target file, or an https URL.
 	LDIF         string   `yaml:"ldif,omitempty"`
 	Capabilities []string `yaml:"capabilities,omitempty"`
+	// MaxMessageBytes and MaxRecipients are the limits the provider declares
+	// (0: the published service levels, 50 MB and 500; limits.go).
+	MaxMessageBytes int64 `yaml:"max_message_bytes,omitempty"`
+	MaxRecipients   int   `yaml:"max_recipients,omitempty"`
+	// BulkAccounts are numbered test mailboxes (bulk.go) for messages to
+	// hundreds of recipients and for load from several accounts.
+	BulkAccounts *BulkAccounts `yaml:"bulk_accounts,omitempty"`
 	// Counterpart is the honest provider the suite pairs with the target for
 	// flows that need a second provider (the reference beta in the lab).
 	Counterpart *Target `yaml:"counterpart,omitempty"`
@@ -138,6 +145,8 @@ type Ordinary struct {
 	IMAP     Endpoint  `yaml:"imap"`
 	POP3     Endpoint  `yaml:"pop3,omitempty"`
 	Accounts []Account `yaml:"accounts"`
+	// BulkAccounts are numbered test mailboxes of the domain (bulk.go).
+	BulkAccounts *BulkAccounts `yaml:"bulk_accounts,omitempty"`
 }
 
 // Account returns the ordinary account whose handle or address is name.

@@ -414,7 +414,11 @@ func (w *World) missingRule(what string) string {
 
 // capture saves a message as evidence and grades it.
 func (w *World) capture(mailbox string, service, atMX bool, raw []byte) {
-	g := report.Grade(raw, w.r.grading)
+	w.captureGraded(mailbox, service, atMX, raw, report.Grade(raw, w.r.grading))
+}
+
+// captureGraded saves a message graded already as evidence.
+func (w *World) captureGraded(mailbox string, service, atMX bool, raw []byte, g report.Graded) {
 	rel, err := w.r.evidence.Save(w.res.Name, g.Kind, raw)
 	if err != nil {
 		rel = "(not saved: " + err.Error() + ")"

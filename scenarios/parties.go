@@ -96,6 +96,9 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 		}
 		a, ok := x.Account(handle)
 		if !ok {
+			a, ok = bulkHandle(x.BulkAccounts, x.Domain, handle) // limits_steps.go
+		}
+		if !ok {
 			return nil, harnessf("no account %q at the external domain %s", handle, x.Domain)
 		}
 		p.account = a
@@ -113,6 +116,9 @@ func (r *runner) resolve(handle, role string) (*party, error) {
 		return p, nil
 	}
 	a, ok := prov.Account(handle)
+	if !ok {
+		a, ok = bulkHandle(prov.BulkAccounts, prov.Domains[0], handle) // limits_steps.go
+	}
 	if !ok {
 		return nil, harnessf("no account %q at the %s %s", handle, role, prov.Name)
 	}

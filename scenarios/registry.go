@@ -18,6 +18,7 @@ func registeredExpressions() []*regexp.Regexp {
 	registerControlSteps(rec)
 	registerPeerSteps(rec)
 	registerIndexSteps(rec)
+	registerLimitsSteps(rec)
 	for _, e := range rec.exprs {
 		out = append(out, regexp.MustCompile(e))
 	}

@@ -110,7 +110,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			Strict:         true,
 			Randomize:      r.opts.Seed,
 			Concurrency:    r.opts.Concurrency,
-			Tags:           opts.Tags,
+			Tags:           r.tags(), // limits_steps.go: no @slow unless asked for
 			TestingT:       opts.TestingT,
 			DefaultContext: ctx,
 			NoColors:       true,

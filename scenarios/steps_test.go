@@ -60,7 +60,7 @@ func TestTagsNameKnownRules(t *testing.T) {
 	flowTags := map[string]bool{"@flow-acceptance": true, "@flow-non-acceptance": true, "@flow-take-charge": true,
 		"@flow-delivery": true, "@flow-non-delivery": true, "@flow-timeout": true, "@flow-virus": true,
 		"@flow-anomaly": true, "@flow-external": true, "@flow-multi-recipient": true, "@flow-same-domain": true,
-		"@flow-index": true}
+		"@flow-index": true, "@flow-limits": true}
 	for _, p := range pickles(t) {
 		flows, rules := 0, 0
 		for _, tag := range p.Tags {
@@ -75,13 +75,13 @@ func TestTagsNameKnownRules(t *testing.T) {
 				if !known[tag[1:]] {
 					t.Errorf("%s: tag %s names no rule of pec-rules §9", p.Name, tag)
 				}
-			case tag == tagExclusive:
+			case tag == tagExclusive || tag == tagSlow:
 			case strings.HasPrefix(tag, tagNeeds):
 				if Capabilities[strings.TrimPrefix(tag, tagNeeds)] == "" {
 					t.Errorf("%s: tag %s names no capability", p.Name, tag)
 				}
 			default:
-				t.Errorf("%s: tag %s is neither a flow, a rule, a capability nor %s", p.Name, tag, tagExclusive)
+				t.Errorf("%s: tag %s is neither a flow, a rule, a capability, %s nor %s", p.Name, tag, tagExclusive, tagSlow)
 			}
 		}
 		if flows != 1 || rules == 0 {

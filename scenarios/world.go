@@ -146,6 +146,7 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 	registerPeerSteps(reg)
 	registerIndexSteps(reg)
 	registerControlSteps(reg)
+	registerLimitsSteps(reg)
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		w, ok := ctx.Value(worldKey{}).(*World)
 		if !ok {

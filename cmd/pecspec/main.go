@@ -21,6 +21,7 @@ var commands = []command{
 	{"run", cmdRun, "run [--target reference|FILE.yaml] [--lab DIR] [--tags EXPR] [--out DIR] [--expect FILE] [--timeout D]: run the suite"},
 	{"grade", cmdGrade, "grade [--trust PEM] [--index URL|LDIF] [--crl FILE] [--transaction] [--format text|json|junit] PATH...: grade .eml files or transaction folders offline"},
 	{"log", cmdLog, "log verify DIR | log export [--from T] [--to T] [--user ADDR] [--format json|csv] DIR: check or extract a reference registro"},
+	{"load", cmdLoad, loadUsage},
 	{"rules", cmdRules, "rules [--format text|json] [--coverage]: list the rule catalogue, or every rule of pec-rules §9 with the scenarios that grade it"},
 }
 

@@ -52,6 +52,9 @@ func (l *Lab) startExternal() error {
 			return fmt.Errorf("%w: external: %v", ErrLab, err)
 		}
 	}
+	if err := l.addBulk(st, x.Domain); err != nil {
+		return err
+	}
 	x.store = st
 	certPEM, keyPEM, err := l.CA.IssueTLS(l.tlsHosts(x.Domain, x.MXHost), nowFunc())
 	if err != nil {
@@ -86,7 +89,8 @@ func (l *Lab) startExternal() error {
 func (x *External) dovecotSpec(l *Lab) DovecotSpec {
 	return DovecotSpec{Name: "external", Dir: filepath.Join(x.dir, "dovecot"), MailRoot: filepath.Join(x.dir, "mail"),
 		Cert: filepath.Join(x.dir, "tls.pem"), Key: filepath.Join(x.dir, "tls.key"), CA: l.CAFile(),
-		Accounts: x.Accounts, Host: x.IMAPHost, IMAP: x.Ports.IMAP, POP3: x.Ports.POP3}
+		Accounts: append(append([]Account(nil), x.Accounts...), l.BulkAccounts(x.Domain)...), // bulk.go
+		Host:     x.IMAPHost, IMAP: x.Ports.IMAP, POP3: x.Ports.POP3}
 }
 
 // MXAddr is host:port of the external MX.

@@ -60,6 +60,7 @@ type Lab struct {
 	layout   *layout
 	lock     *os.File // the directory's lock (lock.go), held while the lab runs
 	down     bool
+	bulkPass string // the bulk accounts' password (bulk.go)
 }
 
 // ErrLab wraps every start-up failure.

@@ -145,6 +145,7 @@ func (l *Lab) config(p *Instance) *provider.Config {
 	users = append(users,
 		provider.User{Address: FullMailbox + "@" + p.Domain, Password: secret(), QuotaBytes: 1},
 		provider.User{Address: PECOnlyMailbox + "@" + p.Domain, Password: secret(), RefuseOrdinary: true})
+	users = append(users, l.bulkUsers(p.Domain)...)
 	return &provider.Config{
 		Name: p.Name, ProviderName: p.ProviderName, Domains: []string{p.Domain},
 		ServiceAddress: p.Service, ReceiptsMailbox: p.Receipts.Address,

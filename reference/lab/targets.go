@@ -25,6 +25,9 @@ type target struct {
 	LDAPURL         string      `yaml:"ldap_url"`
 	LDIF            string      `yaml:"ldif,omitempty"`
 	Capabilities    []string    `yaml:"capabilities"`
+	MaxMessageBytes int64       `yaml:"max_message_bytes,omitempty"`
+	MaxRecipients   int         `yaml:"max_recipients,omitempty"`
+	BulkAccounts    *bulk       `yaml:"bulk_accounts,omitempty"`
 	Counterpart     *target     `yaml:"counterpart,omitempty"`
 	External        *ordinary   `yaml:"external,omitempty"`
 	Peer            *peerTarget `yaml:"peer,omitempty"`
@@ -47,6 +50,7 @@ type ordinary struct {
 	IMAP     endpoint  `yaml:"imap"`
 	POP3     endpoint  `yaml:"pop3,omitempty"`
 	Accounts []Account `yaml:"accounts"`
+	Bulk     *bulk     `yaml:"bulk_accounts,omitempty"`
 }
 
 type endpoint struct {
@@ -81,6 +85,8 @@ func (l *Lab) target(p *Instance) *target {
 		LDAPURL:         l.LDAPURL,
 		LDIF:            filepath.Join("index", p.Name+".ldif.p7m"),
 		Capabilities:    Capabilities,
+		// The access point's limits (accesspoint/server.go: 500 RCPT).
+		MaxMessageBytes: l.maxMessageBytes(), MaxRecipients: 500, BulkAccounts: l.bulk(),
 	}
 }
 
@@ -112,7 +118,7 @@ func (l *Lab) writeTargets() error {
 func (l *Lab) surround(t, counterpart *target) {
 	t.Counterpart = counterpart
 	if x := l.External; x != nil {
-		t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts,
+		t.External = &ordinary{Domain: x.Domain, Accounts: x.Accounts, Bulk: l.bulk(),
 			MX:   endpoint{x.MXHost, x.Ports.MX, "starttls"},
 			IMAP: endpoint{x.IMAPHost, x.Ports.IMAP, "implicit"},
 			POP3: endpoint{x.IMAPHost, x.Ports.POP3, "implicit"}}

@@ -25,6 +25,7 @@ type admin struct {
 	holds   *holds
 	// health checks the dependencies (health.go); nil checks none.
 	health func(context.Context) (map[string]string, bool)
+	delays *delays // lab only, with holds (delay.go)
 }
 
 func (a *admin) handler() http.Handler {
@@ -39,6 +40,8 @@ func (a *admin) handler() http.Handler {
 	}))
 	mux.HandleFunc("POST /holds", a.withHolds(a.addHold))
 	mux.HandleFunc("POST /holds/release", a.withHolds(a.releaseHolds))
+	mux.HandleFunc("POST /delay", a.withHolds(a.setDelay))
+	mux.HandleFunc("GET /delay", a.withHolds(a.showDelay))
 	mux.HandleFunc("DELETE /holds", a.withHolds(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"dropped": a.holds.drop()})
 	}))

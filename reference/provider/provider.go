@@ -38,6 +38,7 @@ type Provider struct {
 	track *tracker.Tracker
 	reg   *txlog.Log
 	holds *holds
+	delay *delays
 	ap    *accesspoint.Point
 	rp    *receptionpoint.Point
 	dp    *deliverypoint.Point
@@ -234,12 +235,15 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{p.dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
 		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log, Spool: p.spool}
+	var apOut accesspoint.Output = out
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}
 		p.rp.Holds = p.holds
+		p.delay = &delays{}
+		apOut = delayedOut{Output: out, d: p.delay}
 	}
 	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
-		Out: out, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log, Spool: p.spool}
+		Out: apOut, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log, Spool: p.spool}
 }
 
 // Run serves every endpoint until ctx is done, then stops them and closes the
@@ -255,7 +259,7 @@ func (p *Provider) Run(ctx context.Context) error {
 	sub := accesspoint.NewServer(p.ap, newUsers(p.cfg.Users), p.tls, p.cfg.Domains[0], nil)
 	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
 	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
-		advance: p.advance, holds: p.holds, health: p.health}).handler(), ReadHeaderTimeout: 10 * time.Second}
+		advance: p.advance, holds: p.holds, health: p.health, delays: p.delay}).handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 6)
 	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
 	go func() { errc <- mx.Serve(ls[1]) }()
