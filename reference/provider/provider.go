@@ -223,7 +223,7 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 	p.dp = &deliverypoint.Point{Sealer: sealer, Store: out, Out: out, Clock: p.clock, Registro: reg, Log: p.log}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{p.dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
-		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log}
+		RefusesOrdinary: p.cfg.refusesOrdinary, SimulatesVirus: p.cfg.simulatesVirus, Registro: reg, Log: p.log}
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}
 		p.rp.Holds = p.holds

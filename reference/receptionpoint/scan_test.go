@@ -98,3 +98,38 @@ func noticeWith(t *testing.T, s *compose.Sealer, text string) []byte {
 	}
 	return msg
 }
+
+// TestSimulatedVirus: a correct, clean envelope for an outcome-simulation
+// mailbox (SimulatesVirus) takes the rilevazione virus flow, as if the
+// antivirus had found a virus the sender's missed; for any other mailbox
+// it is taken in charge and delivered.
+func TestSimulatedVirus(t *testing.T) {
+	p := testpki.NewCA(t)
+	alpha, beta := sealer(t, p, "pec.alpha.test"), sealer(t, p, "pec.beta.test")
+	dir := index.NewMemory(index.Provider{Name: "Alpha", MailReceipt: "ricevute@pec.alpha.test",
+		Domains: []string{"pec.alpha.test"}, Certificates: []*x509.Certificate{alpha.Cert}})
+	for rcpt, infected := range map[string]bool{"infetto@pec.beta.test": true, "bob@pec.beta.test": false} {
+		d, out, kept := &fakeDelivery{}, &fakeOut{}, &keptViruses{}
+		rp := &Point{Sealer: beta, Directory: dir, Trust: p.Pool, Delivery: d, Out: out, Clock: clock.System{},
+			Domains: []string{"pec.beta.test"}, Scanner: eicarScanner, Viruses: kept,
+			SimulatesVirus: func(a string) bool { return a == "infetto@pec.beta.test" }}
+		err := rp.Receive(context.Background(), Incoming{From: "alice@pec.alpha.test", To: []string{rcpt}, Data: envelope(t, alpha)})
+		if err != nil {
+			t.Fatalf("%s: %v", rcpt, err)
+		}
+		if len(out.sent) != 1 {
+			t.Fatalf("%s: %d notices sent, want 1", rcpt, len(out.sent))
+		}
+		m := pec.Parse(out.sent[0])
+		want := pec.KindPresaInCarico
+		if infected {
+			want = pec.KindRilevazioneVirus
+		}
+		if m.Kind() != want || (len(d.envelopes) == 0) == !infected || (kept.n == 1) != infected {
+			t.Errorf("%s: sent a %s, %d delivered, %d kept; want a %s", rcpt, m.Kind(), len(d.envelopes), kept.n, want)
+		}
+		if infected && !strings.Contains(pec.Deref(m.Postacert.Dati.ErroreEsteso), SimulatedSignature) {
+			t.Errorf("%s: errore-esteso %q does not name %s", rcpt, pec.Deref(m.Postacert.Dati.ErroreEsteso), SimulatedSignature)
+		}
+	}
+}

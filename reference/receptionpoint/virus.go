@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
@@ -29,6 +30,20 @@ func (p *Point) infected(ctx context.Context, raw []byte) (antivirus.Result, err
 		return res, fmt.Errorf("%w: antivirus: %v", ErrTemporary, err)
 	}
 	return res, nil
+}
+
+// SimulatedSignature names the virus an outcome-simulation mailbox finds
+// (Point.SimulatesVirus).
+const SimulatedSignature = "PECSpec.Test.Simulated"
+
+// simulatedVirus is the verdict for an envelope to rcpts when one of them
+// is an outcome-simulation mailbox: infected, as if the antivirus had found
+// a virus the sending provider's did not (RFC 6109 §3.2.3; lab only).
+func (p *Point) simulatedVirus(rcpts []string) antivirus.Result {
+	if p.SimulatesVirus != nil && slices.ContainsFunc(rcpts, p.SimulatesVirus) {
+		return antivirus.Result{Infected: true, Signature: SimulatedSignature}
+	}
+	return antivirus.Result{}
 }
 
 // refuseInfected scans a message that is not a correct envelope — ordinary
