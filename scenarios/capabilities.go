@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/cucumber/messages/go/v21"
+
+	"github.com/pecspec/pecspec/probe"
 )
 
 // Capabilities a target file may declare (`capabilities:`): what the PEC
@@ -23,7 +25,13 @@ var Capabilities = map[string]string{
 		"busta di anomalia (RFC 6109 §3.2.2); a provider whose mailboxes refuse ordinary mail leaves it out",
 	"sends-to-ordinary-mail": "the provider accepts certified messages to recipients outside PEC (esterno, RFC 6109 " +
 		"§2.2.1) and sends them the busta di trasporto",
+	"simulated-virus": "the provider has an outcome-simulation mailbox (an account with name: " + virusHandle + ") whose " +
+		"incoming envelopes its reception point takes as infected, as if its antivirus had found a virus the sending " +
+		"provider's missed (RFC 6109 §3.2.3–4): the virus found in transit is then tested with this provider receiving",
 }
+
+// virusHandle is the account handle of the simulated-virus mailbox.
+const virusHandle = "infetto"
 
 // mandatory are features some target files list as capabilities although
 // PEC requires them of every provider.
@@ -34,8 +42,13 @@ var mandatory = map[string]string{
 	"breve":     "RFC 6109 §3.3.2.2",
 }
 
-// tagNeeds prefixes the capability tags of the features.
-const tagNeeds = "@needs-"
+// tagNeeds prefixes the capability tags of the features: what the target
+// must declare; tagCounterpartNeeds what the counterpart must (a
+// cross-provider scenario that needs the receiving provider's help).
+const (
+	tagNeeds            = "@needs-"
+	tagCounterpartNeeds = "@counterpart-needs-"
+)
 
 // checkCapabilities refuses unknown and mandatory capabilities: a misspelt
 // one would silently skip scenarios.
@@ -65,14 +78,32 @@ func capabilityNames() []string {
 }
 
 // missingCapability is the first capability the tags need and the target
-// does not declare, or "".
+// (or the counterpart) does not declare, or "".
 func (r *runner) missingCapability(tags []*messages.PickleTag) string {
 	for _, t := range tags {
 		if c, ok := strings.CutPrefix(t.Name, tagNeeds); ok && !slices.Contains(r.opts.Target.Capabilities, c) {
 			return c
 		}
+		if c, ok := strings.CutPrefix(t.Name, tagCounterpartNeeds); ok {
+			if cp := r.opts.Target.Counterpart; cp == nil || !slices.Contains(cp.Capabilities, c) {
+				return c + " at the counterpart"
+			}
+		}
 	}
 	return ""
+}
+
+// checkVirusMailbox: a provider that declares simulated-virus names its
+// outcome-simulation mailbox.
+func checkVirusMailbox(t *probe.Target) error {
+	if !slices.Contains(t.Capabilities, "simulated-virus") {
+		return nil
+	}
+	if _, ok := t.Account(virusHandle); !ok {
+		return &preflightError{fmt.Sprintf("preflight: %s: declares simulated-virus but has no account %q (its outcome-simulation mailbox)",
+			t.Name, virusHandle)}
+	}
+	return nil
 }
 
 // declares reports whether the target declares capability c.
