@@ -34,16 +34,9 @@ func ReadMatrix(dir string) (*Matrix, error) {
 // gamma's inbox numbered on, and the matrix judged again over all units —
 // matrix.json, matrix.html, junit.xml, and each unit's summary and report.
 func MergeMatrix(out string, dirs []string) (*Matrix, error) {
-	var parts []*Matrix
-	for _, d := range dirs {
-		if same, _ := sameDir(d, out); same {
-			return nil, fmt.Errorf("%w: the output directory %s is one of the inputs", ErrMerge, out)
-		}
-		m, err := ReadMatrix(d)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, m)
+	parts, err := readInputs(out, dirs, ReadMatrix)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkMatrixShards(dirs, parts); err != nil {
 		return nil, err

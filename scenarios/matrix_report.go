@@ -54,6 +54,7 @@ type gridCell struct {
 	Counts      string
 	Title       string
 	By          string
+	More        int // other rules that failed in the cell
 }
 
 // WriteMatrix writes m as matrix.json, matrix.html and junit.xml (one
@@ -90,11 +91,14 @@ func (m *Matrix) page() matrixPage {
 			}
 			c := orEmpty(m.cell("pair", prov.Name, recv))
 			g := gridCell{C: c, Headline: c.headline(), Counts: c.counts(), Title: c.title()}
+			rules := map[string]bool{}
 			for _, r := range c.Rules {
+				rules[r.Rule] = true
 				if r.Rule == c.WorstRule && r.By != "" {
 					g.By = r.By
 				}
 			}
+			g.More = max(len(rules)-1, 0)
 			row.Cells = append(row.Cells, g)
 		}
 		p.Rows = append(p.Rows, row)
@@ -108,7 +112,7 @@ func (m *Matrix) page() matrixPage {
 		p.Verdict = "fail"
 		p.VerdictText = fmt.Sprintf("%d unexpected failures, %d stale expectations", m.Unexpected(), m.StaleCount())
 	case m.expectedCount() > 0:
-		p.VerdictText = "every failure was expected"
+		p.Verdict, p.VerdictText = "expected", "every failure was expected"
 	}
 	return p
 }
@@ -224,18 +228,17 @@ func (m *Matrix) Problems() []string {
 }
 
 // Unexpected counts the scenarios with an unexpected failure.
-func (m *Matrix) Unexpected() int {
-	n := 0
-	for _, c := range m.Cells {
-		n += c.Failed
-	}
-	return n
-}
+func (m *Matrix) Unexpected() int { return m.sumCells(func(c *Cell) int { return c.Failed }) }
 
-func (m *Matrix) expectedCount() int {
+func (m *Matrix) expectedCount() int { return m.sumCells(func(c *Cell) int { return c.Expected }) }
+
+// Ran counts the scenarios that ran.
+func (m *Matrix) Ran() int { return m.sumCells(func(c *Cell) int { return c.Scenarios }) }
+
+func (m *Matrix) sumCells(f func(*Cell) int) int {
 	n := 0
 	for _, c := range m.Cells {
-		n += c.Expected
+		n += f(c)
 	}
 	return n
 }
@@ -245,15 +248,6 @@ func (m *Matrix) StaleCount() int {
 	n := 0
 	for _, p := range m.Providers {
 		n += len(p.Stale)
-	}
-	return n
-}
-
-// Ran counts the scenarios that ran.
-func (m *Matrix) Ran() int {
-	n := 0
-	for _, c := range m.Cells {
-		n += c.Scenarios
 	}
 	return n
 }

@@ -66,18 +66,32 @@ func readParts(out string, dirs []string) ([]part, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%w: no directory to merge", ErrMerge)
 	}
+	summaries, err := readInputs(out, dirs, ReadSummary)
+	if err != nil {
+		return nil, err
+	}
 	var parts []part
+	for i, s := range summaries {
+		parts = append(parts, part{dirs[i], s})
+	}
+	return parts, checkShards(parts)
+}
+
+// readInputs reads each input directory of a merge with read; out may not
+// be one of them.
+func readInputs[T any](out string, dirs []string, read func(string) (T, error)) ([]T, error) {
+	var all []T
 	for _, d := range dirs {
 		if same, _ := sameDir(d, out); same {
 			return nil, fmt.Errorf("%w: the output directory %s is one of the inputs", ErrMerge, out)
 		}
-		s, err := ReadSummary(d)
+		v, err := read(d)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, part{d, s})
+		all = append(all, v)
 	}
-	return parts, checkShards(parts)
+	return all, nil
 }
 
 // ReadSummary reads dir/summary.json.
