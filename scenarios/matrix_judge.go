@@ -53,7 +53,8 @@ type Cell struct {
 	Status   string `json:"status"` // ran, unreachable, error, other-shard
 	Reason   string `json:"reason,omitempty"`
 	// Outcome colours the cell: pass, expected (failures all expected),
-	// fail, error (the harness could not judge), unreachable, not-run.
+	// fail, error (the harness could not judge), unreachable, not-run
+	// (another shard's), empty (the tags selected none of its scenarios).
 	Outcome   string      `json:"outcome"`
 	Scenarios int         `json:"scenarios"`
 	Passed    int         `json:"passed"`
@@ -85,6 +86,7 @@ const (
 	outcomeError       = "error"
 	outcomeUnreachable = "unreachable"
 	outcomeNotRun      = "not-run"
+	outcomeEmpty       = "empty" // the tags selected none of the unit's scenarios
 )
 
 var unitKinds = map[unitKind]string{unitPair: "pair", unitSingle: "single", unitClock: "clock"}
@@ -277,6 +279,8 @@ func (c *Cell) outcome() string {
 		return outcomeUnreachable
 	case c.Status == unitFailed || c.Errors > 0:
 		return outcomeError
+	case c.Scenarios == 0:
+		return outcomeEmpty
 	case c.Failed > 0:
 		return outcomeFail
 	case c.Expected > 0:

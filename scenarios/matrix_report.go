@@ -137,6 +137,8 @@ func (c *Cell) headline() string {
 		return "harness error"
 	case outcomeUnreachable:
 		return "unreachable"
+	case outcomeEmpty:
+		return "no scenario selected"
 	}
 	return "not run here"
 }

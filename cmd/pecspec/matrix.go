@@ -72,6 +72,11 @@ func cmdMatrix(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	for _, sub := range []string{"pairs", "single", "clock", "peer"} { // an earlier matrix's units
+		if err := os.RemoveAll(filepath.Join(f.out, sub)); err != nil {
+			return fail("clean %s: %v", f.out, err)
+		}
+	}
 	if f.labDir == "" {
 		if len(f.providers) > 0 && !allLabNames(f.providers) {
 			return fail("matrix: target files need the lab that enrolled them: give --lab DIR (pecspec lab up --enrol FILE...)")
