@@ -72,11 +72,6 @@ func cmdMatrix(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	for _, sub := range []string{"pairs", "single", "clock", "peer"} { // an earlier matrix's units
-		if err := os.RemoveAll(filepath.Join(f.out, sub)); err != nil {
-			return fail("clean %s: %v", f.out, err)
-		}
-	}
 	if f.labDir == "" {
 		if len(f.providers) > 0 && !allLabNames(f.providers) {
 			return fail("matrix: target files need the lab that enrolled them: give --lab DIR (pecspec lab up --enrol FILE...)")
@@ -94,6 +89,11 @@ func cmdMatrix(args []string) int {
 	opts, err := matrixOptions(f)
 	if err != nil {
 		return fail("%v", err)
+	}
+	for _, sub := range []string{"pairs", "single", "clock", "peer"} { // an earlier matrix's units
+		if err := os.RemoveAll(filepath.Join(f.out, sub)); err != nil {
+			return fail("clean %s: %v", f.out, err)
+		}
 	}
 	m, err := scenarios.RunMatrix(ctx, opts)
 	if err != nil {
