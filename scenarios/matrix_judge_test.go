@@ -113,3 +113,57 @@ func TestWriteMatrix(t *testing.T) {
 		t.Errorf("matrix.json: %+v", got)
 	}
 }
+
+// TestMergeMatrix: two shards of a matrix join into one — each shard's
+// units copied, judged again (faulty's expectation, matched in one shard
+// only, is not stale) — and a missing shard is refused.
+func TestMergeMatrix(t *testing.T) {
+	root := t.TempDir()
+	exp := map[string][]Expectation{"faulty": {{Rule: "GEN-15", Reason: "known"}}}
+	all := []*unit{
+		{kind: unitPair, sender: "alpha", receiver: "faulty"},
+		{kind: unitPair, sender: "faulty", receiver: "alpha"},
+	}
+	runs := map[int]*Summary{
+		0: {Scenarios: []*ScenarioResult{fromProvider("pic", "pec.faulty.test", "GEN-15")}},
+		1: {Scenarios: []*ScenarioResult{fromProvider("acc", "pec.alpha.test")}},
+	}
+	var dirs []string
+	for i := range 2 {
+		dir := filepath.Join(root, "shard-"+itoa(i+1))
+		m := testMatrix(exp)
+		m.Shard = &Shard{i + 1, 2}
+		var units []*unit
+		for k, u := range all {
+			c := *u
+			c.status = unitElsewhere
+			if k == i {
+				c.status, c.summary = unitRan, runs[k]
+				mustWrite(t, filepath.Join(dir, c.unitDir()), "summary.json", mustJSON(t, c.summary))
+			}
+			units = append(units, &c)
+		}
+		m.judge(units)
+		if err := WriteMatrix(dir, m); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	out := filepath.Join(root, "merged")
+	m, err := MergeMatrix(out, dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	af, fa := m.cell("pair", "alpha", "faulty"), m.cell("pair", "faulty", "alpha")
+	if m.Shard != nil || af.Outcome != outcomeExpected || fa.Outcome != outcomePass || m.StaleCount() != 0 {
+		t.Errorf("merged: shard %v, alpha → faulty %s, faulty → alpha %s, %d stale", m.Shard, af.Outcome, fa.Outcome, m.StaleCount())
+	}
+	for _, f := range []string{"matrix.html", "junit.xml", "pairs/alpha/faulty/report.html", "pairs/faulty/alpha/summary.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("merged: %v", err)
+		}
+	}
+	if _, err := MergeMatrix(filepath.Join(root, "again"), dirs[:1]); err == nil || !strings.Contains(err.Error(), "shard 2/2 is missing") {
+		t.Errorf("one shard of two: err %v", err)
+	}
+}
