@@ -1,7 +1,8 @@
 @flow-anomaly
 Feature: Ordinary mail reaching a PEC mailbox
   Mail that is not a correct PEC envelope or notice from a listed provider is delivered in a busta di anomalia
-  (RFC 6109 §3.2.2), with no receipt to anyone.
+  (RFC 6109 §3.2.2), with no receipt to anyone. Between two providers under test (@interop): the target's own
+  envelope, altered in transit after the target signed it, must not pass the counterpart's signature check.
 
   @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05
   @ANO-06 @ANO-07 @ANO-08 @needs-receives-ordinary-mail
@@ -40,4 +41,12 @@ Feature: Ordinary mail reaching a PEC mailbox
     Given the target's MX offers STARTTLS
     When dave at the external domain sends an ordinary message without TLS to alice at the target
     Then alice receives an anomaly envelope
+    And every captured message passes the MUST rules
+
+  @interop @ANO-01 @ANO-02 @ANO-03 @ANO-04 @ANO-05 @ANO-06
+  Scenario: The target's envelope altered in transit reaches the counterpart as a busta di anomalia
+    When alice sends a certified message to bob at the counterpart
+    Then bob receives a transport envelope
+    When the envelope bob received is altered in transit and sent again to the counterpart
+    Then bob receives an anomaly envelope
     And every captured message passes the MUST rules

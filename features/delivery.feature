@@ -1,4 +1,4 @@
-@flow-delivery
+@flow-delivery @interop
 Feature: Delivery of a certified message between two providers
   A user of the target provider sends a certified message to a user of another provider. The target accepts it
   and returns a ricevuta di accettazione (RFC6109 §3.1.4), sends a busta di trasporto (RFC6109 §3.1.5); the

@@ -1,4 +1,4 @@
-@flow-multi-recipient
+@flow-multi-recipient @interop
 Feature: Recipients at several providers and outside PEC, in To and Cc
   One accettazione lists every recipient (RFC 6109 §3.1.4); each provider takes charge of its own recipients
   (§3.2.1); each PEC recipient gets the envelope and the sender one avvenuta consegna per recipient, sintetica

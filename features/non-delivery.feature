@@ -1,4 +1,4 @@
-@flow-non-delivery
+@flow-non-delivery @interop
 Feature: Non-delivery to a mailbox that does not exist
   The receiving provider takes charge of the envelope, cannot deliver it to an unknown mailbox and the sender
   gets an avviso di mancata consegna with errore no-dest (RFC 6109 §3.3.3).

@@ -19,14 +19,8 @@ func (t *Target) UseLab(lab *Target) error {
 		return fmt.Errorf("%w: the lab enrolled %s %v, the target file describes %s %v: enrol this provider (pecspec lab up --enrol FILE)",
 			ErrTarget, lab.Name, lab.Domains, t.Name, t.Domains)
 	}
-	t.Counterpart, t.External, t.Lab = lab.Counterpart, lab.External, lab.Lab
-	if lab.Peer != nil {
-		g := *lab.Peer
-		for _, p := range []*string{&g.TLSCert, &g.TLSKey, &g.SoftHSMConf, &g.Certificate, &g.UnlistedCert} {
-			*p = lab.Path(*p)
-		}
-		t.Peer = &g
-	}
+	t.Counterpart = lab.Counterpart
+	t.Surround(lab)
 	fill := func(own *string, labs string) {
 		if *own == "" {
 			*own = labs
@@ -44,6 +38,21 @@ func (t *Target) UseLab(lab *Target) error {
 		t.CRLs = lab.CRLFiles()
 	}
 	return nil
+}
+
+// Surround gives t what the lab offers around any target: the external
+// domain, gamma (its files resolved against lab's file) and the lab's view.
+// The counterpart is left as it is: a matrix pairs the providers itself.
+func (t *Target) Surround(lab *Target) {
+	t.External, t.Lab = lab.External, lab.Lab
+	t.Peer = nil
+	if lab.Peer != nil {
+		g := *lab.Peer
+		for _, p := range []*string{&g.TLSCert, &g.TLSKey, &g.SoftHSMConf, &g.Certificate, &g.UnlistedCert} {
+			*p = lab.Path(*p)
+		}
+		t.Peer = &g
+	}
 }
 
 func sameFold(a, b []string) bool {

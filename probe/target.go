@@ -295,6 +295,23 @@ func (t *Target) Validate() error {
 	return errors.Join(errs...)
 }
 
+// SimulatedVirusHandle names the outcome-simulation mailbox of a target that
+// declares the capability simulated-virus: envelopes for it are taken as
+// infected, so it is never an ordinary user.
+const SimulatedVirusHandle = "infetto"
+
+// UserAccounts are the accounts that behave as ordinary users: all but the
+// outcome-simulation mailbox.
+func (t *Target) UserAccounts() []Account {
+	var out []Account
+	for _, a := range t.Accounts {
+		if a.Handle() != SimulatedVirusHandle {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Account returns the account whose handle or address is name.
 func (t *Target) Account(name string) (Account, bool) {
 	for _, a := range t.Accounts {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/cucumber/messages/go/v21"
+
+	"github.com/pecspec/pecspec/probe"
 )
 
 // Capabilities a target file may declare (`capabilities:`): what the PEC
@@ -25,10 +27,16 @@ var Capabilities = map[string]string{
 		"§2.2.1) and sends them the busta di trasporto",
 	capPOP3: "the provider's users read their mailbox over POP3S (RFC 1939, implicit TLS) as well as IMAPS: declared " +
 		"by a pop3 endpoint in the target file, not by this list",
+	"simulated-virus": "the provider has an outcome-simulation mailbox (an account with name: " + virusHandle + ") whose " +
+		"incoming envelopes its reception point takes as infected, as if its antivirus had found a virus the sending " +
+		"provider's missed (RFC 6109 §3.2.3–4): the virus found in transit is then tested with this provider receiving",
 }
 
 // capPOP3 is declared by the target file's pop3 endpoint.
 const capPOP3 = "pop3"
+
+// virusHandle is the account handle of the simulated-virus mailbox.
+const virusHandle = probe.SimulatedVirusHandle
 
 // mandatory are features some target files list as capabilities although
 // PEC requires them of every provider.
@@ -39,8 +47,13 @@ var mandatory = map[string]string{
 	"breve":     "RFC 6109 §3.3.2.2",
 }
 
-// tagNeeds prefixes the capability tags of the features.
-const tagNeeds = "@needs-"
+// tagNeeds prefixes the capability tags of the features: what the target
+// must declare; tagCounterpartNeeds what the counterpart must (a
+// cross-provider scenario that needs the receiving provider's help).
+const (
+	tagNeeds            = "@needs-"
+	tagCounterpartNeeds = "@counterpart-needs-"
+)
 
 // checkCapabilities refuses unknown and mandatory capabilities: a misspelt
 // one would silently skip scenarios.
@@ -70,21 +83,42 @@ func capabilityNames() []string {
 }
 
 // missingCapability is the first capability the tags need and the target
-// does not declare, or "".
+// (or the counterpart) does not declare, or "".
 func (r *runner) missingCapability(tags []*messages.PickleTag) string {
 	for _, t := range tags {
 		if c, ok := strings.CutPrefix(t.Name, tagNeeds); ok && !r.declares(c) {
 			return c
 		}
+		if c, ok := strings.CutPrefix(t.Name, tagCounterpartNeeds); ok {
+			if cp := r.opts.Target.Counterpart; cp == nil || !declares(cp, c) {
+				return c + " at the counterpart"
+			}
+		}
 	}
 	return ""
 }
 
-// declares reports whether the target declares capability c (pop3: by its
-// pop3 endpoint).
-func (r *runner) declares(c string) bool {
-	if c == capPOP3 {
-		return r.opts.Target.POP3.Port != 0
+// checkVirusMailbox: a provider that declares simulated-virus names its
+// outcome-simulation mailbox.
+func checkVirusMailbox(t *probe.Target) error {
+	if !slices.Contains(t.Capabilities, "simulated-virus") {
+		return nil
 	}
-	return slices.Contains(r.opts.Target.Capabilities, c)
+	if _, ok := t.Account(virusHandle); !ok {
+		return &preflightError{fmt.Sprintf("preflight: %s: declares simulated-virus but has no account %q (its outcome-simulation mailbox)",
+			t.Name, virusHandle)}
+	}
+	return nil
+}
+
+// declares reports whether the target declares capability c.
+func (r *runner) declares(c string) bool { return declares(r.opts.Target, c) }
+
+// declares reports whether t declares capability c (pop3: by its pop3
+// endpoint).
+func declares(t *probe.Target, c string) bool {
+	if c == capPOP3 {
+		return t.POP3.Port != 0
+	}
+	return slices.Contains(t.Capabilities, c)
 }

@@ -51,9 +51,9 @@ func (r *runner) clockControllable(ctx context.Context) (bool, error) {
 // advances moves the target's clock; the reply comes when the timers due on
 // the way have fired and their notices are durable. A target whose clock
 // cannot be advanced is waited for in real time (resume.go). A counterpart with a
-// controllable clock moves with it first, so that the instants the two
-// providers write stay comparable (CON-09, TIM-02 compare them) in this and
-// later scenarios.
+// controllable clock moves with it first (and in a matrix every other
+// provider, Options.MoveClocks), so that the instants the providers write
+// stay comparable (CON-09, TIM-02 compare them) in this and later scenarios.
 func advances(ctx context.Context, hours int) error {
 	w := world(ctx)
 	d := time.Duration(hours) * time.Hour
@@ -63,7 +63,7 @@ func advances(ctx context.Context, hours int) error {
 		return w.waitRealTime(d)
 	}
 	q := url.Values{"by": {d.String()}}
-	if cp := w.r.opts.Target.Counterpart; cp != nil && cp.Admin != nil {
+	for _, cp := range w.r.clockCompanions() {
 		var st struct {
 			Controllable bool `json:"controllable"`
 		}

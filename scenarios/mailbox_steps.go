@@ -266,12 +266,17 @@ func receivedNothing(ctx context.Context, who string) error {
 		// Nothing is sent on for a message not accepted (NAC-05); an
 		// infected envelope is not delivered (VIR-05).
 		rule := "NAC-05"
-		if w.sub.Relayed {
+		if w.sub.Relayed || w.captured(pec.KindRilevazioneVirus) {
 			rule = "VIR-05"
 		}
 		return &ruleError{rule: rule, err: fmt.Errorf("%s received a %s about %s", who, msgs[0].Kind(), w.sub.MessageID)}
 	}
 	return nil
+}
+
+// captured reports whether the scenario captured a message of kind.
+func (w *World) captured(kind pec.Kind) bool {
+	return slices.ContainsFunc(w.caps, func(c report.Captured) bool { return pec.Parse(c.Raw).Kind() == kind })
 }
 
 // allAbout returns every message in who's mailbox that refers to the

@@ -28,6 +28,7 @@ func registerPeerSteps(sc stepRegistrar) {
 	sc.Step(`^gamma reports a virus in the envelope for `+partyExpr+`$`, gammaReportsVirus)
 	sc.Step(`^gamma takes charge of the envelope for `+partyExpr+`$`, gammaTakesCharge)
 	sc.Step(`^gamma delivers the envelope to `+partyExpr+`$`, gammaDelivers)
+	sc.Step(`^the envelope `+partyExpr+` received is altered in transit and sent again to the (?:target|counterpart)$`, envelopeAltered)
 }
 
 var crafts = map[string]peer.Craft{"correct": peer.Correct, "malformed": peer.Malformed, "tampered": peer.Tampered}
@@ -91,7 +92,8 @@ var craftRule = map[peer.Craft]string{peer.Correct: "PIC-05", peer.Virus: "VIR-0
 
 // relay keeps raw as sent evidence and sends it to ep, prov's MX. The
 // target's refusal (its reply) breaks rule; the lab's counterpart refusing
-// is a harness error.
+// is a harness error, but in a cross-provider scenario, where the
+// counterpart is judged too, a finding about it.
 func (w *World) relay(ctx context.Context, prov *probe.Target, ep probe.Endpoint, rule, from string, rcpt []string, raw []byte) error {
 	if rel, err := w.r.evidence.SaveSent(w.res.Name, raw); err == nil {
 		w.res.Sent = append(w.res.Sent, rel)
@@ -106,10 +108,10 @@ func (w *World) relay(ctx context.Context, prov *probe.Target, ep probe.Endpoint
 	switch {
 	case !ok:
 		return err
-	case prov != w.r.opts.Target:
+	case prov != w.r.opts.Target && !w.interop():
 		return harnessf("the lab's %s MX refused: %v", prov.Name, se)
 	}
-	return &ruleError{rule: rule, err: fmt.Errorf("the target's MX %s refused: %w", ep.Addr(), se)}
+	return &ruleError{rule: rule, err: fmt.Errorf("the %s MX %s refused: %w", prov.Name, ep.Addr(), se)}
 }
 
 // gammaReportsVirus has gamma answer an envelope it received for rcpt with

@@ -44,15 +44,28 @@ func (r *runner) preflight(ctx context.Context) error {
 		checks = append(checks, r.endpointChecks(cp, "counterpart ")...)
 	}
 	if x := t.External; x != nil {
-		checks = append(checks,
-			preflightCheck{"external " + x.Domain + " imap " + x.IMAP.Addr(), func(ctx context.Context) error {
-				return probe.CheckIMAP(ctx, x.IMAP, r.trust, x.Accounts...)
-			}},
-			preflightCheck{"external " + x.Domain + " mx " + x.MX.Addr(), func(ctx context.Context) error {
-				return probe.CheckMX(ctx, x.MX, r.trust)
-			}})
+		checks = append(checks, externalChecks(x, r.trust)...)
 	}
 	checks = append(checks, r.labChecks(t)...)
+	return runChecks(ctx, checks)
+}
+
+// externalChecks: the ordinary mail domain's IMAP login as every account,
+// its MX's banner and STARTTLS.
+func externalChecks(x *probe.Ordinary, trust *x509.CertPool) []preflightCheck {
+	return []preflightCheck{
+		{"external " + x.Domain + " imap " + x.IMAP.Addr(), func(ctx context.Context) error {
+			return probe.CheckIMAP(ctx, x.IMAP, trust, x.Accounts...)
+		}},
+		{"external " + x.Domain + " mx " + x.MX.Addr(), func(ctx context.Context) error {
+			return probe.CheckMX(ctx, x.MX, trust)
+		}},
+	}
+}
+
+// runChecks runs checks concurrently and reports the first failure in
+// their order.
+func runChecks(ctx context.Context, checks []preflightCheck) error {
 	errs := make([]error, len(checks))
 	var wg sync.WaitGroup
 	for i, c := range checks {
@@ -77,6 +90,9 @@ func (e *preflightError) Unwrap() error { return ErrHarness }
 // checkTargetFile checks what the scenarios need of the file itself.
 func checkTargetFile(t *probe.Target) error {
 	if err := checkCapabilities(t.Capabilities); err != nil {
+		return err
+	}
+	if err := checkVirusMailbox(t); err != nil {
 		return err
 	}
 	for _, h := range []string{"alice", "bob"} {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +57,18 @@ type Options struct {
 	// scenario then meets a setup problem on its own).
 	SkipPreflight bool
 	TestingT      *testing.T
+	// Shard runs only this part of the scenarios (--shard i/n, shard.go).
+	Shard Shard
+	// Several runs against one lab at once (a matrix, matrix.go) share:
+	// Peer, a gamma already running, used as it is and left running (the
+	// target file's peer section is not started again, and its inbox is
+	// not saved by this run); Clock, the lock that makes a scenario moving
+	// clocks (@exclusive) run alone across all of them; and MoveClocks, more
+	// providers whose controllable clocks move with the target's (besides
+	// its counterpart), so that every provider keeps one time.
+	Peer       *peer.Peer
+	Clock      *sync.RWMutex
+	MoveClocks []*probe.Target
 }
 
 // Result counts a run's scenarios.
@@ -89,14 +102,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if g := opts.Target.Peer; g != nil {
-		if r.peer, err = peer.Start(*g, opts.Target.Path); err != nil {
-			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
-		}
+	if err := r.startPeer(ctx); err != nil {
+		return Result{}, err
+	}
+	if r.opts.Peer == nil {
 		defer r.peer.Close()
-		if err := r.syncPeerClock(ctx); err != nil {
-			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
-		}
 	}
 	fmt.Fprintf(r.console, "pecspec: target %s, seed %d, concurrency %d\n", opts.Target.Name, r.opts.Seed, r.opts.Concurrency)
 	suite := godog.TestSuite{
@@ -106,7 +116,6 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			Format:         "junit:" + filepath.Join(opts.Out, "junit.xml") + ",cucumber:" + filepath.Join(opts.Out, "cucumber.json"),
 			Output:         io.Discard,
 			FS:             r.opts.Features,
-			Paths:          r.paths(),
 			Strict:         true,
 			Randomize:      r.opts.Seed,
 			Concurrency:    r.opts.Concurrency,
@@ -117,10 +126,17 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		},
 	}
 	r.started = time.Now()
-	suite.Run()
+	if paths := r.paths(); len(paths) > 0 {
+		suite.Options.Paths = paths
+		suite.Run()
+	} else if err := writeEmptyReports(opts.Out); err != nil {
+		return Result{}, err // a shard with nothing to run
+	}
 	r.finished = time.Now()
-	if err := r.savePeerInbox(); err != nil {
-		return Result{}, err
+	if r.opts.Peer == nil {
+		if err := r.savePeerInbox(); err != nil {
+			return Result{}, err
+		}
 	}
 	if err := r.writeResume(); err != nil {
 		return Result{}, err
@@ -189,7 +205,10 @@ func newRunner(opts Options) (*runner, error) {
 		grading.Index = ix
 	}
 	r := &runner{opts: opts, console: opts.Console, trust: trust, pickles: pickles,
-		evidence: &probe.Evidence{Out: opts.Out}, grading: grading}
+		evidence: &probe.Evidence{Out: opts.Out}, grading: grading, clock: opts.Clock}
+	if r.clock == nil {
+		r.clock = &sync.RWMutex{}
+	}
 	if opts.Resume != nil {
 		r.resume = map[string]Suspended{}
 		for _, s := range opts.Resume.Scenarios {
@@ -199,9 +218,12 @@ func newRunner(opts Options) (*runner, error) {
 	return r, nil
 }
 
-// paths are the feature paths godog runs: all of them, or when resuming the
-// suspended scenarios (feature:line).
+// paths are the feature paths godog runs: all of them, a shard's scenarios,
+// or when resuming the suspended scenarios (feature:line).
 func (r *runner) paths() []string {
+	if r.resume == nil && r.opts.Shard.Sharded() {
+		return shardPaths(r.pickles, r.opts.Tags, r.opts.Shard)
+	}
 	if r.resume == nil {
 		return []string{"."}
 	}

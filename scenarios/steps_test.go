@@ -75,13 +75,14 @@ func TestTagsNameKnownRules(t *testing.T) {
 				if !known[tag[1:]] {
 					t.Errorf("%s: tag %s names no rule of pec-rules §9", p.Name, tag)
 				}
-			case tag == tagExclusive || tag == tagSlow:
-			case strings.HasPrefix(tag, tagNeeds):
-				if Capabilities[strings.TrimPrefix(tag, tagNeeds)] == "" {
+			case tag == tagExclusive, tag == tagSlow, tag == tagInterop:
+			case strings.HasPrefix(tag, tagNeeds), strings.HasPrefix(tag, tagCounterpartNeeds):
+				c := strings.TrimPrefix(strings.TrimPrefix(tag, tagNeeds), tagCounterpartNeeds)
+				if Capabilities[c] == "" {
 					t.Errorf("%s: tag %s names no capability", p.Name, tag)
 				}
 			default:
-				t.Errorf("%s: tag %s is neither a flow, a rule, a capability, %s nor %s", p.Name, tag, tagExclusive, tagSlow)
+				t.Errorf("%s: tag %s is neither a flow, a rule, a capability, %s, %s nor %s", p.Name, tag, tagExclusive, tagSlow, tagInterop)
 			}
 		}
 		if flows != 1 || rules == 0 {

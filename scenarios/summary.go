@@ -1,9 +1,7 @@
 package scenarios
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -25,6 +23,12 @@ type Summary struct {
 	// unexpected failures nor stale expectations.
 	Outcome   Outcome           `json:"outcome"`
 	Scenarios []*ScenarioResult `json:"scenarios"`
+	// Shard is the part of the run this summary covers (--shard), and
+	// Expect the expectations it was judged against: `pecspec report
+	// merge` judges the joined shards again, since an expectation no
+	// scenario of one shard matched may be matched in another.
+	Shard  *Shard        `json:"shard,omitempty"`
+	Expect []Expectation `json:"expect,omitempty"`
 }
 
 // Totals count scenarios and verdicts, overall and per rule.
@@ -81,7 +85,10 @@ func (r *runner) summary() *Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := &Summary{Target: r.opts.Target.Name, Seed: r.opts.Seed, Started: r.started, Finished: r.finished,
-		Scenarios: append([]*ScenarioResult(nil), r.results...)}
+		Scenarios: append([]*ScenarioResult(nil), r.results...), Expect: r.opts.Expect}
+	if r.opts.Shard.Sharded() {
+		s.Shard = &r.opts.Shard
+	}
 	ran := map[string]bool{}
 	for _, sc := range r.results {
 		ran[sc.Name] = true
@@ -91,9 +98,17 @@ func (r *runner) summary() *Summary {
 			s.Scenarios = append(s.Scenarios, sc)
 		}
 	}
+	s.recount()
+	s.Outcome = Judge(s.Failures(), r.opts.Expect)
+	return s
+}
+
+// recount sorts the scenarios by name and counts them and their verdicts
+// into Totals.
+func (s *Summary) recount() {
 	sort.Slice(s.Scenarios, func(i, j int) bool { return s.Scenarios[i].Name < s.Scenarios[j].Name })
 	t := &s.Totals
-	t.Verdicts, t.Rules = map[report.Status]int{}, map[string]map[report.Status]int{}
+	*t = Totals{Verdicts: map[report.Status]int{}, Rules: map[string]map[report.Status]int{}}
 	count := func(vs []report.Verdict) {
 		for _, v := range vs {
 			t.Verdicts[v.Status]++
@@ -106,7 +121,6 @@ func (r *runner) summary() *Summary {
 			}
 		}
 	}
-	defer func() { s.Outcome = Judge(s.Failures(), r.opts.Expect) }()
 	for _, sc := range s.Scenarios {
 		t.Scenarios++
 		switch sc.Status {
@@ -129,18 +143,13 @@ func (r *runner) summary() *Summary {
 		}
 		count(sc.Transaction)
 	}
-	return s
 }
 
 // writeSummary writes summary.json and report.html.
 func (r *runner) writeSummary() error {
 	s := r.summary()
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrHarness, err)
-	}
-	if err := os.WriteFile(filepath.Join(r.opts.Out, "summary.json"), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("%w: %v", ErrHarness, err)
+	if err := writeJSONFile(filepath.Join(r.opts.Out, "summary.json"), s); err != nil {
+		return err
 	}
 	return r.writeHTML(s)
 }

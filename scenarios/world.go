@@ -31,7 +31,8 @@ type runner struct {
 	// clock is held shared by every scenario and exclusively by those that
 	// move the target's clock or hold the counterpart's work (@exclusive):
 	// advancing a clock under another scenario would fire its timers.
-	clock sync.RWMutex
+	// Options.Clock shares it between runs.
+	clock *sync.RWMutex
 
 	mu                sync.Mutex
 	results           []*ScenarioResult
@@ -50,9 +51,16 @@ func (r *runner) now() time.Time {
 	return time.Now()
 }
 
+// featureOf is the feature file of a godog uri ("delivery.feature:12" when
+// the run selected scenarios by line).
+func featureOf(uri string) string {
+	f, _, _ := strings.Cut(uri, ":")
+	return f
+}
+
 // pathOf is "feature:line" of the scenario named name in uri.
 func (r *runner) pathOf(uri, name string) string {
-	uri, _, _ = strings.Cut(uri, ":")
+	uri = featureOf(uri)
 	for _, p := range r.pickles {
 		if p.Feature == uri && p.Name == name {
 			return fmt.Sprintf("%s:%d", uri, p.Line)
@@ -106,7 +114,7 @@ func world(ctx context.Context) *World { return ctx.Value(worldKey{}).(*World) }
 func (r *runner) initialize(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
 		w := &World{r: r, boxes: map[string]*probe.Mailbox{}, parties: map[string]*party{},
-			res: &ScenarioResult{Name: s.Name, Feature: s.Uri}, token: "T" + unknownLocal()[8:]}
+			res: &ScenarioResult{Name: s.Name, Feature: featureOf(s.Uri)}, token: "T" + unknownLocal()[8:]}
 		exclusive := false
 		for _, t := range s.Tags {
 			w.res.Tags = append(w.res.Tags, t.Name)

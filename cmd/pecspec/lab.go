@@ -11,7 +11,7 @@ import (
 	"github.com/pecspec/pecspec/reference/lab"
 )
 
-const labUsage = "usage: pecspec lab up [--dir DIR] [--enrol PUT.yaml] [--ports BASE] [--listen ADDR] [--pecref PATH] [-v]"
+const labUsage = "usage: pecspec lab up [--dir DIR] [--enrol PUT.yaml]... [--ports BASE] [--listen ADDR] [--pecref PATH] [-v]"
 
 // cmdLab runs `pecspec lab up`: the lab stays up until interrupted, then every
 // child process is stopped. With --enrol the provider under test the file
@@ -22,7 +22,8 @@ func cmdLab(args []string) int {
 	}
 	fs := flag.NewFlagSet("lab up", flag.ContinueOnError)
 	dir := fs.String("dir", ".lab", "work directory of the lab (keys, tokens, data, logs); a running lab's is refused")
-	enrol := fs.String("enrol", "", "enrolment file of a provider under test: it joins the lab (index, DNS, routes, certificates)")
+	var enrol multiFlag
+	fs.Var(&enrol, "enrol", "enrolment file of a provider under test: it joins the lab (index, DNS, routes, certificates); repeat it for several")
 	ports := fs.Int("ports", 0, "BASE of the fixed port layout (every endpoint at BASE+offset; 0: free ports)")
 	listen := fs.String("listen", "127.0.0.1", "the lab address; the MX addresses are the four after it")
 	pecref := fs.String("pecref", "", "pecref binary (default: next to pecspec, then $PATH)")
@@ -35,7 +36,7 @@ func cmdLab(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	l, err := lab.Up(ctx, lab.Options{Dir: *dir, Pecref: *pecref, Log: logger(*verbose), Enrol: *enrol,
+	l, err := lab.Up(ctx, lab.Options{Dir: *dir, Pecref: *pecref, Log: logger(*verbose), Enrols: enrol,
 		Ports: *ports, Listen: *listen})
 	if err != nil {
 		return fail("%s", oneLine(err))

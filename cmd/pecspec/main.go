@@ -17,8 +17,10 @@ type command struct {
 }
 
 var commands = []command{
-	{"lab", cmdLab, "lab up [--dir DIR] [--enrol PUT.yaml] [--ports BASE] [--listen ADDR]: start the reference lab, print its endpoints (and, enrolled, what the provider under test configures)"},
-	{"run", cmdRun, "run [--target reference|FILE.yaml] [--lab DIR] [--tags EXPR] [--out DIR] [--expect FILE] [--timeout D]: run the suite"},
+	{"lab", cmdLab, "lab up [--dir DIR] [--enrol PUT.yaml]... [--ports BASE] [--listen ADDR]: start the reference lab, print its endpoints (and, enrolled, what each provider under test configures)"},
+	{"run", cmdRun, "run [--target reference|FILE.yaml] [--lab DIR] [--tags EXPR] [--out DIR] [--expect FILE] [--timeout D] [--shard I/N]: run the suite"},
+	{"matrix", cmdMatrix, "matrix [--lab DIR] [--out DIR] [--concurrency N] [--expect NAME=FILE]... [--shard I/N] [PROVIDER...]: every ordered pair of providers (the interoperability matrix)"},
+	{"report", cmdReport, "report merge [--out DIR] DIR...: join the outputs of the shards of a run or a matrix"},
 	{"grade", cmdGrade, "grade [--trust PEM] [--index URL|LDIF] [--crl FILE] [--transaction] [--format text|json|junit] PATH...: grade .eml files or transaction folders offline"},
 	{"log", cmdLog, "log verify DIR | log export [--from T] [--to T] [--user ADDR] [--format json|csv] DIR: check or extract a reference registro"},
 	{"load", cmdLoad, loadUsage},

@@ -37,8 +37,8 @@ import (
 // read their mail from its own Dovecot (IMAPS and POP3S), as the lab's
 // instances do.
 type blackBox struct {
+	bbSpec
 	dir, file              string // its own directory and enrolment file
-	host                   string // its address: MX on the lab's MX port, the rest on free ports
 	sub, imap, pop3, admin int
 	tokenConf, pin         string
 	clamd                  *lab.Clamd
@@ -49,28 +49,42 @@ type blackBox struct {
 	receipts, adminAuth    string
 }
 
-const bbDomain, bbLabel = "pec.acme.test", "acme-signing"
+// bbSpec names a black-box provider: its name (token and key labels follow
+// it), its one domain, and its address (MX on the lab's MX port, the rest
+// on free ports).
+type bbSpec struct{ name, domain, host string }
 
-// newBlackBox makes the provider's token, key and CSR.
-func newBlackBox(t *testing.T) *blackBox {
-	b := &blackBox{dir: t.TempDir(), host: "127.0.0.9", pin: "4321", receipts: "r-" + strconv.Itoa(os.Getpid()),
-		adminAuth: "t-acme", accounts: map[string]string{"alice@" + bbDomain: "pw-alice", "bob@" + bbDomain: "pw-bob"}}
-	b.file = filepath.Join(b.dir, "acme.yaml")
+var acme = bbSpec{"acme", "pec.acme.test", "127.0.0.9"}
+
+// providerName is the black box's providerName (index, certificate).
+func (s bbSpec) providerName() string { return strings.ToUpper(s.name) + " Posta Certificata" }
+
+func (s bbSpec) keyLabel() string { return s.name + "-signing" }
+
+// newBlackBox makes acme's token, key and CSR.
+func newBlackBox(t *testing.T) *blackBox { return newBlackBoxAs(t, acme) }
+
+// newBlackBoxAs makes the token, key and CSR of the black box s.
+func newBlackBoxAs(t *testing.T, s bbSpec) *blackBox {
+	b := &blackBox{bbSpec: s, dir: t.TempDir(), pin: "4321", receipts: "r-" + strconv.Itoa(os.Getpid()),
+		adminAuth: "t-" + s.name, accounts: map[string]string{"alice@" + s.domain: "pw-alice", "bob@" + s.domain: "pw-bob",
+			"infetto@" + s.domain: "pw-infetto"}}
+	b.file = filepath.Join(b.dir, s.name+".yaml")
 	var err error
 	if b.tokenConf, err = hsm.WriteSoftHSMConf(filepath.Join(b.dir, "softhsm")); err != nil {
 		t.Fatal(err)
 	}
-	if err := hsm.InitSoftHSMToken(b.tokenConf, "acme", "87654321", b.pin); err != nil {
+	if err := hsm.InitSoftHSMToken(b.tokenConf, s.name, "87654321", b.pin); err != nil {
 		t.Fatal(err)
 	}
 	tok := b.token(t)
 	defer tok.Close()
-	key, err := tok.GenerateRSAKey(bbLabel, 2048)
+	key, err := tok.GenerateRSAKey(s.keyLabel(), 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{Organization: []string{"ACME Posta Certificata"}, CommonName: "ACME"}}, key)
+		Subject: pkix.Name{Organization: []string{s.providerName()}, CommonName: strings.ToUpper(s.name)}}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +101,7 @@ func newBlackBox(t *testing.T) *blackBox {
 }
 
 func (b *blackBox) token(t *testing.T) *hsm.Token {
-	tok, err := hsm.Open(hsm.Config{SoftHSMConf: b.tokenConf, TokenLabel: "acme", PIN: b.pin, Sessions: 1})
+	tok, err := hsm.Open(hsm.Config{SoftHSMConf: b.tokenConf, TokenLabel: b.name, PIN: b.pin, Sessions: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,25 +110,26 @@ func (b *blackBox) token(t *testing.T) *hsm.Token {
 
 // writeEnrolment writes the enrolment file for a lab whose MX port is mxPort.
 func (b *blackBox) writeEnrolment(t *testing.T, mxPort int) {
-	body := fmt.Sprintf(`name: acme
-provider_name: ACME Posta Certificata
+	body := fmt.Sprintf(`name: %[9]s
+provider_name: %[10]s
 domains: [%[1]s]
 service_address: posta-certificata@%[1]s
 receipts_mailbox: {address: ricevute@%[1]s, password: %[2]s}
 submission: {host: %[3]s, port: %[4]d, tls: implicit}
 imap: {host: %[3]s, port: %[5]d, tls: implicit}
-pop3: {host: %[3]s, port: %[9]d, tls: implicit}
+pop3: {host: %[3]s, port: %[11]d, tls: implicit}
 mx: {host: %[3]s, port: %[6]d, tls: starttls}
 accounts:
   - {address: alice@%[1]s, password: pw-alice}
   - {address: bob@%[1]s, password: pw-bob}
+  - {name: infetto, address: infetto@%[1]s, password: pw-infetto}
 admin: {url: "http://%[3]s:%[7]d", token: %[8]s}
-capabilities: [controllable-clock, receives-ordinary-mail, sends-to-ordinary-mail]
-ldif: acme.ldif.p7m
+capabilities: [controllable-clock, receives-ordinary-mail, sends-to-ordinary-mail, simulated-virus]
+ldif: %[9]s.ldif.p7m
 issue:
   signing_csr: signer.csr
   tls: [%[3]s, mx.%[1]s]
-`, bbDomain, b.receipts, b.host, b.sub, b.imap, mxPort, b.admin, b.adminAuth, b.pop3)
+`, b.domain, b.receipts, b.host, b.sub, b.imap, mxPort, b.admin, b.adminAuth, b.name, b.providerName(), b.pop3)
 	writeFile(t, b.file, []byte(body))
 }
 
@@ -160,10 +175,10 @@ func (b *blackBox) configure(t *testing.T, putDir string) string {
 	}
 	tok := b.token(t)
 	defer tok.Close()
-	if err := tok.StoreCertificate(bbLabel, cert); err != nil {
+	if err := tok.StoreCertificate(b.keyLabel(), cert); err != nil {
 		t.Fatal(err)
 	}
-	key, err := tok.Signer(bbLabel)
+	key, err := tok.Signer(b.keyLabel())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,27 +187,27 @@ func (b *blackBox) configure(t *testing.T, putDir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(b.dir, "acme.ldif.p7m"), p7m)
+	writeFile(t, filepath.Join(b.dir, b.name+".ldif.p7m"), p7m)
 	if b.clamd, err = lab.StartClamd(context.Background(), filepath.Join(b.dir, "clamd"), nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.clamd.Stop() })
-	users := []provider.User{{Address: "ricevute@" + bbDomain, Password: b.receipts}}
+	users := []provider.User{{Address: "ricevute@" + b.domain, Password: b.receipts}}
 	for a, pw := range b.accounts {
-		users = append(users, provider.User{Address: a, Password: pw})
+		users = append(users, provider.User{Address: a, Password: pw, SimulatedVirus: strings.HasPrefix(a, "infetto@")})
 	}
 	addr := func(port int) string { return net.JoinHostPort(b.host, strconv.Itoa(port)) }
 	uid, gid := lab.MailOwner()
-	cfg := provider.Config{Name: "acme", ProviderName: "ACME Posta Certificata", Domains: []string{bbDomain},
-		ServiceAddress: "posta-certificata@" + bbDomain, ReceiptsMailbox: "ricevute@" + bbDomain,
+	cfg := provider.Config{Name: b.name, ProviderName: b.providerName(), Domains: []string{b.domain},
+		ServiceAddress: "posta-certificata@" + b.domain, ReceiptsMailbox: "ricevute@" + b.domain,
 		DataDir: filepath.Join(b.dir, "data"),
 		Listen:  provider.Listen{Submission: addr(b.sub), MX: addr(v.MXPort), Admin: addr(b.admin)},
 		TLS:     provider.TLSFiles{Cert: in(v.TLS.Certificate), Key: in(v.TLS.Key)}, Trust: in(v.Trust),
-		HSM:   provider.HSM{SoftHSMConf: b.tokenConf, Token: "acme", PIN: b.pin, KeyLabel: bbLabel, Sessions: 2},
+		HSM:   provider.HSM{SoftHSMConf: b.tokenConf, Token: b.name, PIN: b.pin, KeyLabel: b.keyLabel(), Sessions: 2},
 		Index: provider.Index{URL: v.Index.LDAPURL}, Clamd: provider.Clamd{Socket: b.clamd.Socket},
 		DNS: provider.DNS{Server: v.DNS, MXPort: v.MXPort}, Users: users, AdminToken: b.adminAuth,
 		ControllableClock: true, NoticeHTML: true, MailOwner: &provider.Owner{UID: uid, GID: gid}}
-	b.spec = lab.DovecotSpec{Name: "acme", Dir: filepath.Join(b.dir, "dovecot"), MailRoot: filepath.Join(b.dir, "data", "mail"),
+	b.spec = lab.DovecotSpec{Name: b.name, Dir: filepath.Join(b.dir, "dovecot"), MailRoot: filepath.Join(b.dir, "data", "mail"),
 		Cert: in(v.TLS.Certificate), Key: in(v.TLS.Key), CA: in(v.Trust), Host: b.host, IMAP: b.imap, POP3: b.pop3}
 	for _, u := range users {
 		b.spec.Accounts = append(b.spec.Accounts, lab.Account{Address: u.Address, Password: u.Password})
@@ -210,7 +225,7 @@ func (b *blackBox) configure(t *testing.T, putDir string) string {
 // starts the provider's Dovecot the first time.
 func (b *blackBox) start(t *testing.T, bin, cfg string, env ...string) {
 	defer b.startDovecot(t)
-	proc, err := lab.StartProc(context.Background(), "acme", filepath.Join(b.dir, "pecref.log"), env, bin, "-config", cfg)
+	proc, err := lab.StartProc(context.Background(), b.name, filepath.Join(b.dir, "pecref.log"), env, bin, "-config", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +303,7 @@ func TestBlackBoxPUT(t *testing.T) {
 	}
 
 	b.proc.Stop(5 * time.Second)
-	b.start(t, faultPecref(t), cfg, "PECREF_FAULT=omit-riferimento@"+bbDomain)
+	b.start(t, faultPecref(t), cfg, "PECREF_FAULT=omit-riferimento@"+b.domain)
 	code, sum, console = run("faulty")
 	var rules []string
 	for _, f := range sum.Outcome.Unexpected {

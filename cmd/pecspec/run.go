@@ -19,6 +19,7 @@ import (
 // runFlags are the flags of `pecspec run`.
 type runFlags struct {
 	target, labDir, tags, out, pecref, expect, resume string
+	shard                                             scenarios.Shard
 	timeout, answer                                   time.Duration
 	concurrency                                       int
 	seed                                              int64
@@ -41,8 +42,16 @@ func parseRun(args []string) (*runFlags, error) {
 	fs.StringVar(&f.expect, "expect", "", "YAML list of expected failures {rule, scenario, reason}")
 	fs.StringVar(&f.resume, "resume", "", "go on with the scenarios an earlier run left waiting in real time (its --out directory)")
 	fs.BoolVar(&f.noPreflight, "no-preflight", false, "skip the checks of every endpoint before the first scenario")
+	shard := fs.String("shard", "", "run only part i of n of the selected scenarios (i/n); join the parts with pecspec report merge")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	var err error
+	if f.shard, err = scenarios.ParseShard(*shard); err != nil {
+		return nil, err
+	}
+	if f.shard.Sharded() && f.resume != "" {
+		return nil, fmt.Errorf("--shard and --resume: a resumed run goes on with the scenarios its shard left waiting; give --resume alone")
 	}
 	fs.Visit(func(fl *flag.Flag) { f.targetSet = f.targetSet || fl.Name == "target" })
 	if f.labDir != "" && f.targetSet && f.target == "reference" {
@@ -105,11 +114,29 @@ func cmdRun(args []string) int {
 	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: f.out, Tags: f.tags,
 		Concurrency: f.concurrency, Seed: f.seed, StepTimeout: f.timeout, AnswerTimeout: f.answer,
 		Console: os.Stdout, Expect: exps, TargetFile: absPath(targetFile), LabDir: absPathOrEmpty(f.labDir),
-		Resume: st, Previous: previous, SkipPreflight: f.noPreflight})
+		Resume: st, Previous: previous, SkipPreflight: f.noPreflight, Shard: f.shard})
 	if err != nil {
 		return fail("%v", err)
 	}
+	if f.shard.Sharded() {
+		res.Outcome = shardOutcome(res.Outcome)
+		if res.Scenarios == 0 {
+			fmt.Printf("pecspec: shard %s has no scenario to run\n", f.shard)
+			return exitOK
+		}
+	}
 	return exitCode(res, f.out)
+}
+
+// shardOutcome leaves out of a shard's verdict the expectations it did not
+// match: another shard may match them, and `pecspec report merge` judges
+// them over the whole run.
+func shardOutcome(o scenarios.Outcome) scenarios.Outcome {
+	if n := len(o.Stale); n > 0 {
+		fmt.Fprintf(os.Stderr, "pecspec: %d expectations not matched in this shard: judged by pecspec report merge\n", n)
+	}
+	o.Stale = nil
+	return o
 }
 
 // loadTarget reads the target file; with --lab, the file of a provider
@@ -120,28 +147,57 @@ func loadTarget(f *runFlags, file string) (*probe.Target, string, error) {
 		t, err := probe.LoadTarget(file)
 		return t, file, err
 	}
-	if _, ok := lab.Running(f.labDir); !ok {
-		return nil, "", fmt.Errorf("no lab runs in %s: start one with pecspec lab up --enrol FILE --dir %s", f.labDir, f.labDir)
+	if !f.targetSet {
+		labFile, err := labPUTFile(f.labDir, lab.PUTTarget)
+		if err != nil {
+			return nil, "", err
+		}
+		t, err := probe.LoadTarget(labFile)
+		return t, labFile, err
 	}
-	labFile := filepath.Join(f.labDir, "target-"+lab.PUTTarget+".yaml")
-	if _, err := os.Stat(labFile); err != nil {
-		return nil, "", fmt.Errorf("the lab in %s enrolled no provider under test: restart it with pecspec lab up --enrol FILE --dir %s", f.labDir, f.labDir)
+	t, err := loadEnrolled(f.labDir, file)
+	return t, file, err
+}
+
+// loadEnrolled reads the target file of a provider under test the lab in
+// labDir enrolled, completed by the target file the lab wrote for it.
+func loadEnrolled(labDir, file string) (*probe.Target, error) {
+	t, err := probe.LoadTarget(file)
+	if err != nil {
+		return nil, err
+	}
+	labFile, err := labPUTFile(labDir, t.Name)
+	if err != nil {
+		return nil, err
 	}
 	labTarget, err := probe.LoadTarget(labFile)
 	if err != nil {
-		return nil, "", err
-	}
-	if !f.targetSet {
-		return labTarget, labFile, nil
-	}
-	t, err := probe.LoadTarget(file)
-	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := t.UseLab(labTarget); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return t, file, nil
+	return t, nil
+}
+
+// labPUTFile is the target file a running lab wrote for the provider under
+// test called name (lab.PUTTarget: the only one it enrolled).
+func labPUTFile(labDir, name string) (string, error) {
+	if _, ok := lab.Running(labDir); !ok {
+		return "", fmt.Errorf("no lab runs in %s: start one with pecspec lab up --enrol FILE --dir %s", labDir, labDir)
+	}
+	file := filepath.Join(labDir, "target-"+name+".yaml")
+	if _, err := os.Stat(file); err == nil {
+		return file, nil
+	}
+	enrolled, _ := filepath.Glob(filepath.Join(labDir, "put", "*", "lab.yaml"))
+	switch {
+	case name == lab.PUTTarget && len(enrolled) > 1:
+		return "", fmt.Errorf("the lab in %s enrolled several providers under test: give --target the enrolment file of one", labDir)
+	case name != lab.PUTTarget:
+		return "", fmt.Errorf("the lab in %s did not enrol %s: restart it with pecspec lab up --enrol FILE --dir %s", labDir, name, labDir)
+	}
+	return "", fmt.Errorf("the lab in %s enrolled no provider under test: restart it with pecspec lab up --enrol FILE --dir %s", labDir, labDir)
 }
 
 // exitCode: harness errors (exit 2) before conformance (exit 1).

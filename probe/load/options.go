@@ -134,14 +134,15 @@ func (o *Options) check() error {
 	return errors.Join(errs...)
 }
 
-// pool returns n accounts of p: its accounts, then its bulk accounts.
+// pool returns n accounts of p: its user accounts (not an outcome-simulation
+// mailbox), then its bulk accounts.
 func pool(p *probe.Target, n int, what string) ([]probe.Account, error) {
-	out := append([]probe.Account(nil), p.Accounts...)
+	out := p.UserAccounts()
 	for i := 1; len(out) < n; i++ {
 		a, err := p.BulkAccounts.Account(p.Domains[0], i)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %d %s asked, %s has %d accounts and %d bulk_accounts", ErrOptions, n, what, p.Name,
-				len(p.Accounts), bulkCount(p.BulkAccounts))
+				len(p.UserAccounts()), bulkCount(p.BulkAccounts))
 		}
 		out = append(out, a)
 	}

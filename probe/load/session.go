@@ -47,12 +47,12 @@ func newSession(ctx context.Context, opts Options) (*session, error) {
 	var err error
 	senders := opts.Senders
 	if senders <= 0 {
-		senders = len(t.Accounts)
+		senders = len(t.UserAccounts())
 	}
 	if s.senders, err = pool(t, senders, "senders"); err != nil {
 		return nil, err
 	}
-	if s.rcpts, err = pool(cp, max(opts.Recipients, len(cp.Accounts)), "recipients"); err != nil {
+	if s.rcpts, err = pool(cp, max(opts.Recipients, len(cp.UserAccounts())), "recipients"); err != nil {
 		return nil, err
 	}
 	if err := s.openWatchers(ctx); err != nil {

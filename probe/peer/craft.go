@@ -13,6 +13,7 @@ import (
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
+	"github.com/pecspec/pecspec/probe"
 )
 
 // Craft selects how an envelope gamma builds is spoiled.
@@ -83,12 +84,9 @@ func (p *Peer) Envelope(c Craft, from string, rcpts []string, subject, msgid str
 	if c == Tampered {
 		// One byte of the signed original changes after signing (SIG-04
 		// at the receiver: the signature no longer verifies).
-		i := bytes.Index(msg, []byte("\r\nSubject: "))
-		if i < 0 {
-			return nil, fmt.Errorf("%w: nothing to tamper with", ErrPeer)
+		if msg, err = probe.Tamper(msg); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrPeer, err)
 		}
-		i = bytes.Index(msg[i+2:], []byte("\r\nSubject: ")) + i + 2 // the original's, inside the signed part
-		msg[i+len("\r\nSubject: ")] ^= 0x20
 	}
 	return msg, nil
 }

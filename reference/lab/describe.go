@@ -47,16 +47,15 @@ func (l *Lab) Describe(w io.Writer) {
 			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
 		}
 	}
-	if l.PUT != nil {
-		fmt.Fprintf(w, "\n%s", l.Checklist())
+	for _, p := range l.PUTs {
+		fmt.Fprintf(w, "\n%s", l.Checklist(p))
 	}
 }
 
-// Checklist is what the provider under test must configure, printed by
-// `lab up --enrol` and saved as put/CHECKLIST.txt.
-func (l *Lab) Checklist() string {
-	p := l.PUT
-	put := func(name string) string { return l.putPath(name) }
+// Checklist is what the provider under test p must configure, printed by
+// `lab up --enrol` and saved as CHECKLIST.txt in its directory.
+func (l *Lab) Checklist(p *PUT) string {
+	put := func(name string) string { return l.putPath(p, name) }
 	var b strings.Builder
 	fmt.Fprintf(&b, "provider under test %s (%q, %s) enrolled; configure it from %s (lab.yaml lists every file):\n",
 		p.Name, p.ProviderName, strings.Join(p.Domains, ", "), put(""))
@@ -108,6 +107,6 @@ func (l *Lab) Checklist() string {
 	default:
 		fmt.Fprintf(&b, "  7. signed LDIF sign %s (DER PKCS#7, RFC 6109 §4.5.6) and publish it at the target file's ldif\n", put(putLDIF))
 	}
-	fmt.Fprintf(&b, "then: pecspec run --target <your enrolment file> --lab %s   (or --target %s)\n", l.Dir, l.TargetFileOf(PUTTarget))
+	fmt.Fprintf(&b, "then: pecspec run --target <your enrolment file> --lab %s   (or --target %s)\n", l.Dir, l.TargetFileOf(p.Name))
 	return b.String()
 }

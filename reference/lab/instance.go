@@ -111,7 +111,7 @@ func (l *Lab) makeProviders() error {
 		in.Service = "posta-certificata@" + in.Domain
 		in.MXHost = l.layout.mx[in.Name]
 		in.Receipts = Account{Name: "receipts", Address: "ricevute@" + in.Domain, Password: secret()}
-		for _, u := range []string{"alice", "bob"} {
+		for _, u := range []string{"alice", "bob", VirusMailbox} {
 			in.Accounts = append(in.Accounts, Account{Name: u, Address: u + "@" + in.Domain, Password: secret()})
 		}
 		if err := os.MkdirAll(in.Dir, 0o700); err != nil {

@@ -15,21 +15,24 @@ import (
 
 // What a provider under test configured must survive a restart of the lab in
 // the same directory: with the same --ports the endpoints are the same, and
-// DIR/pki/ keeps the lab CA and the certificates issued to the PUT, which a
+// DIR/pki/ keeps the lab CA and the certificates issued to each PUT, which a
 // new `lab up` reuses instead of issuing others (the PUT's trust, its
 // certificate in its HSM and its record in the index stay valid). The lab's
 // own providers get new keys at every start. `rm -r DIR` starts afresh.
 const keepDir = "pki"
 
-// Files of DIR/pki/.
+// Files of DIR/pki/; those of a PUT are prefixed with its name (PUT.kept).
 const (
 	keptCA        = "ca.pem"
 	keptCAKey     = "ca.key"
-	keptSigner    = "put-signer.pem"
-	keptSignerKey = "put-signer.key"
-	keptTLS       = "put-tls.pem"
-	keptTLSKey    = "put-tls.key"
+	keptSigner    = "signer.pem"
+	keptSignerKey = "signer.key"
+	keptTLS       = "tls.pem"
+	keptTLSKey    = "tls.key"
 )
+
+// kept names one of the PUT's files in DIR/pki/: put-<name>-<file>.
+func (p *PUT) kept(file string) string { return "put-" + p.Name + "-" + file }
 
 func (l *Lab) keepPath(name string) string { return filepath.Join(l.Dir, keepDir, name) }
 
@@ -87,7 +90,7 @@ func (l *Lab) keep(files map[string][]byte) error {
 // the one this enrolment asks for: same provider name and service address,
 // same public key as the CSR, issued by this CA and valid for another day.
 func (l *Lab) keptSigning(p *PUT) (*x509.Certificate, []byte) {
-	cert := l.keptCert(keptSigner)
+	cert := l.keptCert(p.kept(keptSigner))
 	if cert == nil || len(cert.Subject.Organization) == 0 || cert.Subject.Organization[0] != p.ProviderName ||
 		!slices.Equal(cert.EmailAddresses, []string{p.ServiceAddress}) {
 		return nil, nil
@@ -98,7 +101,7 @@ func (l *Lab) keptSigning(p *PUT) (*x509.Certificate, []byte) {
 		}
 		return cert, nil
 	}
-	keyPEM, err := os.ReadFile(l.keepPath(keptSignerKey))
+	keyPEM, err := os.ReadFile(l.keepPath(p.kept(keptSignerKey)))
 	if err != nil {
 		return nil, nil
 	}
@@ -109,7 +112,7 @@ func (l *Lab) keptSigning(p *PUT) (*x509.Certificate, []byte) {
 // PUT by an earlier lab, when it names the same hosts and, with a CSR, the
 // same key.
 func (l *Lab) keptTLSCert(p *PUT) (certPEM, keyPEM []byte) {
-	cert := l.keptCert(keptTLS)
+	cert := l.keptCert(p.kept(keptTLS))
 	if cert == nil {
 		return nil, nil
 	}
@@ -130,7 +133,7 @@ func (l *Lab) keptTLSCert(p *PUT) (certPEM, keyPEM []byte) {
 		}
 		return CertPEM(cert), nil
 	}
-	keyPEM, err := os.ReadFile(l.keepPath(keptTLSKey))
+	keyPEM, err := os.ReadFile(l.keepPath(p.kept(keptTLSKey)))
 	if err != nil {
 		return nil, nil
 	}

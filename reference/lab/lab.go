@@ -31,6 +31,10 @@ type Options struct {
 	// Enrol is an enrolment file: the provider under test it describes
 	// joins the lab (enrol.go, put.go, putdir.go).
 	Enrol string
+	// Enrols are more enrolment files: several providers under test join
+	// the same lab (an interoperability matrix); each gets DIR/put/<name>/
+	// and DIR/target-<name>.yaml.
+	Enrols []string
 	// Ports is BASE of the fixed port layout (layout.go); 0 = free ports.
 	Ports int
 	// Listen is the lab address (default 127.0.0.1); the MX addresses
@@ -50,8 +54,8 @@ type Lab struct {
 	Peer *Instance
 	// DNS serves MX and A records for every lab domain and the PUT's.
 	DNS *DNS
-	// PUT is the enrolled provider under test, or nil.
-	PUT      *PUT
+	// PUTs are the enrolled providers under test, in enrolment order.
+	PUTs     []*PUT
 	slapd    *Slapd
 	clamd    *Clamd
 	log      *slog.Logger
@@ -121,14 +125,8 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 // prepare reads the enrolment (before the directory is reset: its files may
 // live there), checks the port layout, resets the directory and finds pecref.
 func (l *Lab) prepare(opts Options) error {
-	if opts.Enrol != "" {
-		e, err := LoadEnrolment(opts.Enrol)
-		if err != nil {
-			return err
-		}
-		if l.PUT, err = readPUT(e); err != nil {
-			return err
-		}
+	if err := l.readEnrolments(opts); err != nil {
+		return err
 	}
 	ly, err := newLayout(opts.Listen, opts.Ports)
 	if err != nil {
@@ -157,11 +155,10 @@ func (l *Lab) makeParties() error {
 	if err := l.makePeer(); err != nil {
 		return err
 	}
-	if l.PUT == nil {
-		return nil
-	}
-	if err := l.certifyPUT(l.PUT); err != nil {
-		return err
+	for _, p := range l.PUTs {
+		if err := l.certifyPUT(p); err != nil {
+			return err
+		}
 	}
 	return l.writePUTTrust()
 }

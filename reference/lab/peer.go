@@ -13,13 +13,13 @@ import (
 // pecref serves. The probe runs it: it listens on its MX port for what the
 // target sends to its domain and sends crafted traffic to the target. Its
 // token also holds the key of a provider that is not in the index
-// (UnlistedKeyLabel, certificate for pec.delta.test), for the anomaly of a
+// (UnlistedKeyLabel, certificate for pec.unlisted.test), for the anomaly of a
 // message signed by an unlisted provider: one token, so the probe's process
 // needs one SOFTHSM2_CONF.
 const (
 	GammaName        = "gamma"
 	UnlistedKeyLabel = "unlisted-signing"
-	UnlistedDomain   = "pec.delta.test"
+	UnlistedDomain   = "pec.unlisted.test"
 )
 
 // makePeer creates gamma: token and keys, signing certificates, TLS

@@ -34,6 +34,7 @@ type PUT struct {
 	// (it signed it with a key it generated, or the file already exists).
 	ldif []byte
 	crls map[string][]byte // file name → content
+	dir  string            // its directory in the lab's: put, or put/<name> when several are enrolled
 }
 
 // readPUT reads every file the enrolment names, before the lab directory is
@@ -136,7 +137,7 @@ func (l *Lab) signingCertificate(p *PUT) error {
 	case p.csr != nil:
 		if p.Cert, _ = l.keptSigning(p); p.Cert == nil {
 			if p.Cert, err = l.CA.IssueSigning(p.ProviderName, p.ServiceAddress, p.csr.PublicKey, nowFunc()); err == nil {
-				err = l.keep(map[string][]byte{keptSigner: CertPEM(p.Cert)})
+				err = l.keep(map[string][]byte{p.kept(keptSigner): CertPEM(p.Cert)})
 			}
 		}
 	default:
@@ -170,7 +171,7 @@ func (l *Lab) quickStartSigning(p *PUT) error {
 	if p.Cert, err = l.CA.IssueSigning(p.ProviderName, p.ServiceAddress, key.Public(), nowFunc()); err != nil {
 		return err
 	}
-	return l.keep(map[string][]byte{keptSigner: CertPEM(p.Cert), keptSignerKey: p.keyPEM})
+	return l.keep(map[string][]byte{p.kept(keptSigner): CertPEM(p.Cert), p.kept(keptSignerKey): p.keyPEM})
 }
 
 func (l *Lab) tlsCertificate(p *PUT) error {
@@ -190,9 +191,9 @@ func (l *Lab) tlsCertificate(p *PUT) error {
 		p.tlsPEM, p.tlsKey, err = l.CA.IssueTLS(p.Issue.TLS, nowFunc())
 	}
 	if err == nil {
-		files := map[string][]byte{keptTLS: p.tlsPEM}
+		files := map[string][]byte{p.kept(keptTLS): p.tlsPEM}
 		if p.tlsKey != nil {
-			files[keptTLSKey] = p.tlsKey
+			files[p.kept(keptTLSKey)] = p.tlsKey
 		}
 		err = l.keep(files)
 	}

@@ -12,8 +12,9 @@ import (
 	"github.com/pecspec/pecspec/reference/index"
 )
 
-// DIR/put/ holds everything the provider under test configures to join the
-// lab, and lab.yaml says which file is what (a provider's scripts can read
+// DIR/put/ (DIR/put/<name>/ when several are enrolled) holds everything the
+// provider under test configures to join the lab, and lab.yaml says which
+// file is what (a provider's scripts can read
 // it; the black-box test writes its pecref configuration from it alone).
 const (
 	putDir       = "put"
@@ -32,43 +33,84 @@ const (
 	putIndexDir  = "index" // index.ldif, index.ldif.p7m, <provider>.ldif.p7m
 )
 
-// putPath is a file of DIR/put/.
-func (l *Lab) putPath(name string) string { return filepath.Join(l.Dir, putDir, name) }
-
-// writePUTTrust writes what the instances read at start: the CA bundle with
-// the PUT's CAs, and the PUT's signed LDIF when the lab has it.
+// writePUTTrust writes what the instances read at start: the CA bundle
+// with every PUT's CAs (DIR/put/ca.pem, and a copy in each PUT's
+// directory), and each PUT's signed LDIF when the lab has it.
 func (l *Lab) writePUTTrust() error {
-	if err := os.MkdirAll(filepath.Join(l.Dir, putDir, putIndexDir), 0o700); err != nil {
+	if len(l.PUTs) == 0 {
+		return nil
+	}
+	bundle := append([]byte(nil), l.CA.CertPEM...)
+	for _, p := range l.PUTs {
+		bundle = append(bundle, p.trustPEM...)
+	}
+	if err := os.MkdirAll(filepath.Dir(l.bundleFile()), 0o700); err != nil {
 		return fmt.Errorf("%w: %v", ErrLab, err)
 	}
-	files := map[string][]byte{putTrust: append(append([]byte(nil), l.CA.CertPEM...), l.PUT.trustPEM...)}
-	if l.PUT.ldif != nil {
-		files[putLDIFP7M] = l.PUT.ldif
+	if err := writeFiles(filepath.Dir(l.bundleFile()), map[string][]byte{putTrust: bundle}); err != nil {
+		return err
 	}
-	return writeFiles(filepath.Join(l.Dir, putDir), files)
+	for _, p := range l.PUTs {
+		if err := os.MkdirAll(l.putPath(p, putIndexDir), 0o700); err != nil {
+			return fmt.Errorf("%w: %v", ErrLab, err)
+		}
+		files := map[string][]byte{putTrust: bundle}
+		if p.ldif != nil {
+			files[putLDIFP7M] = p.ldif
+		}
+		if err := writeFiles(l.putPath(p, ""), files); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// trustFile is the CA bundle the instances trust: the lab CA, and the PUT's
-// CAs when one is enrolled.
+// trustFile is the CA bundle the instances trust: the lab CA, and the PUTs'
+// CAs when some are enrolled.
 func (l *Lab) trustFile() string {
-	if l.PUT != nil {
-		return l.putPath(putTrust)
+	if len(l.PUTs) > 0 {
+		return l.bundleFile()
 	}
 	return l.CAFile()
 }
 
-// writePUT writes DIR/put/ and DIR/target-put.yaml once the lab runs.
+// writePUT writes each PUT's directory and target file once the lab runs.
 func (l *Lab) writePUT() error {
-	p := l.PUT
-	if p == nil {
+	if len(l.PUTs) == 0 {
 		return nil
 	}
+	idx, err := l.indexFiles()
+	if err != nil {
+		return err
+	}
+	for _, p := range l.PUTs {
+		if err := writeFiles(l.putPath(p, putIndexDir), idx); err != nil {
+			return err
+		}
+		if err := l.writePUTDir(p); err != nil {
+			return err
+		}
+		t := l.putTarget(p)
+		if err := saveYAML(l.TargetFileOf(p.Name), t); err != nil {
+			return err
+		}
+		if len(l.PUTs) == 1 {
+			if err := saveYAML(l.TargetFileOf(PUTTarget), t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writePUTDir writes DIR/put/ (or DIR/put/<name>/): everything p configures.
+func (l *Lab) writePUTDir(p *PUT) error {
 	crl, err := os.ReadFile(filepath.Join(l.Dir, "ca.crl"))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrLab, err)
 	}
 	files := map[string][]byte{putCRL: crl, putSigner: CertPEM(p.Cert),
-		putLDIF: index.ProviderLDIF(p.entry()), putTransport: l.transportMap()}
+		putLDIF: index.ProviderLDIF(p.entry()), putTransport: l.transportMap(p)}
 	optional := map[string][]byte{putSignerKey: p.keyPEM, putTLS: p.tlsPEM, putTLSKey: p.tlsKey}
 	for name, data := range optional {
 		if data != nil {
@@ -78,35 +120,28 @@ func (l *Lab) writePUT() error {
 	for name, data := range p.crls {
 		files[name] = data
 	}
-	if err := writeFiles(filepath.Join(l.Dir, putDir), files); err != nil {
+	if err := writeFiles(l.putPath(p, ""), files); err != nil {
 		return err
 	}
-	if err := saveYAML(l.putPath(putRoutes), l.labRoutes()); err != nil {
+	if err := saveYAML(l.putPath(p, putRoutes), l.labRoutes()); err != nil {
 		return err
 	}
-	if err := l.writeIndexFiles(); err != nil {
+	if err := saveYAML(l.putPath(p, putView), l.putView(p)); err != nil {
 		return err
 	}
-	if err := saveYAML(l.putPath(putView), l.putView()); err != nil {
-		return err
-	}
-	if err := saveYAML(l.TargetFileOf(PUTTarget), l.putTarget()); err != nil {
-		return err
-	}
-	return writeFiles(filepath.Join(l.Dir, putDir), map[string][]byte{putChecklist: []byte(l.Checklist())})
+	return writeFiles(l.putPath(p, ""), map[string][]byte{putChecklist: []byte(l.Checklist(p))})
 }
 
-// writeIndexFiles writes put/index/: each lab provider's own signed LDIF, and
-// one LDIF of every provider (lab and PUT) as index.ldif and as
-// index.ldif.p7m, signed by the lab's index (a certificate of the lab CA),
-// for a provider that loads its index from one file.
-func (l *Lab) writeIndexFiles() error {
-	dir := filepath.Join(l.Dir, putDir, putIndexDir)
+// indexFiles are the files of a PUT's index/: each lab provider's own
+// signed LDIF, and one LDIF of every provider (lab and PUTs) as index.ldif
+// and as index.ldif.p7m, signed by the lab's index (a certificate of the lab
+// CA), for a provider that loads its index from one file.
+func (l *Lab) indexFiles() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, o := range l.listed() {
 		data, err := os.ReadFile(l.LDIFFile(o.Name))
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrLab, err)
+			return nil, fmt.Errorf("%w: %v", ErrLab, err)
 		}
 		files[o.Name+".ldif.p7m"] = data
 	}
@@ -119,16 +154,16 @@ func (l *Lab) writeIndexFiles() error {
 	files["index.ldif"] = all
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrLab, err)
+		return nil, fmt.Errorf("%w: %v", ErrLab, err)
 	}
 	cert, err := l.CA.IssueSigning(IndexName, "indice@"+IndexDomain, key.Public(), nowFunc())
 	if err != nil {
-		return fmt.Errorf("%w: index certificate: %v", ErrLab, err)
+		return nil, fmt.Errorf("%w: index certificate: %v", ErrLab, err)
 	}
 	if files["index.ldif.p7m"], err = index.SignLDIF(all, cert, key); err != nil {
-		return fmt.Errorf("%w: %v", ErrLab, err)
+		return nil, fmt.Errorf("%w: %v", ErrLab, err)
 	}
-	return writeFiles(dir, files)
+	return files, nil
 }
 
 // The lab's index, which signs the combined LDIF.
@@ -137,7 +172,8 @@ const (
 	IndexDomain = "lab.pecspec.test"
 )
 
-// PUTTarget names the PUT's target file: DIR/target-put.yaml.
+// PUTTarget names the target file of the only PUT: DIR/target-put.yaml
+// (when several are enrolled, each has DIR/target-<name>.yaml only).
 const PUTTarget = "put"
 
 // labView is put/lab.yaml: what the PUT configures, every path relative to
@@ -147,7 +183,7 @@ type labView struct {
 	Target    string            `yaml:"target"` // the complete target file
 	DNS       string            `yaml:"dns"`    // host:port, UDP and TCP: MX and A records of every domain
 	MXPort    int               `yaml:"mx_port"`
-	LabMX     map[string]string `yaml:"lab_mx"` // every lab domain → host:port of its MX
+	LabMX     map[string]string `yaml:"lab_mx"` // every other domain of the lab → host:port of its MX
 	Routes    string            `yaml:"routes"`
 	Transport string            `yaml:"transport"`
 	Index     indexView         `yaml:"index"`
@@ -172,30 +208,31 @@ type certView struct {
 	Key         string `yaml:"key,omitempty"`
 }
 
-func (l *Lab) putView() *labView {
-	v := &labView{LabDir: l.Dir, Target: filepath.Join("..", "target-"+PUTTarget+".yaml"), DNS: l.DNS.Addr,
+func (l *Lab) putView(p *PUT) *labView {
+	target, _ := filepath.Rel(l.putPath(p, ""), l.TargetFileOf(p.Name))
+	v := &labView{LabDir: l.Dir, Target: target, DNS: l.DNS.Addr,
 		MXPort: l.layout.mxPort, LabMX: map[string]string{}, Routes: putRoutes, Transport: putTransport,
 		Trust: putTrust, CRL: putCRL, Signing: certView{Certificate: putSigner}, Record: putLDIF,
 		Index: indexView{LDAPURL: l.LDAPURL, Base: "o=postacert", LDIF: filepath.Join(putIndexDir, "index.ldif"),
 			LDIFP7M: filepath.Join(putIndexDir, "index.ldif.p7m")}}
 	for d, a := range l.labRoutes() {
-		if !containsFold(l.PUT.Domains, d) {
+		if !containsFold(p.Domains, d) {
 			v.LabMX[d] = a
 		}
 	}
 	for _, o := range l.listed() {
 		v.Index.Providers = append(v.Index.Providers, filepath.Join(putIndexDir, o.Name+".ldif.p7m"))
 	}
-	if l.PUT.keyPEM != nil {
+	if p.keyPEM != nil {
 		v.Signing.Key = putSignerKey
 	}
-	if l.PUT.tlsPEM != nil {
+	if p.tlsPEM != nil {
 		v.TLS = &certView{Certificate: putTLS}
-		if l.PUT.tlsKey != nil {
+		if p.tlsKey != nil {
 			v.TLS.Key = putTLSKey
 		}
 	}
-	if l.PUT.ldif != nil {
+	if p.ldif != nil {
 		v.Published = putLDIFP7M
 	}
 	return v

@@ -17,7 +17,7 @@ import (
 // enrolment file. The same table is written for the PUT (put/routes.yaml,
 // put/transport) for a PUT that routes by a map rather than by DNS.
 
-// dnsRecords are the MX and A records of every lab domain and the PUT's.
+// dnsRecords are the MX and A records of every lab domain and the PUTs'.
 func (l *Lab) dnsRecords() []DNSRecord {
 	ly := l.layout
 	recs := []DNSRecord{}
@@ -28,7 +28,7 @@ func (l *Lab) dnsRecords() []DNSRecord {
 	gamma := "pec." + GammaName + ".test"
 	recs = append(recs, DNSRecord{Domain: gamma, MXHost: mxName(gamma), IP: ly.mx[GammaName]},
 		DNSRecord{Domain: ExternalDomain, MXHost: mxName(ExternalDomain), IP: ly.mx["external"]})
-	if p := l.PUT; p != nil {
+	for _, p := range l.PUTs {
 		for _, d := range p.Domains {
 			recs = append(recs, DNSRecord{Domain: strings.ToLower(d), MXHost: mxName(strings.ToLower(d)), IP: p.mxIP()})
 		}
@@ -46,7 +46,7 @@ func (l *Lab) labRoutes() map[string]string {
 	if x := l.External; x != nil {
 		routes[x.Domain] = x.MXAddr()
 	}
-	if p := l.PUT; p != nil {
+	for _, p := range l.PUTs {
 		for _, d := range p.Domains {
 			routes[d] = p.MX.addr()
 		}
@@ -54,15 +54,16 @@ func (l *Lab) labRoutes() map[string]string {
 	return routes
 }
 
-// transportMap renders the lab domains' routes as a Postfix transport(5)
-// table: "domain smtp:[host]:port", brackets so that no MX lookup is made.
-func (l *Lab) transportMap() []byte {
+// transportMap renders the routes of every domain but p's as a Postfix
+// transport(5) table: "domain smtp:[host]:port", brackets so that no MX
+// lookup is made.
+func (l *Lab) transportMap(p *PUT) []byte {
 	var b strings.Builder
 	b.WriteString("# The pecspec lab's mail domains and their MX (Postfix transport(5) format: postmap this file).\n")
 	routes := l.labRoutes()
 	var domains []string
 	for d := range routes {
-		if l.PUT == nil || !containsFold(l.PUT.Domains, d) {
+		if !containsFold(p.Domains, d) {
 			domains = append(domains, d)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,13 +19,17 @@ import (
 const (
 	FullMailbox    = "piena"   // quota of one byte: always full
 	PECOnlyMailbox = "solopec" // refuses ordinary mail
+	// VirusMailbox is an outcome-simulation address: an envelope for it is
+	// taken as infected (provider.User.SimulatedVirus). It is an account of
+	// the target files (capability simulated-virus).
+	VirusMailbox = "infetto"
 )
 
 // nowFunc is the lab's time for certificates; the instances have their own clocks.
 var nowFunc = time.Now
 
 // loadIndex puts o=postacert and one provider entry per instance, gamma and
-// the enrolled PUT in slapd.
+// each enrolled PUT in slapd.
 func (l *Lab) loadIndex(ctx context.Context) error {
 	if err := index.Load(ctx, l.slapd.URL, l.slapd.BindDN, l.slapd.Password, l.entries()...); err != nil {
 		return fmt.Errorf("%w: index: %v", ErrLab, err)
@@ -32,14 +37,14 @@ func (l *Lab) loadIndex(ctx context.Context) error {
 	return nil
 }
 
-// entries are the index records: every listed provider and the PUT.
+// entries are the index records: every listed provider and the PUTs.
 func (l *Lab) entries() []index.Provider {
 	var entries []index.Provider
 	for _, p := range l.listed() {
 		entries = append(entries, p.entry())
 	}
-	if l.PUT != nil {
-		entries = append(entries, l.PUT.entry())
+	for _, p := range l.PUTs {
+		entries = append(entries, p.entry())
 	}
 	return entries
 }
@@ -88,11 +93,14 @@ func (l *Lab) startInstances(ctx context.Context, pecref string) error {
 	return nil
 }
 
-// staticRoutes are the routes the DNS cannot give: the PUT's domains when
-// its MX is not on the lab's MX port at an address the DNS knows.
+// staticRoutes are the routes the DNS cannot give: a PUT's domains when its
+// MX is not on the lab's MX port at an address the DNS knows.
 func (l *Lab) staticRoutes() map[string]string {
 	routes := map[string]string{}
-	if p := l.PUT; p != nil && !p.routedByDNS(l.layout.mxPort) {
+	for _, p := range l.PUTs {
+		if p.routedByDNS(l.layout.mxPort) {
+			continue
+		}
 		for _, d := range p.Domains {
 			routes[d] = p.MX.addr()
 		}
@@ -138,7 +146,7 @@ func (l *Lab) config(p *Instance) *provider.Config {
 	addr := l.layout.hostPort
 	users := []provider.User{{Address: p.Receipts.Address, Password: p.Receipts.Password}}
 	for _, a := range p.Accounts {
-		users = append(users, provider.User{Address: a.Address, Password: a.Password})
+		users = append(users, provider.User{Address: a.Address, Password: a.Password, SimulatedVirus: a.Name == VirusMailbox})
 	}
 	// Two mailboxes with a policy, for the flows that need one: a full
 	// mailbox (avviso di mancata consegna) and one that refuses ordinary mail.
@@ -170,18 +178,18 @@ func (l *Lab) config(p *Instance) *provider.Config {
 }
 
 // indexFor is where instance p reads the index: slapd, or every provider's
-// signed LDIF — the PUT's too, when the lab has it; without it that instance
-// reads slapd (which lists the PUT) rather than miss the PUT.
+// signed LDIF — the PUTs' too, when the lab has them; without one of them
+// that instance reads slapd (which lists every PUT) rather than miss a PUT.
 func (l *Lab) indexFor(p *Instance) provider.Index {
-	if !p.ldifIndex || (l.PUT != nil && l.PUT.ldif == nil) {
+	if !p.ldifIndex || slices.ContainsFunc(l.PUTs, func(u *PUT) bool { return u.ldif == nil }) {
 		return provider.Index{URL: l.LDAPURL}
 	}
 	var files []string
 	for _, o := range l.listed() {
 		files = append(files, l.LDIFFile(o.Name))
 	}
-	if l.PUT != nil {
-		files = append(files, l.putPath(putLDIFP7M))
+	for _, u := range l.PUTs {
+		files = append(files, l.putPath(u, putLDIFP7M))
 	}
 	return provider.Index{LDIF: files}
 }

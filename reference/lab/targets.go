@@ -66,7 +66,7 @@ type admin struct {
 
 // Capabilities are what a lab instance declares in its target files: every
 // optional capability of the suite (scenarios/capabilities.go).
-var Capabilities = []string{"controllable-clock", "receives-ordinary-mail", "sends-to-ordinary-mail"}
+var Capabilities = []string{"controllable-clock", "receives-ordinary-mail", "sends-to-ordinary-mail", "simulated-virus"}
 
 func (l *Lab) target(p *Instance) *target {
 	host := l.layout.Addr()
@@ -127,23 +127,23 @@ func (l *Lab) surround(t, counterpart *target) {
 	t.Lab = &labSection{Dir: l.Dir, DNS: l.DNS.Addr, MXPort: l.layout.mxPort, Routes: l.labRoutes()}
 }
 
-// putTarget is DIR/target-put.yaml: the enrolled PUT as the target, beta as
-// its counterpart; paths relative to the lab directory.
-func (l *Lab) putTarget() *target {
-	p := l.PUT
+// putTarget is DIR/target-<name>.yaml (and DIR/target-put.yaml when p is
+// the only PUT): the enrolled PUT as the target, beta as its counterpart;
+// paths relative to the lab directory.
+func (l *Lab) putTarget(p *PUT) *target {
 	t := &target{Name: p.Name, ProviderName: p.ProviderName, Domains: p.Domains, ServiceAddress: p.ServiceAddress,
 		ReceiptsMailbox: p.ReceiptsMailbox, Submission: p.Submission, IMAP: p.IMAP, POP3: p.POP3, MX: p.MX,
-		Accounts: p.Accounts, Trust: filepath.Join(putDir, putTrust), CRLs: []string{filepath.Join(putDir, putCRL)},
-		Certificate: filepath.Join(putDir, putSigner), Admin: p.Admin, LDAPURL: l.LDAPURL,
+		Accounts: p.Accounts, Trust: filepath.Join(p.dir, putTrust), CRLs: []string{filepath.Join(p.dir, putCRL)},
+		Certificate: filepath.Join(p.dir, putSigner), Admin: p.Admin, LDAPURL: l.LDAPURL,
 		LDIF: p.path(p.LDIF), Capabilities: p.Capabilities}
 	if t.MX.TLS == "" {
 		t.MX.TLS = "starttls"
 	}
 	for name := range p.crls {
-		t.CRLs = append(t.CRLs, filepath.Join(putDir, name))
+		t.CRLs = append(t.CRLs, filepath.Join(p.dir, name))
 	}
 	if t.LDIF == "" && p.ldif != nil {
-		t.LDIF = filepath.Join(putDir, putLDIFP7M)
+		t.LDIF = filepath.Join(p.dir, putLDIFP7M)
 	}
 	l.surround(t, l.target(l.Provider("beta")))
 	return t

@@ -119,15 +119,30 @@ type User struct {
 	// RefuseOrdinary refuses ordinary (non-PEC) mail at SMTP level instead of
 	// delivering it in a busta di anomalia (RFC 6109 §2.2.2).
 	RefuseOrdinary bool `yaml:"refuse_ordinary,omitempty"`
+	// SimulatedVirus makes the mailbox an outcome-simulation address (lab
+	// only, STYLE 20): an envelope for it is taken as infected at reception,
+	// as if the antivirus had found a virus the sending provider's missed
+	// (RFC 6109 §3.2.3), so the virus found in transit can be tested.
+	SimulatedVirus bool `yaml:"simulated_virus,omitempty"`
 }
 
 func (c *Config) refusesOrdinary(address string) bool {
-	for _, u := range c.Users {
+	u := c.user(address)
+	return u != nil && u.RefuseOrdinary
+}
+
+func (c *Config) simulatesVirus(address string) bool {
+	u := c.user(address)
+	return u != nil && u.SimulatedVirus
+}
+
+func (c *Config) user(address string) *User {
+	for i, u := range c.Users {
 		if strings.EqualFold(u.Address, address) {
-			return u.RefuseOrdinary
+			return &c.Users[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // LoadConfig reads and validates a config file.

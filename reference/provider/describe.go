@@ -29,6 +29,9 @@ plain_domains: []                            # domains reachable without STARTTL
 users:
   - {address: alice@pec.alpha.test, password: "…"}
   - {address: ricevute@pec.alpha.test, password: "…"}
+  - {address: piena@pec.alpha.test, password: "…", quota_bytes: 1}          # policy: always full
+  - {address: solopec@pec.alpha.test, password: "…", refuse_ordinary: true} # policy: no ordinary mail
+  - {address: infetto@pec.alpha.test, password: "…", simulated_virus: true} # lab only: envelopes for it count as infected
 mail_owner: {uid: 64900, gid: 64900}         # owner of the Maildirs: Dovecot's mail user
 admin_token: "…"
 max_total_bytes: 31457280                    # size × recipients limit (RFC 6109 §3.1.1)

@@ -234,7 +234,8 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 		Spool: p.spool}
 	p.rp = &receptionpoint.Point{Sealer: sealer, Directory: dir, Trust: p.trust, Delivery: toDelivery{p.dp},
 		Out: out, Clock: p.clock, Domains: p.cfg.Domains, Scanner: scanner, Viruses: viruses,
-		RefusesOrdinary: p.cfg.refusesOrdinary, Registro: reg, Log: p.log, Spool: p.spool}
+		RefusesOrdinary: p.cfg.refusesOrdinary, SimulatesVirus: p.cfg.simulatesVirus, Registro: reg, Log: p.log,
+		Spool: p.spool}
 	var apOut accesspoint.Output = out
 	if p.cfg.ControllableClock {
 		p.holds = &holds{}

@@ -77,6 +77,9 @@ type Point struct {
 	// RefusesOrdinary reports whether a mailbox refuses ordinary (non-PEC)
 	// mail instead of taking it in a busta di anomalia; nil refuses none.
 	RefusesOrdinary func(address string) bool
+	// SimulatesVirus reports whether a mailbox is an outcome-simulation
+	// address whose envelopes count as infected (lab only); nil: none.
+	SimulatesVirus func(address string) bool
 	// Registro records every event (RFC 6109 §2.3); nil records none.
 	Registro compose.Registro
 	Log      *slog.Logger

@@ -25,6 +25,9 @@ func (p *Point) envelope(ctx context.Context, in Incoming, m *pec.Message, sende
 	if ctx, err = beforeCommit(ctx); err != nil {
 		return err
 	}
+	if !res.Infected {
+		res = p.simulatedVirus(mine)
+	}
 	if res.Infected {
 		return p.virusFound(ctx, in, m, sender, mine, res)
 	}

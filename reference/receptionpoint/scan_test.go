@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +98,74 @@ func noticeWith(t *testing.T, s *compose.Sealer, text string) []byte {
 		t.Fatal(err)
 	}
 	return msg
+}
+
+// TestSimulatedVirus: a correct, clean envelope for an outcome-simulation
+// mailbox (SimulatesVirus) takes the rilevazione virus flow, as if the
+// antivirus had found a virus the sender's missed; for any other mailbox
+// it is taken in charge and delivered.
+func TestSimulatedVirus(t *testing.T) {
+	p := testpki.NewCA(t)
+	alpha, beta := sealer(t, p, "pec.alpha.test"), sealer(t, p, "pec.beta.test")
+	dir := index.NewMemory(index.Provider{Name: "Alpha", MailReceipt: "ricevute@pec.alpha.test",
+		Domains: []string{"pec.alpha.test"}, Certificates: []*x509.Certificate{alpha.Cert}})
+	for rcpt, infected := range map[string]bool{"infetto@pec.beta.test": true, "bob@pec.beta.test": false} {
+		d, out, kept := &fakeDelivery{}, &fakeOut{}, &keptViruses{}
+		rp := &Point{Sealer: beta, Directory: dir, Trust: p.Pool, Delivery: d, Out: out, Clock: clock.System{},
+			Domains: []string{"pec.beta.test"}, Scanner: eicarScanner, Viruses: kept,
+			SimulatesVirus: func(a string) bool { return a == "infetto@pec.beta.test" }}
+		err := rp.Receive(context.Background(), Incoming{From: "alice@pec.alpha.test", To: []string{rcpt}, Data: envelope(t, alpha)})
+		if err != nil {
+			t.Fatalf("%s: %v", rcpt, err)
+		}
+		if len(out.sent) != 1 {
+			t.Fatalf("%s: %d notices sent, want 1", rcpt, len(out.sent))
+		}
+		m := pec.Parse(out.sent[0])
+		want := pec.KindPresaInCarico
+		if infected {
+			want = pec.KindRilevazioneVirus
+		}
+		if m.Kind() != want || (len(d.envelopes) == 0) == !infected || (kept.n == 1) != infected {
+			t.Errorf("%s: sent a %s, %d delivered, %d kept; want a %s", rcpt, m.Kind(), len(d.envelopes), kept.n, want)
+		}
+		if infected && !strings.Contains(pec.Deref(m.Postacert.Dati.ErroreEsteso), SimulatedSignature) {
+			t.Errorf("%s: errore-esteso %q does not name %s", rcpt, pec.Deref(m.Postacert.Dati.ErroreEsteso), SimulatedSignature)
+		}
+	}
+}
+
+// TestVirusNoticeWithoutReference: a rilevazione virus that lacks
+// X-Riferimento-Message-ID (a faulty receiving provider) still gives the
+// sender's user a mancata consegna per virus that has it (GEN-15), from the
+// daticert msgid of the rilevazione.
+func TestVirusNoticeWithoutReference(t *testing.T) {
+	p := testpki.NewCA(t)
+	alpha, beta := sealer(t, p, "pec.alpha.test"), sealer(t, p, "pec.beta.test")
+	dir := index.NewMemory(
+		index.Provider{Name: "Alpha", MailReceipt: "ricevute@pec.alpha.test", Domains: []string{"pec.alpha.test"}, Certificates: []*x509.Certificate{alpha.Cert}},
+		index.Provider{Name: "Beta", MailReceipt: "ricevute@pec.beta.test", Domains: []string{"pec.beta.test"}, Certificates: []*x509.Certificate{beta.Cert}})
+	out := &fakeOut{}
+	rp := &Point{Sealer: beta, Directory: dir, Trust: p.Pool, Delivery: &fakeDelivery{}, Out: out, Clock: clock.System{},
+		Domains: []string{"pec.beta.test"}, Scanner: eicarScanner, Viruses: &keptViruses{},
+		SimulatesVirus: func(string) bool { return true }}
+	if err := rp.Receive(context.Background(), Incoming{From: "alice@pec.alpha.test", To: []string{"bob@pec.beta.test"}, Data: envelope(t, alpha)}); err != nil || len(out.sent) != 1 {
+		t.Fatalf("beta: %v, %d sent", err, len(out.sent))
+	}
+	rv := regexp.MustCompile(`(?m)^X-Riferimento-Message-ID:.*\r\n`).ReplaceAll(out.sent[0], nil)
+	d := &fakeDelivery{}
+	ap := &Point{Sealer: alpha, Directory: dir, Trust: p.Pool, Delivery: d, Out: &fakeOut{}, Clock: clock.System{},
+		Domains: []string{"pec.alpha.test"}, Scanner: eicarScanner}
+	if err := ap.Receive(context.Background(), Incoming{From: beta.ServiceAddress, To: []string{"ricevute@pec.alpha.test"}, Data: rv}); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range d.plain {
+		if m := pec.Parse(raw); m.Kind() == pec.KindErroreConsegna {
+			if got := m.Header(pec.HeaderRiferimentoMsgID); got != "<c@client>" {
+				t.Errorf("mancata consegna per virus: X-Riferimento-Message-ID %q, want <c@client>", got)
+			}
+			return
+		}
+	}
+	t.Errorf("no mancata consegna per virus among %d messages delivered", len(d.plain))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/pecspec/pecspec/pec"
@@ -29,6 +30,20 @@ func (p *Point) infected(ctx context.Context, raw []byte) (antivirus.Result, err
 		return res, fmt.Errorf("%w: antivirus: %v", ErrTemporary, err)
 	}
 	return res, nil
+}
+
+// SimulatedSignature names the virus an outcome-simulation mailbox finds
+// (Point.SimulatesVirus).
+const SimulatedSignature = "PECSpec.Test.Simulated"
+
+// simulatedVirus is the verdict for an envelope to rcpts when one of them
+// is an outcome-simulation mailbox: infected, as if the antivirus had found
+// a virus the sending provider's did not (RFC 6109 §3.2.3; lab only).
+func (p *Point) simulatedVirus(rcpts []string) antivirus.Result {
+	if p.SimulatesVirus != nil && slices.ContainsFunc(rcpts, p.SimulatesVirus) {
+		return antivirus.Result{Infected: true, Signature: SimulatedSignature}
+	}
+	return antivirus.Result{}
 }
 
 // refuseInfected scans a message that is not a correct envelope — ordinary
@@ -111,6 +126,18 @@ func (p *Point) rilevazioneVirus(m *pec.Message, rcpt, desc string, sender *inde
 	}, txlog.EventRilevazioneVirus, sender.Name)
 }
 
+// refMsgID is the X-Riferimento-Message-ID of this provider's notice about
+// another provider's notice rv (GEN-15): the original's Message-ID, as rv's
+// daticert msgid gives it — rv's own X-Riferimento-Message-ID only when the
+// daticert lacks it, so that a receiving provider that leaves the header
+// out does not make this provider's notice lack it too.
+func refMsgID(rv *pec.Message) string {
+	if id := strings.TrimSpace(pec.Deref(rv.Postacert.Dati.Msgid)); id != "" {
+		return id
+	}
+	return rv.Header(pec.HeaderRiferimentoMsgID)
+}
+
 // erroreConsegnaVirus is the sender provider's side (RFC 6109 §3.2.4,
 // VIR-06, VIR-07): on a rilevazione virus about one of its users' messages it
 // tells the user with an avviso di mancata consegna per virus, built from the
@@ -134,7 +161,7 @@ func (p *Point) erroreConsegnaVirus(rv *pec.Message) ([]byte, *txlog.Record, err
 		To:       f.Sender,
 		Text:     compose.TextErroreConsegnaVirus(f),
 		Daticert: d,
-		RefMsgID: rv.Header(pec.HeaderRiferimentoMsgID),
+		RefMsgID: refMsgID(rv),
 		Subject:  f.Subject,
 		Instant:  f.Instant,
 		Extra:    []smime.Field{{Name: pec.HeaderVerificaSicurezza, Value: pec.VerificaSicurezzaErrore}},
