@@ -1,13 +1,12 @@
 package scenarios
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"html"
 	"html/template"
-	"os"
-	"path/filepath"
+	"io"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -64,8 +63,9 @@ type htmlCoverage struct {
 	Counts map[string]int // verdicts of the rule in the run, by status
 }
 
-// writeHTML renders report.html from the summary and the coverage table.
-func (r *runner) writeHTML(s *Summary) error {
+// WriteHTML renders report.html from the summary and the coverage table of
+// features.
+func WriteHTML(w io.Writer, s *Summary, features fs.FS) error {
 	p := htmlPage{S: s, Duration: s.Finished.Sub(s.Started)}
 	flows := map[string]*flowRow{}
 	for _, sc := range s.Scenarios {
@@ -103,7 +103,7 @@ func (r *runner) writeHTML(s *Summary) error {
 	for _, k := range sortedKeys(flows) {
 		p.Flows = append(p.Flows, *flows[k])
 	}
-	rows, err := Coverage(r.opts.Features)
+	rows, err := Coverage(features)
 	if err != nil {
 		return fmt.Errorf("%w: coverage: %v", ErrHarness, err)
 	}
@@ -118,12 +118,8 @@ func (r *runner) writeHTML(s *Summary) error {
 		}
 	}
 	p.Uncovered = UncoveredMessageMust(rows)
-	var buf bytes.Buffer
-	if err := reportTmpl.Execute(&buf, p); err != nil {
+	if err := reportTmpl.Execute(w, p); err != nil {
 		return fmt.Errorf("%w: report.html: %v", ErrHarness, err)
-	}
-	if err := os.WriteFile(filepath.Join(r.opts.Out, "report.html"), buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	return nil
 }
