@@ -59,7 +59,7 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 	}
 	rec := newRecorder(ctx, "imap", ep.Addr())
 	if tc, ok := conn.(*tls.Conn); ok {
-		rec.note("TLS " + tlsVersion(tc))
+		rec.note("implicit TLS: " + tlsVersion(tc))
 	}
 	opts := &imapclient.Options{
 		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12},

@@ -116,7 +116,7 @@ func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Cli
 			rec.note("TLS handshake failed: " + err.Error())
 			return nil, classify(actx, "TLS handshake with", ep.Addr(), err)
 		}
-		rec.note("TLS " + tlsVersion(tc))
+		rec.note("implicit TLS: " + tlsVersion(tc))
 		conn = tc
 	}
 	var c *smtp.Client

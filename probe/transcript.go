@@ -267,6 +267,9 @@ func imapDirection(l string) string {
 // emit appends a line while the session is under MaxTranscript.
 func (r *recorder) emit(dir, l string) {
 	line := dir + ": " + l + "\n"
+	if dir == "--" {
+		line = "-- " + l + "\n"
+	}
 	if r.out.Len()+len(line) > MaxTranscript {
 		r.dropped += len(line)
 		return
@@ -298,7 +301,7 @@ func (r *recorder) note(text string) {
 // tlsVersion names the connection's TLS version and cipher suite.
 func tlsVersion(c *tls.Conn) string {
 	st := c.ConnectionState()
-	return tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite)
+	return tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite)
 }
 
 // recordingConn records a plaintext connection's bytes with their

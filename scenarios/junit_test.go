@@ -38,6 +38,7 @@ func outcomeSummary() *Summary {
 	waiting := sc("waits", "pending")
 	waiting.Error = "waits in real time until 2026-12-03T10:00:00Z"
 	s.Scenarios = []*ScenarioResult{passed, unexpected, expected, harness, skipped, waiting}
+	s.Totals = Totals{Scenarios: 6, Passed: 1, Failed: 2, Errors: 1, Skipped: 1, Pending: 1}
 	s.Outcome = s.judge([]Expectation{
 		{Rule: "DAT-12", Reason: "fixed in 4.2"},
 		{Rule: "GEN-15", Scenario: "passes", Reason: "was broken"},

@@ -421,7 +421,8 @@ func (w *World) capture(mailbox string, service, atMX bool, raw []byte) {
 	}
 	w.caps = append(w.caps, report.Captured{Mailbox: mailbox, Service: service, AtMX: atMX, Raw: raw})
 	now := time.Now()
-	mr := MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Captured: now, LabTime: now.Add(w.r.offset()), Verdicts: g.Verdicts}
+	mr := MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Captured: now, LabTime: now.Add(w.r.offset()), AtMX: atMX,
+		Verdicts: g.Verdicts}
 	if e, err := pec.ReadEntity(raw); err == nil {
 		if a, err := mail.ParseAddress(e.Header.Get("From")); err == nil {
 			mr.From = a.Address

@@ -102,8 +102,11 @@ type MessageResult struct {
 	Captured time.Time `json:"captured"` // when the probe read it
 	// LabTime is Captured on the target's clock (the lab's clock may be
 	// ahead of real time: Summary.ClockOffset).
-	LabTime  time.Time        `json:"lab_time,omitzero"`
-	Date     time.Time        `json:"date"` // its Date header (the sending provider's clock)
+	LabTime time.Time `json:"lab_time,omitzero"`
+	Date    time.Time `json:"date"` // its Date header (the sending provider's clock)
+	// AtMX: captured at the receiving MX (gamma's, run by the harness),
+	// not read from a mailbox.
+	AtMX     bool             `json:"at_mx,omitempty"`
 	Verdicts []report.Verdict `json:"verdicts"`
 }
 

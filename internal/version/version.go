@@ -62,7 +62,7 @@ func (in Info) Short() string {
 		r = r[:12]
 	}
 	if r == "" {
-		r = "unknown commit"
+		r = "unknown"
 	}
 	if in.Modified {
 		r += "+dirty"
