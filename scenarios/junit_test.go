@@ -87,7 +87,9 @@ func TestWriteJUnit(t *testing.T) {
 		}
 	}
 	for name, check := range map[string]func(c junitCase) bool{
-		"passes":                  func(c junitCase) bool { return c.Failure == nil && c.Error == nil && c.Skipped == nil && c.Classname == "Delivery" },
+		"passes": func(c junitCase) bool {
+			return c.Failure == nil && c.Error == nil && c.Skipped == nil && c.Classname == "Delivery"
+		},
 		"fails GEN-15":            func(c junitCase) bool { return c.Failure != nil && c.Failure.Type == "GEN-15" },
 		"fails DAT-12":            func(c junitCase) bool { return c.Skipped != nil && strings.Contains(c.Skipped.Message, "fixed in 4.2") },
 		"cannot log in":           func(c junitCase) bool { return c.Error != nil && c.Error.Type == "harness" },
