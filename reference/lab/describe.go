@@ -157,7 +157,8 @@ func (l *Lab) Describe(w io.Writer) {
 	if v.Clamd != "" {
 		fmt.Fprintf(w, "clamd     %s\n", v.Clamd)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var tables strings.Builder
+	tw := tabwriter.NewWriter(&tables, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nPARTY\tDOMAIN\tENDPOINT\tURL\tNOTE")
 	for _, p := range v.Parties {
 		for i, e := range p.Endpoints {
@@ -168,19 +169,22 @@ func (l *Lab) Describe(w io.Writer) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, domain, e.Name, e.URL, e.Note)
 		}
 	}
-	fmt.Fprintln(tw, "\nMAILBOX\tPASSWORD\tAT\tNOTE\t")
+	fmt.Fprintln(tw, "\nMAILBOX\tPASSWORD\tAT\tNOTE")
 	for _, p := range v.Parties {
 		for _, a := range p.Accounts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", a.Address, a.Password, p.Name, a.Note)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Address, a.Password, p.Name, a.Note)
 		}
 	}
-	fmt.Fprintln(tw, "\nTOKEN\tPIN\tKEYS\tSOFTHSM2_CONF\t")
+	fmt.Fprintln(tw, "\nTOKEN\tPIN\tKEYS\tSOFTHSM2_CONF")
 	for _, p := range v.Parties {
 		if t := p.Token; t != nil {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Label, t.PIN, strings.Join(t.Keys, ", "), t.SoftHSMConf)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Label, t.PIN, strings.Join(t.Keys, ", "), t.SoftHSMConf)
 		}
 	}
 	tw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(tables.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
 	if v.Checklist != "" {
 		fmt.Fprintf(w, "\n%s", v.Checklist)
 	}
