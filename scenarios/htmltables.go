@@ -18,7 +18,14 @@ type ruleFailures struct {
 	Count, Expected             int
 	Scenarios                   []scenarioLink
 	Detail                      string // the first failure's
+	// Shown are the first scenarios, More how many others (the table by
+	// scenario lists them all).
+	Shown []scenarioLink
+	More  int
 }
+
+// shownScenarios is how many scenarios a row of the table by rule names.
+const shownScenarios = 5
 
 type scenarioLink struct{ Name, Anchor string }
 
@@ -57,6 +64,10 @@ func failuresByRule(s *Summary) []ruleFailures {
 	}
 	var out []ruleFailures
 	for _, rf := range by {
+		rf.Shown, rf.More = rf.Scenarios, 0
+		if n := len(rf.Scenarios); n > shownScenarios {
+			rf.Shown, rf.More = rf.Scenarios[:shownScenarios], n-shownScenarios
+		}
 		out = append(out, *rf)
 	}
 	sort.Slice(out, func(i, j int) bool {
