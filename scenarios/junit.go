@@ -26,24 +26,24 @@ const (
 // failures were all expected (with the expect file's reason) or that needs
 // a capability the target lacks. classname is the feature.
 
+// junitCounts are the attributes of <testsuites> and <testsuite>.
+type junitCounts struct {
+	Name     string `xml:"name,attr"`
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	Time     string `xml:"time,attr"`
+}
+
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
+	junitCounts
 	Timestamp string      `xml:"timestamp,attr,omitempty"`
 	Cases     []junitCase `xml:"testcase"`
 }
@@ -77,12 +77,12 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 		}
 		st := by[class]
 		if st == nil {
-			st = &junitSuite{Name: class, Timestamp: s.Started.UTC().Format(time.RFC3339)}
+			st = &junitSuite{junitCounts: junitCounts{Name: class}, Timestamp: s.Started.UTC().Format(time.RFC3339)}
 			by[class] = st
 		}
 		st.add(junitCaseOf(s, sc, class))
 	}
-	exp := &junitSuite{Name: expectationsSuite}
+	exp := &junitSuite{junitCounts: junitCounts{Name: expectationsSuite}}
 	for _, e := range s.Outcome.Stale {
 		exp.add(junitCase{Classname: expectationsSuite, Name: "stale: " + e.describe(), Time: "0.000",
 			Failure: &junitProblem{Type: "stale", Message: "the expected failure did not happen: " + e.describe(),
@@ -95,7 +95,7 @@ func WriteJUnit(w io.Writer, s *Summary) error {
 	if len(exp.Cases) > 0 {
 		by[expectationsSuite] = exp
 	}
-	all := junitSuites{Name: "pecspec " + s.Target, Time: seconds(s.Finished.Sub(s.Started))}
+	all := junitSuites{junitCounts: junitCounts{Name: "pecspec " + s.Target, Time: seconds(s.Finished.Sub(s.Started))}}
 	names := make([]string, 0, len(by))
 	for n := range by {
 		names = append(names, n)
