@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"path/filepath"
@@ -30,10 +31,20 @@ func TestExpectOutcomes(t *testing.T) {
 	write("- scenario: A certified message between two users of the target\n  reason: not selected by --tags\n")
 	out := filepath.Join(dir, "notrun")
 	args := []string{"--pecref", labtest.Pecref(t), "--tags", "@flow-index", "--expect", expect}
-	code, console := runCmd(t, cmdRun, append(args, "--out", out)...)
+	code, stdout, console := dispatchOut(t, append([]string{"run", "--format", "json", "--out", out}, args...)...)
 	sum := readSummary(t, out)
 	if code != exitOK || len(sum.Outcome.NotRun) != 1 || len(sum.Outcome.Stale) != 0 || !strings.Contains(console, "not run") {
 		t.Fatalf("an entry about a scenario not selected: exit %d, outcome %+v\n%s", code, sum.Outcome, console)
+	}
+	// --format json: standard output is one JSON object, the progress
+	// went to standard error.
+	var js runJSON
+	if err := json.Unmarshal([]byte(stdout), &js); err != nil || js.Result != "pass" || js.ExitCode != exitOK ||
+		js.Scenarios != 2 || len(js.Outcome.NotRun) != 1 || js.Reports["html"] != filepath.Join(out, "report.html") {
+		t.Errorf("run --format json: %v, %+v\n%s", err, js, stdout)
+	}
+	if !strings.Contains(console, "[2/2] PASSED") {
+		t.Errorf("no progress on standard error:\n%s", console)
 	}
 
 	write("- scenario: A certified message between two users of the target\n  reason: not selected by --tags\n" +
