@@ -64,7 +64,7 @@ type htmlScenario struct {
 	*ScenarioResult
 	Anchor      string
 	Flow        string
-	Rules       string // the rule tags, compact
+	Rules       []string // the rule tags, compact
 	Diagram     template.HTML
 	Messages    []htmlMessage
 	Transaction VerdictBlock
@@ -72,6 +72,8 @@ type htmlScenario struct {
 	Protocol    bool // nothing captured: the transcripts are the evidence
 	Failures    []Failure
 	Expected    []Failure
+	// FailRules and ExpectedRules are the rules of Failures and Expected.
+	FailRules, ExpectedRules []string
 }
 
 type htmlMessage struct {
@@ -173,6 +175,7 @@ func newHTMLScenario(s *Summary, sc *ScenarioResult) *htmlScenario {
 			h.Expected = append(h.Expected, f)
 		}
 	}
+	h.FailRules, h.ExpectedRules = uniqueRules(h.Failures), uniqueRules(h.Expected)
 	if sc.ClockOffset != 0 {
 		h.Clock = "the lab's clock was " + fmtOffset(sc.ClockOffset) + " ahead of real time at its end"
 		if moved := sc.ClockOffset - sc.ClockStart; moved != 0 {
@@ -217,7 +220,7 @@ func fmtOffset(d time.Duration) string {
 // failures, warnings and errors in full, the passes and n/a by rule ID.
 type VerdictBlock struct {
 	Problems []report.Verdict
-	Pass, NA string // rule IDs, consecutive ones as ranges
+	Pass, NA []string // rule IDs by family, consecutive ones as ranges
 	All      []report.Verdict
 	NPass    int
 	NFail    int

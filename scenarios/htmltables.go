@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -124,9 +125,10 @@ func coverageOf(s *Summary, rows []CoverageRow) (out []htmlCoverage, covered int
 	return out, covered, uncovered
 }
 
-// idRanges writes rule IDs compactly, consecutive numbers of a family as a
-// range: "ACC-01–06 GEN-01–12,14 SIG-04".
-func idRanges(ids []string) string {
+// idRanges writes rule IDs compactly, one group per family, consecutive
+// numbers as a range: "ACC-01–06", "GEN-01–12,14", "SIG-04" (the report
+// keeps each group on one line).
+func idRanges(ids []string) []string {
 	fams := map[string][]int{}
 	var order []string
 	var odd []string
@@ -163,5 +165,16 @@ func idRanges(ids []string) string {
 		}
 		parts = append(parts, fam+"-"+strings.Join(runs, ","))
 	}
-	return strings.Join(append(parts, odd...), " ")
+	return append(parts, odd...)
+}
+
+// uniqueRules are the rules of fs, each once, in order.
+func uniqueRules(fs []Failure) []string {
+	var out []string
+	for _, f := range fs {
+		if r := cmp.Or(f.Rule, "(no rule)"); !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
