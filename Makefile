@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 OUT     ?= out
-DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon dovecot-imapd dovecot-pop3d dnsmasq-base libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core
+DEBS    := softhsm2 slapd ldap-utils clamav clamav-daemon dovecot-imapd dovecot-pop3d dnsmasq-base libxml2-utils openssl curl ca-certificates chromium fonts-dejavu-core poppler-utils
 # FUZZTIME empty: each target's execution budget below; a duration (10m) or a
 # count (1000000x) applies to every target.
 FUZZTIME ?=
@@ -13,8 +13,15 @@ export CGO_ENABLED := 1
 all: build
 
 # setup installs the Debian packages the lab needs, only the missing ones, and
-# downloads the Go modules.
+# downloads the Go modules. It leaves a stamp: make build and make run skip it
+# while the stamp is newer than the Makefile (the DEBS list) and go.mod/go.sum
+# (make setup runs it again).
+SETUP_STAMP := $(BIN)/.setup-done
 setup:
+	@rm -f $(SETUP_STAMP)
+	@$(MAKE) --no-print-directory $(SETUP_STAMP)
+
+$(SETUP_STAMP): Makefile go.mod go.sum
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -23,9 +30,17 @@ setup:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	$(GO) mod download
+	@mkdir -p $(BIN) && touch $@
 
-build: setup
-	$(GO) build -o $(BIN)/ ./cmd/pecspec ./cmd/pecref
+# The commit the binaries are built from, for pecspec version and the reports:
+# the go command records it itself in a clone, not in a git worktree.
+VCS_REVISION := $(shell git rev-parse HEAD 2>/dev/null)
+VCS_MODIFIED := $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true)
+GOLDFLAGS := -X github.com/pecspec/pecspec/internal/version.revision=$(VCS_REVISION) \
+	-X github.com/pecspec/pecspec/internal/version.modified=$(VCS_MODIFIED)
+
+build: $(SETUP_STAMP)
+	$(GO) build -buildvcs=auto -ldflags '$(GOLDFLAGS)' -o $(BIN)/ ./cmd/pecspec ./cmd/pecref
 
 # run: the full suite against the reference pair; reports in $(OUT)/.
 run: build

@@ -57,6 +57,10 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 		}
 		conn = tc
 	}
+	rec := newRecorder(ctx, "imap", ep.Addr())
+	if tc, ok := conn.(*tls.Conn); ok {
+		rec.note("implicit TLS: " + tlsVersion(tc))
+	}
 	opts := &imapclient.Options{
 		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -67,6 +71,9 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 				m.signal()
 			},
 		},
+	}
+	if rec != nil {
+		opts.DebugWriter = rec
 	}
 	stop := context.AfterFunc(actx, func() { conn.Close() })
 	defer stop()

@@ -102,8 +102,10 @@ func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Cli
 	answer := answerTimeout(ctx)
 	actx, cancel := context.WithTimeout(ctx, answer)
 	defer cancel()
+	rec := newRecorder(ctx, "smtp", ep.Addr())
 	conn, err := dialTCP(actx, ep)
 	if err != nil {
+		rec.note(err.Error())
 		return nil, err
 	}
 	cfg := &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12}
@@ -111,17 +113,25 @@ func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Cli
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(actx); err != nil {
 			conn.Close()
+			rec.note("TLS handshake failed: " + err.Error())
 			return nil, classify(actx, "TLS handshake with", ep.Addr(), err)
 		}
+		rec.note("implicit TLS: " + tlsVersion(tc))
 		conn = tc
 	}
 	var c *smtp.Client
 	stop := context.AfterFunc(actx, func() { conn.Close() })
 	if ep.TLS == TLSStartTLS {
-		// greeting, EHLO and STARTTLS; the handshake runs with the next EHLO
-		c, err = smtp.NewClientStartTLS(conn, cfg)
+		// greeting, EHLO and STARTTLS (recorded from the plaintext
+		// connection); the handshake runs with the next EHLO
+		rc := rec.wrap(conn)
+		c, err = smtp.NewClientStartTLS(rc, cfg)
+		rec.unwrap(rc)
 	} else {
 		c = smtp.NewClient(conn)
+	}
+	if c != nil && rec != nil {
+		c.DebugWriter = rec // above TLS: every line after the handshake
 	}
 	if err == nil {
 		c.CommandTimeout = answer
@@ -172,6 +182,9 @@ func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
 	if err != nil {
 		return err
 	}
+	rec := newRecorder(ctx, "smtp", ep.Addr())
+	rec.note("plaintext connection, no TLS")
+	conn = rec.wrap(conn)
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()

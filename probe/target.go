@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pecspec/pecspec/internal/strictyaml"
 )
 
 // Target describes one provider as a YAML file a provider can fill in by hand
@@ -197,14 +199,15 @@ const (
 var ErrTarget = errors.New("probe: target")
 
 // LoadTarget reads and validates a target file; relative paths in it are
-// relative to the file.
+// relative to the file. A key the file format does not know is refused,
+// naming it.
 func LoadTarget(path string) (*Target, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
 	}
 	var t Target
-	if err := yaml.Unmarshal(data, &t); err != nil {
+	if err := strictyaml.Decode(data, &t); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrTarget, path, err)
 	}
 	t.setDir(filepath.Dir(path))

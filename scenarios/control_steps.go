@@ -79,19 +79,19 @@ func advances(ctx context.Context, hours int) error {
 	return w.r.syncPeerClock(ctx)
 }
 
-// syncPeerClock sets gamma's clock to the target's when the target's is
-// controllable (it may have been advanced by this run or an earlier one),
-// else to the run's clock (real-time mode).
+// syncPeerClock reads the target's clock when it is controllable (it may
+// have been advanced by this run or an earlier one): how far it is ahead of
+// real time goes into the reports, and gamma's clock is set to it; else
+// gamma's clock is the run's (real-time mode).
 func (r *runner) syncPeerClock(ctx context.Context) error {
-	if r.peer == nil {
-		return nil
-	}
 	ok, err := r.clockControllable(ctx)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		r.peer.SetClock(r.now())
+		if r.peer != nil {
+			r.peer.SetClock(r.now())
+		}
 		return nil
 	}
 	var st struct {
@@ -100,7 +100,17 @@ func (r *runner) syncPeerClock(ctx context.Context) error {
 	if err := r.adminCall(ctx, r.opts.Target, http.MethodGet, "/clock", nil, &st); err != nil {
 		return err
 	}
-	r.peer.SetClock(st.Now)
+	// Seconds: the reply's latency and the clocks' granularity are noise.
+	ahead := st.Now.Sub(r.now()).Round(time.Second)
+	if ahead < 2*time.Second && ahead > -2*time.Second {
+		ahead = 0
+	}
+	r.mu.Lock()
+	r.clockOffset = ahead
+	r.mu.Unlock()
+	if r.peer != nil {
+		r.peer.SetClock(st.Now)
+	}
 	return nil
 }
 

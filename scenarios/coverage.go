@@ -16,13 +16,16 @@ import (
 )
 
 // Pickle is one scenario as it runs (a Scenario Outline gives one per
-// Examples row): its name, feature file, tags and step texts.
+// Examples row): its name, feature file and title, tags, step texts and
+// their keywords (Given, When, Then, And, But).
 type Pickle struct {
-	Name    string
-	Feature string
-	Line    int64 // of its Scenario (or Scenario Outline) keyword
-	Tags    []string
-	Steps   []string
+	Name         string
+	Feature      string
+	FeatureTitle string
+	Line         int64 // of its Scenario (or Scenario Outline) keyword
+	Tags         []string
+	Steps        []string
+	Keywords     []string
 }
 
 // Pickles parses every .feature file of fsys.
@@ -42,11 +45,21 @@ func Pickles(fsys fs.FS) ([]Pickle, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		lines := scenarioLines(doc)
+		lines, keywords := scenarioLines(doc), stepKeywords(doc)
 		for _, p := range gherkin.Pickles(*doc, path, ids) {
 			pk := pickleOf(p)
 			if len(p.AstNodeIds) > 0 {
 				pk.Line = lines[p.AstNodeIds[0]]
+			}
+			if doc.Feature != nil {
+				pk.FeatureTitle = doc.Feature.Name
+			}
+			for _, s := range p.Steps {
+				kw := ""
+				if len(s.AstNodeIds) > 0 {
+					kw = keywords[s.AstNodeIds[0]]
+				}
+				pk.Keywords = append(pk.Keywords, kw)
 			}
 			out = append(out, pk)
 		}
@@ -71,6 +84,37 @@ func scenarioLines(doc *messages.GherkinDocument) map[string]int64 {
 		if c.Rule != nil {
 			for _, rc := range c.Rule.Children {
 				add(rc.Scenario)
+			}
+		}
+	}
+	return out
+}
+
+// stepKeywords maps each step's AST id to its keyword, trimmed.
+func stepKeywords(doc *messages.GherkinDocument) map[string]string {
+	out := map[string]string{}
+	if doc.Feature == nil {
+		return out
+	}
+	steps := func(ss []*messages.Step) {
+		for _, s := range ss {
+			out[s.Id] = strings.TrimSpace(s.Keyword)
+		}
+	}
+	for _, c := range doc.Feature.Children {
+		switch {
+		case c.Background != nil:
+			steps(c.Background.Steps)
+		case c.Scenario != nil:
+			steps(c.Scenario.Steps)
+		case c.Rule != nil:
+			for _, rc := range c.Rule.Children {
+				if rc.Background != nil {
+					steps(rc.Background.Steps)
+				}
+				if rc.Scenario != nil {
+					steps(rc.Scenario.Steps)
+				}
 			}
 		}
 	}

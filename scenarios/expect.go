@@ -3,14 +3,13 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/pecspec/pecspec/features"
+	"github.com/pecspec/pecspec/internal/strictyaml"
 	"github.com/pecspec/pecspec/report"
 )
 
@@ -30,6 +29,8 @@ type Failure struct {
 	Scenario string `json:"scenario"`
 	Rule     string `json:"rule"`
 	Detail   string `json:"detail"`
+	// Reason is the expect file's reason, for an expected failure.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Outcome sorts a run's failures against the expectations.
@@ -37,6 +38,10 @@ type Outcome struct {
 	Expected   []Failure     `json:"expected"`
 	Unexpected []Failure     `json:"unexpected"`
 	Stale      []Expectation `json:"stale"` // expected failures that did not happen
+	// NotRun are the entries about what the run did not exercise (a
+	// scenario --tags left out, a rule no scenario that ran graded):
+	// neither met nor stale.
+	NotRun []Expectation `json:"not_run,omitempty"`
 }
 
 // Pass is true when every failure was expected and no expectation is stale.
@@ -51,9 +56,7 @@ func LoadExpectations(path string) ([]Expectation, error) {
 		return nil, fmt.Errorf("%w: expect file: %v", ErrHarness, err)
 	}
 	var exps []Expectation
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&exps); err != nil && !errors.Is(err, io.EOF) {
+	if err := strictyaml.Decode(data, &exps); err != nil {
 		return nil, fmt.Errorf("%w: expect file %s: %v", ErrHarness, path, err)
 	}
 	known := map[string]bool{}
@@ -132,6 +135,9 @@ func Judge(failures []Failure, exps []Expectation) Outcome {
 		hit := false
 		for i, e := range exps {
 			if e.matches(f) {
+				if !hit {
+					f.Reason = e.Reason
+				}
 				used[i], hit = true, true
 			}
 		}
@@ -148,6 +154,48 @@ func Judge(failures []Failure, exps []Expectation) Outcome {
 	}
 	sort.Slice(o.Unexpected, func(i, j int) bool { return o.Unexpected[i].Scenario < o.Unexpected[j].Scenario })
 	return o
+}
+
+// judge sorts the summary's failures against exps. An entry no failure
+// met is stale only when what it names ran: its scenario (passed or
+// failed), or, for an entry naming only a rule, a scenario that graded the
+// rule (a verdict of it, or its tag). Otherwise the run says nothing about
+// it: not run.
+func (s *Summary) judge(exps []Expectation) Outcome {
+	o := Judge(s.Failures(), exps)
+	var stale []Expectation
+	for _, e := range o.Stale {
+		if s.exercised(e) {
+			stale = append(stale, e)
+		} else {
+			o.NotRun = append(o.NotRun, e)
+		}
+	}
+	o.Stale = stale
+	return o
+}
+
+func (s *Summary) exercised(e Expectation) bool {
+	for _, sc := range s.Scenarios {
+		judged := sc.Status == "passed" || sc.Status == "failed"
+		if !judged || (e.Scenario != "" && sc.Name != e.Scenario) {
+			continue
+		}
+		if e.Rule == "" || slices.Contains(sc.Tags, "@"+e.Rule) || sc.graded(e.Rule) {
+			return true
+		}
+	}
+	return false
+}
+
+// graded reports whether a verdict of the scenario is about rule.
+func (sc *ScenarioResult) graded(rule string) bool {
+	for _, m := range sc.Messages {
+		if slices.ContainsFunc(m.Verdicts, func(v report.Verdict) bool { return v.Rule == rule }) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(sc.Transaction, func(v report.Verdict) bool { return v.Rule == rule })
 }
 
 // matches: the entry names the failure's rule (in its scenario, if it names

@@ -60,7 +60,7 @@ func TestLoadExpectations(t *testing.T) {
 		"- rule: XYZ-01\n  reason: r\n":                   "not a rule",
 		"- rule: GEN-15\n":                                "reason is empty",
 		"- rule: GEN-15\n  reason: r\n  extra: 1\n":       "extra",
-		"rule: GEN-15":                                    "cannot unmarshal",
+		"rule: GEN-15":                                    "a mapping where a list is expected",
 		"- reason: r\n":                                   "needs a rule, a scenario",
 		"- rule: GEN-15\n  scenario: Nope\n  reason: r\n": `no such scenario "Nope"`,
 	} {

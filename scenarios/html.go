@@ -1,265 +1,257 @@
 package scenarios
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
-	"html"
 	"html/template"
-	"os"
-	"path/filepath"
-	"sort"
+	"io"
+	"io/fs"
+	"path"
 	"strings"
 	"time"
 
-	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
 )
 
 // report.html: a self-contained page (inline CSS and SVG, no script, no
-// external resource) a provider or a regulator can hand over: the verdict
-// per flow, per scenario a sequence diagram of the messages exchanged with
-// their timestamps, per message its rule table and a link to the raw .eml,
-// and the requirement-coverage table of pec-rules §9.
+// external resource) a provider or a regulator can hand over, on screen and
+// on paper. It opens with the run (target, provider, harness version and
+// commit, the lab clock) and the verdict; a failing run then lists its
+// failures by rule and by scenario. Per scenario: its Gherkin steps with
+// their status, a sequence diagram of the messages between the parties with
+// the providers' timestamps, per message every verdict (failures in full,
+// passes and n/a by rule ID) and a link to the raw .eml, and the SMTP/IMAP
+// transcripts the probe recorded. Last, the coverage of pec-rules §9, its
+// counts the sums of the per-message tables.
 
 //go:embed report.html.tmpl
 var reportTemplate string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"lower": strings.ToLower,
-	"ms":    func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"base": path.Base,
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02 15:04:05 -07:00")
+	},
 }).Parse(reportTemplate))
 
 type htmlPage struct {
 	S         *Summary
-	Duration  time.Duration
+	Verdict   string // PASS, FAIL, or ERROR (could not judge): as the exit code
+	Started   string
+	Duration  string
+	Harness   string
+	Clock     string // why evidence is dated ahead, when the lab clock moved
+	ByRule    []ruleFailures
+	Failing   []*htmlScenario // scenarios with a finding, in error, or waiting
 	Flows     []flowRow
-	Scenarios []htmlScenario
+	Scenarios []*htmlScenario
 	Coverage  []htmlCoverage
 	Covered   int
-	Uncovered []string // message-level MUST rules no scenario grades
+	Uncovered []string // message-level MUST rules nothing graded
 }
 
 type flowRow struct {
-	Tag                       string
-	Scenarios, Passed, Failed int
+	Tag                                string
+	Scenarios, Passed, Failed, Skipped int
+	Members                            []*htmlScenario
 }
 
 type htmlScenario struct {
 	*ScenarioResult
-	Anchor   string
-	Flow     string
-	Diagram  template.HTML
-	Messages []htmlMessage
+	Anchor      string
+	Flow        string
+	Rules       []string // the rule tags, compact
+	Diagram     template.HTML
+	Messages    []htmlMessage
+	Transaction VerdictBlock
+	Clock       string
+	Protocol    bool // nothing captured: the transcripts are the evidence
+	Failures    []Failure
+	Expected    []Failure
+	// FailRules and ExpectedRules are the rules of Failures and Expected.
+	FailRules, ExpectedRules []string
 }
 
 type htmlMessage struct {
 	MessageResult
-	Fails, Passes int
+	VerdictBlock
 }
 
 type htmlCoverage struct {
 	CoverageRow
-	Counts map[string]int // verdicts of the rule in the run, by status
+	Pass, Fail, Warn, NA, Error int
+	Ran, RanPassed              int // tagged scenarios that ran, and passed
+	Status                      string
 }
 
-// writeHTML renders report.html from the summary and the coverage table.
-func (r *runner) writeHTML(s *Summary) error {
-	p := htmlPage{S: s, Duration: s.Finished.Sub(s.Started)}
+// WriteHTML renders report.html from the summary and the coverage table of
+// features.
+func WriteHTML(w io.Writer, s *Summary, features fs.FS) error {
+	p := htmlPage{S: s, Verdict: verdictOf(s), Started: s.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration: s.Finished.Sub(s.Started).Round(time.Millisecond).String(), Harness: s.Harness.String(),
+		Clock: clockNote(s.ClockOffset)}
 	flows := map[string]*flowRow{}
 	for _, sc := range s.Scenarios {
-		h := htmlScenario{ScenarioResult: sc, Anchor: "sc-" + probe.Slug(sc.Name), Diagram: diagram(sc)}
-		for _, t := range sc.Tags {
-			if strings.HasPrefix(t, "@flow-") {
-				h.Flow = t
-				f := flows[t]
-				if f == nil {
-					f = &flowRow{Tag: t}
-					flows[t] = f
-				}
-				f.Scenarios++
-				if sc.Status == "passed" {
-					f.Passed++
-				} else {
-					f.Failed++
-				}
-			}
-		}
-		for _, m := range sc.Messages {
-			hm := htmlMessage{MessageResult: m}
-			for _, v := range m.Verdicts {
-				switch v.Status {
-				case report.Fail:
-					hm.Fails++
-				case report.Pass:
-					hm.Passes++
-				}
-			}
-			h.Messages = append(h.Messages, hm)
-		}
+		h := newHTMLScenario(s, sc)
 		p.Scenarios = append(p.Scenarios, h)
+		if len(h.Failures) > 0 || sc.Status == "error" || sc.Status == "undefined" || sc.Status == "pending" {
+			p.Failing = append(p.Failing, h)
+		}
+		f := flows[h.Flow]
+		if f == nil {
+			f = &flowRow{Tag: h.Flow}
+			flows[h.Flow] = f
+		}
+		f.add(h)
 	}
 	for _, k := range sortedKeys(flows) {
 		p.Flows = append(p.Flows, *flows[k])
 	}
-	rows, err := Coverage(r.opts.Features)
+	p.ByRule = failuresByRule(s)
+	rows, err := Coverage(features)
 	if err != nil {
 		return fmt.Errorf("%w: coverage: %v", ErrHarness, err)
 	}
-	for _, row := range rows {
-		counts := map[string]int{}
-		for st, n := range s.Totals.Rules[row.ID] {
-			counts[string(st)] = n
-		}
-		p.Coverage = append(p.Coverage, htmlCoverage{CoverageRow: row, Counts: counts})
-		if len(row.Scenarios) > 0 {
-			p.Covered++
-		}
-	}
-	p.Uncovered = UncoveredMessageMust(rows)
-	var buf bytes.Buffer
-	if err := reportTmpl.Execute(&buf, p); err != nil {
+	p.Coverage, p.Covered, p.Uncovered = coverageOf(s, rows)
+	if err := reportTmpl.Execute(w, p); err != nil {
 		return fmt.Errorf("%w: report.html: %v", ErrHarness, err)
-	}
-	if err := os.WriteFile(filepath.Join(r.opts.Out, "report.html"), buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	return nil
 }
 
-// Sequence diagram geometry (pixels).
-const (
-	laneWidth = 190
-	rowHeight = 34
-	topMargin = 46
-)
+func (f *flowRow) add(h *htmlScenario) {
+	f.Scenarios++
+	f.Members = append(f.Members, h)
+	switch h.Status {
+	case "passed":
+		f.Passed++
+	case "skipped":
+		f.Skipped++
+	default:
+		f.Failed++
+	}
+}
 
-// diagram draws the scenario as an SVG sequence diagram: one lifeline per
-// party (the submitting user, each provider that sent something — named by
-// the domain of its From — and each mailbox the probe read), one arrow per
-// message in the order the probe captured it, labelled with its kind and
-// the time since the submission; each arrow links to the raw .eml.
-func diagram(sc *ScenarioResult) template.HTML {
-	if len(sc.Messages) == 0 {
+// verdictOf is the run's verdict as its exit code has it: ERROR when the
+// harness could not judge (exit 2), FAIL for a finding (exit 1), PASS.
+func verdictOf(s *Summary) string {
+	t := s.Totals
+	switch {
+	case s.Interrupted != "" || t.Scenarios == 0 || t.Undefined > 0 || t.Errors > 0:
+		return "ERROR"
+	case !s.Outcome.Pass() || t.Pending > 0:
+		return "FAIL"
+	}
+	return "PASS"
+}
+
+func newHTMLScenario(s *Summary, sc *ScenarioResult) *htmlScenario {
+	h := &htmlScenario{ScenarioResult: sc, Anchor: "sc-" + probe.Slug(sc.Name), Diagram: diagram(sc),
+		Transaction: blockOf(sc.Transaction), Protocol: len(sc.Messages) == 0 && len(sc.Transcripts) > 0}
+	var rules []string
+	for _, t := range sc.Tags {
+		switch {
+		case strings.HasPrefix(t, "@flow-"):
+			h.Flow = t
+		case strings.Count(t, "-") == 1 && len(t) > 4 && t[1] >= 'A' && t[1] <= 'Z':
+			rules = append(rules, t[1:])
+		}
+	}
+	h.Rules = idRanges(rules)
+	for _, m := range sc.Messages {
+		h.Messages = append(h.Messages, htmlMessage{MessageResult: m, VerdictBlock: blockOf(m.Verdicts)})
+	}
+	for _, f := range s.Outcome.Unexpected {
+		if f.Scenario == sc.Name {
+			h.Failures = append(h.Failures, f)
+		}
+	}
+	for _, f := range s.Outcome.Expected {
+		if f.Scenario == sc.Name {
+			h.Expected = append(h.Expected, f)
+		}
+	}
+	h.FailRules, h.ExpectedRules = uniqueRules(h.Failures), uniqueRules(h.Expected)
+	if sc.ClockOffset != 0 {
+		h.Clock = "the lab's clock was " + fmtOffset(sc.ClockOffset) + " ahead of real time at its end"
+		if moved := sc.ClockOffset - sc.ClockStart; moved != 0 {
+			h.Clock += "; this scenario moved it by " + fmtOffset(moved)
+		}
+	}
+	return h
+}
+
+// clockNote says why the evidence is dated ahead of the run, when it is.
+func clockNote(offset time.Duration) string {
+	if offset == 0 {
 		return ""
 	}
-	var lanes []string
-	lane := func(name string) int {
-		for i, l := range lanes {
-			if strings.EqualFold(l, name) {
-				return i
-			}
-		}
-		lanes = append(lanes, name)
-		return len(lanes) - 1
-	}
-	type arrow struct {
-		from, to  int
-		label     string
-		href      string
-		failed    bool
-		submitted bool
-	}
-	// Times are shown on the providers' clocks, relative to the first
-	// message they dated (the accettazione, usually).
-	var t0 time.Time
-	for _, m := range sc.Messages {
-		if !m.Date.IsZero() && (t0.IsZero() || m.Date.Before(t0)) {
-			t0 = m.Date
-		}
-	}
-	var arrows []arrow
-	if sc.Sender != "" {
-		s := lane(sc.Sender)
-		arrows = append(arrows, arrow{from: s, to: lane(domainOf(sc.Sender)), label: "submission", submitted: true})
-	}
-	msgs := append([]MessageResult(nil), sc.Messages...)
-	// In the order the providers dated them (Date has whole seconds: ties
-	// go by the order of the flow, then by capture).
-	sort.SliceStable(msgs, func(i, j int) bool {
-		a, b := msgs[i], msgs[j]
-		if !a.Date.Equal(b.Date) && !a.Date.IsZero() && !b.Date.IsZero() {
-			return a.Date.Before(b.Date)
-		}
-		if flowRank(a.Kind) != flowRank(b.Kind) {
-			return flowRank(a.Kind) < flowRank(b.Kind)
-		}
-		return a.Captured.Before(b.Captured)
-	})
-	for _, m := range msgs {
-		from := lane(domainOf(m.From))
-		to := lane(m.Mailbox)
-		failed := false
-		for _, v := range m.Verdicts {
-			failed = failed || v.Status == report.Fail
-		}
-		label := string(m.Kind)
-		if !m.Date.IsZero() {
-			label += " " + m.Date.Format("15:04:05")
-			if d := m.Date.Sub(t0).Round(time.Second); d >= time.Second {
-				label += " (+" + d.String() + ")"
-			}
-		}
-		arrows = append(arrows, arrow{from: from, to: to, label: label, href: m.File, failed: failed})
-	}
-	w := laneWidth * len(lanes)
-	h := topMargin + rowHeight*len(arrows) + 16
-	var b strings.Builder
-	b.WriteString(`<div class="diagram">`)
-	fmt.Fprintf(&b, `<svg class="seq" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="sequence of messages">`, w, h, w, h)
-	for i, l := range lanes {
-		x := laneWidth*i + laneWidth/2
-		fmt.Fprintf(&b, `<text x="%d" y="16" text-anchor="middle" class="lane">%s</text>`, x, html.EscapeString(l))
-		fmt.Fprintf(&b, `<line x1="%d" y1="24" x2="%d" y2="%d" class="life"/>`, x, x, h-4)
-	}
-	for i, a := range arrows {
-		y := topMargin + rowHeight*i
-		x1, x2 := laneWidth*a.from+laneWidth/2, laneWidth*a.to+laneWidth/2
-		cls := "msg"
-		if a.failed {
-			cls = "msg bad"
-		}
-		if a.href != "" {
-			fmt.Fprintf(&b, `<a href="%s">`, html.EscapeString(a.href))
-		}
-		if x1 == x2 { // a message a provider delivers to its own mailbox: a loop
-			fmt.Fprintf(&b, `<path d="M%d %d h40 v12 h-36" class="%s" marker-end="url(#arrow)"/>`, x1, y-6, cls)
-		} else {
-			fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="%s" marker-end="url(#arrow)"/>`, x1, y, x2, y, cls)
-		}
-		lx := (x1 + x2) / 2
-		if x1 == x2 {
-			lx = x1 + 48
-		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" class="label">%s</text>`, lx, y-5, html.EscapeString(a.label))
-		if a.href != "" {
-			b.WriteString(`</a>`)
-		}
-	}
-	b.WriteString(`</svg></div>`)
-	return template.HTML(b.String()) // every text above is escaped
+	return fmt.Sprintf("At the end of the run the lab's clock was %s ahead of real time: the timeout scenarios "+
+		"advance the providers' clocks through their admin API to fire the 12 h and 24 h timers in seconds "+
+		"(RFC 6109 §3.1.6). Messages of the scenarios that ran after a move are dated ahead by as much; each "+
+		"scenario gives its offset.", fmtOffset(offset))
 }
 
-// flowRank orders the kinds as a flow produces them.
-func flowRank(k pec.Kind) int {
-	for i, x := range []pec.Kind{pec.KindNonAccettazione, pec.KindAccettazione, pec.KindTrasporto, pec.KindAnomalia,
-		pec.KindPresaInCarico, pec.KindRilevazioneVirus, pec.KindAvvenutaConsegna, pec.KindErroreConsegna,
-		pec.KindPreavvisoErroreConsegna} {
-		if k == x {
-			return i
-		}
+// fmtOffset is "+2 d 1 h", "+13 h", "+5 min".
+func fmtOffset(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign, d = "−", -d
 	}
-	return 99
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	var parts []string
+	if days > 0 {
+		parts = append(parts, fmt.Sprintf("%d d", days))
+	}
+	if hours > 0 {
+		parts = append(parts, fmt.Sprintf("%d h", hours))
+	}
+	if mins > 0 || len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d min", mins))
+	}
+	return sign + strings.Join(parts, " ")
 }
 
-// domainOf is the domain of an address, or the address when it has none.
-func domainOf(addr string) string {
-	if _, d, ok := strings.Cut(addr, "@"); ok {
-		return d
+// VerdictBlock is a table of verdicts as the report prints it: the
+// failures, warnings and errors in full, the passes and n/a by rule ID.
+type VerdictBlock struct {
+	Problems []report.Verdict
+	Pass, NA []string // rule IDs by family, consecutive ones as ranges
+	All      []report.Verdict
+	NPass    int
+	NFail    int
+	NWarn    int
+	NNA      int
+	NError   int
+}
+
+func blockOf(vs []report.Verdict) VerdictBlock {
+	b := VerdictBlock{All: vs}
+	var pass, na []string
+	for _, v := range vs {
+		switch v.Status {
+		case report.Pass:
+			b.NPass++
+			pass = append(pass, v.Rule)
+		case report.NA:
+			b.NNA++
+			na = append(na, v.Rule)
+		default:
+			b.Problems = append(b.Problems, v)
+			switch v.Status {
+			case report.Fail:
+				b.NFail++
+			case report.Warn:
+				b.NWarn++
+			default:
+				b.NError++
+			}
+		}
 	}
-	if addr == "" {
-		return "(unknown sender)"
-	}
-	return addr
+	b.Pass, b.NA = idRanges(pass), idRanges(na)
+	return b
 }

@@ -429,7 +429,9 @@ func (w *World) captureGraded(mailbox string, service, atMX bool, raw []byte, g 
 		rel = "(not saved: " + err.Error() + ")"
 	}
 	w.caps = append(w.caps, report.Captured{Mailbox: mailbox, Service: service, AtMX: atMX, Raw: raw})
-	mr := MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Captured: time.Now(), Verdicts: g.Verdicts}
+	now := time.Now()
+	mr := MessageResult{File: rel, Kind: g.Kind, Mailbox: mailbox, Captured: now, LabTime: now.Add(w.r.offset()), AtMX: atMX,
+		Verdicts: g.Verdicts}
 	if e, err := pec.ReadEntity(raw); err == nil {
 		if a, err := mail.ParseAddress(e.Header.Get("From")); err == nil {
 			mr.From = a.Address

@@ -354,7 +354,7 @@ func writeMatrixJUnit(dir string, m *Matrix) error {
 			case sc.Status == "skipped" || sc.Status == "pending":
 				tc.Skipped, suite.Skipped = &xmlMsg{firstLine(sc.Error)}, suite.Skipped+1
 			case sc.Status == "failed" && unexpectedIn(s.Outcome, sc.Name):
-				tc.Failure, suite.Failures = &xmlMsg{failureText(s.Outcome, sc.Name)}, suite.Failures+1
+				tc.Failure, suite.Failures = &xmlMsg{unexpectedText(s.Outcome, sc.Name)}, suite.Failures+1
 			}
 			suite.Cases = append(suite.Cases, tc)
 		}
@@ -374,8 +374,8 @@ func unexpectedIn(o Outcome, scenario string) bool {
 	return false
 }
 
-// failureText lists a scenario's unexpected failures by rule.
-func failureText(o Outcome, scenario string) string {
+// unexpectedText lists a scenario's unexpected failures by rule.
+func unexpectedText(o Outcome, scenario string) string {
 	var parts []string
 	for _, f := range o.Unexpected {
 		if f.Scenario == scenario {

@@ -42,10 +42,10 @@ func Merge(out string, dirs []string) (*Summary, error) {
 	for _, step := range []func() error{
 		func() error { return copyEvidence(out, dirs) },
 		func() error { return renumberPeer(out, dirs) },
-		func() error { return mergeJUnit(out, dirs) },
 		func() error { return mergeCucumber(out, dirs) },
 		func() error { return mergeResume(out, dirs) },
 		func() error { return WriteSummary(out, s) },
+		func() error { return fixCucumber(filepath.Join(out, CucumberFile), s) },
 	} {
 		if err := step(); err != nil {
 			return nil, err
@@ -146,7 +146,9 @@ func checkShards(parts []part) error {
 // joinSummaries makes one summary of the parts: every scenario, counted
 // again, judged against every expectation the parts were judged against.
 func joinSummaries(parts []part) (*Summary, error) {
-	j := &Summary{Target: parts[0].s.Target, Seed: parts[0].s.Seed}
+	first := parts[0].s
+	j := &Summary{Target: first.Target, ProviderName: first.ProviderName, TargetFile: first.TargetFile,
+		Harness: first.Harness, Tags: first.Tags, Seed: first.Seed}
 	for _, p := range parts {
 		s := p.s
 		if j.Started.IsZero() || (!s.Started.IsZero() && s.Started.Before(j.Started)) {
@@ -156,6 +158,10 @@ func joinSummaries(parts []part) (*Summary, error) {
 			j.Finished = s.Finished
 		}
 		j.Scenarios = append(j.Scenarios, s.Scenarios...)
+		j.ClockOffset = max(j.ClockOffset, s.ClockOffset)
+		if j.Interrupted == "" {
+			j.Interrupted = s.Interrupted
+		}
 		for _, e := range s.Expect {
 			if !slices.Contains(j.Expect, e) {
 				j.Expect = append(j.Expect, e)
@@ -163,19 +169,13 @@ func joinSummaries(parts []part) (*Summary, error) {
 		}
 	}
 	j.recount()
-	j.Outcome = Judge(j.Failures(), j.Expect)
+	j.Outcome = j.judge(j.Expect)
 	return j, nil
 }
 
-// WriteSummary writes s as dir/summary.json and renders dir/report.html
-// from it (through the run's own writer, html.go).
-func WriteSummary(dir string, s *Summary) error {
-	if err := writeJSONFile(filepath.Join(dir, "summary.json"), s); err != nil {
-		return err
-	}
-	r := &runner{opts: Options{Out: dir, Features: features.FS}}
-	return r.writeHTML(s)
-}
+// WriteSummary writes s as dir/summary.json and renders dir/report.html and
+// dir/junit.xml from it (WriteReports, the run's own writers).
+func WriteSummary(dir string, s *Summary) error { return WriteReports(dir, s, features.FS) }
 
 // mergeResume joins the parts' resume.json: every scenario still waiting.
 func mergeResume(out string, dirs []string) error {

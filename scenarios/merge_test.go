@@ -99,8 +99,10 @@ func TestMerge(t *testing.T) {
 		t.Errorf("peer/002.eml is %q, want the second shard's", data)
 	}
 	junit, _ := os.ReadFile(filepath.Join(out, "junit.xml"))
+	// junit.xml is rendered from the joined summary (WriteReports): one
+	// suite per feature, the expected failure skipped with its reason.
 	if strings.Count(string(junit), "<testsuite ") != 1 || strings.Count(string(junit), "<testcase") != 2 ||
-		!strings.Contains(string(junit), `tests="2"`) || !strings.Contains(string(junit), `time="3"`) {
+		!strings.Contains(string(junit), `tests="2"`) || !strings.Contains(string(junit), `<skipped message="expected failure: GEN-15 (known)"`) {
 		t.Errorf("merged junit.xml:\n%s", junit)
 	}
 	var cuc []map[string]any

@@ -98,65 +98,6 @@ func renumberPeer(out string, dirs []string) error {
 	return nil
 }
 
-// junitSuites is junit.xml as godog writes it, read generically: the
-// counters of each suite are added up, everything else kept as it is.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Attrs   []xml.Attr   `xml:",any,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	XMLName xml.Name   `xml:"testsuite"`
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Inner   string     `xml:",innerxml"`
-}
-
-// junitCounters are the attributes that add up when suites are joined.
-var junitCounters = map[string]bool{"tests": true, "skipped": true, "failures": true, "errors": true, "time": true}
-
-// mergeJUnit joins the inputs' junit.xml: one testsuite per feature (the
-// same feature's test cases from every shard), counters added up.
-func mergeJUnit(out string, dirs []string) error {
-	var joined *junitSuites
-	byName := map[string]int{}
-	for _, d := range dirs {
-		data, err := os.ReadFile(filepath.Join(d, "junit.xml"))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		var in junitSuites
-		if err == nil {
-			err = xml.Unmarshal(data, &in)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %s/junit.xml: %v", ErrMerge, d, err)
-		}
-		if joined == nil {
-			joined = &junitSuites{Attrs: in.Attrs}
-		} else {
-			joined.Attrs = addCounters(joined.Attrs, in.Attrs)
-		}
-		for _, s := range in.Suites {
-			name := attr(s.Attrs, "name")
-			if i, ok := byName[name]; ok {
-				joined.Suites[i].Attrs = addCounters(joined.Suites[i].Attrs, s.Attrs)
-				joined.Suites[i].Inner += s.Inner
-				continue
-			}
-			byName[name] = len(joined.Suites)
-			joined.Suites = append(joined.Suites, s)
-		}
-	}
-	if joined == nil {
-		return nil
-	}
-	sort.SliceStable(joined.Suites, func(i, j int) bool {
-		return attr(joined.Suites[i].Attrs, "name") < attr(joined.Suites[j].Attrs, "name")
-	})
-	return writeXML(filepath.Join(out, "junit.xml"), joined)
-}
-
 func writeXML(path string, v any) error {
 	data, err := xml.MarshalIndent(v, "", "  ")
 	if err == nil {
@@ -166,28 +107,6 @@ func writeXML(path string, v any) error {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	return nil
-}
-
-func attr(attrs []xml.Attr, name string) string {
-	for _, a := range attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// addCounters adds b's counter attributes to a's.
-func addCounters(a, b []xml.Attr) []xml.Attr {
-	out := append([]xml.Attr(nil), a...)
-	for i, x := range out {
-		if !junitCounters[x.Name.Local] {
-			continue
-		}
-		sum := number(x.Value) + number(attr(b, x.Name.Local))
-		out[i].Value = strconv.FormatFloat(sum, 'f', -1, 64)
-	}
-	return out
 }
 
 func number(s string) float64 {

@@ -36,7 +36,10 @@ type Options struct {
 	Seed        int64         // scenario order; 0 picks one (printed)
 	StepTimeout time.Duration // deadline of each waiting step; default 60s
 	Console     io.Writer     // live progress and the final tables; nil = discard
-	Features    fs.FS         // default features.FS
+	// Live: Console is a terminal; passed scenarios update one progress
+	// line in place instead of printing a line each.
+	Live     bool
+	Features fs.FS // default features.FS
 	// Expect lists the failures the run expects (--expect): the run passes
 	// when every failure is expected and every expectation happened.
 	Expect []Expectation
@@ -85,6 +88,10 @@ type Result struct {
 	MustFailures int
 	// Outcome sorts the failures against Options.Expect.
 	Outcome Outcome
+	// Selected is how many scenarios the run selected (--tags); when the
+	// run was interrupted (Interrupted says why) fewer ended.
+	Selected    int
+	Interrupted error
 }
 
 // ErrHarness marks problems of the harness or its configuration (exit code 2).
@@ -96,6 +103,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	r.ctx = ctx
 	ctx = probe.WithAnswerTimeout(ctx, r.opts.AnswerTimeout)
 	if !opts.SkipPreflight {
 		if err := r.preflight(ctx); err != nil {
@@ -108,12 +116,13 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if r.opts.Peer == nil {
 		defer r.peer.Close()
 	}
-	fmt.Fprintf(r.console, "pecspec: target %s, seed %d, concurrency %d\n", opts.Target.Name, r.opts.Seed, r.opts.Concurrency)
 	suite := godog.TestSuite{
 		Name:                "pecspec",
 		ScenarioInitializer: r.initialize,
 		Options: &godog.Options{
-			Format:         "junit:" + filepath.Join(opts.Out, "junit.xml") + ",cucumber:" + filepath.Join(opts.Out, "cucumber.json"),
+			// junit.xml is written from the summary (junit.go): it knows
+			// the expectations, godog does not.
+			Format:         "cucumber:" + filepath.Join(opts.Out, CucumberFile),
 			Output:         io.Discard,
 			FS:             r.opts.Features,
 			Strict:         true,
@@ -125,6 +134,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			NoColors:       true,
 		},
 	}
+	if err := r.selectScenarios(suite); err != nil {
+		return Result{}, err
+	}
+	fmt.Fprintf(r.console, "pecspec: target %s, %d scenarios, seed %d, concurrency %d\n", opts.Target.Name, len(r.selected), r.opts.Seed, r.opts.Concurrency)
+	r.progress = newProgress(r.console, opts.Live, len(r.selected))
 	r.started = time.Now()
 	if paths := r.paths(); len(paths) > 0 {
 		suite.Options.Paths = paths
@@ -133,6 +147,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, err // a shard with nothing to run
 	}
 	r.finished = time.Now()
+	r.progress.end()
 	if r.opts.Peer == nil {
 		if err := r.savePeerInbox(); err != nil {
 			return Result{}, err
@@ -141,12 +156,29 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err := r.writeResume(); err != nil {
 		return Result{}, err
 	}
-	if err := r.writeSummary(); err != nil {
+	if err := r.writeReports(); err != nil {
 		return Result{}, err
 	}
 	res := r.result()
 	r.printTables(res)
 	return res, nil
+}
+
+// selectScenarios reads which scenarios the run selects (its paths and --tags), so
+// that the progress counts them and --expect tells an entry whose scenario
+// was not selected from a stale one.
+func (r *runner) selectScenarios(suite godog.TestSuite) error {
+	feats, err := suite.RetrieveFeatures()
+	if err != nil {
+		return fmt.Errorf("%w: features: %v", ErrHarness, err)
+	}
+	r.selected = map[string]bool{}
+	for _, f := range feats {
+		for _, p := range f.Pickles {
+			r.selected[p.Name] = true
+		}
+	}
+	return nil
 }
 
 func newRunner(opts Options) (*runner, error) {
@@ -205,7 +237,8 @@ func newRunner(opts Options) (*runner, error) {
 		grading.Index = ix
 	}
 	r := &runner{opts: opts, console: opts.Console, trust: trust, pickles: pickles,
-		evidence: &probe.Evidence{Out: opts.Out}, grading: grading, clock: opts.Clock}
+		evidence: &probe.Evidence{Out: opts.Out}, grading: grading, clock: opts.Clock,
+		progress: newProgress(opts.Console, false, len(pickles))}
 	if r.clock == nil {
 		r.clock = &sync.RWMutex{}
 	}

@@ -242,13 +242,13 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 	if err != nil {
 		t.Fatalf("chromium not installed (make setup installs it): %v", err)
 	}
-	browse := func(args ...string) []byte {
+	browseFile := func(file string, args ...string) []byte {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 			"--disable-background-networking", "--disable-component-update", "--disable-sync",
 			"--user-data-dir=" + t.TempDir(), "--window-size=1280,1600"}
-		cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), "file://"+page)...)
+		cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), "file://"+file)...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
@@ -256,6 +256,9 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 		}
 		return stdout.Bytes()
 	}
+	browse := func(args ...string) []byte { return browseFile(page, args...) }
+	diagramsFit(t, browseFile, page)
+	printsWell(t, browse, sum)
 	shot := filepath.Join(t.TempDir(), "report.png")
 	browse("--screenshot=" + shot)
 	if colors := pngColors(t, shot); colors < 8 {
@@ -277,6 +280,10 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 	if got := strings.Count(dom, "<svg class=\"seq\""); got == 0 {
 		t.Errorf("report.html in Chromium: no sequence diagram")
 	}
+	if !strings.Contains(dom, sum.ProviderName) || !strings.Contains(dom, `id="harness">pecspec `) {
+		t.Errorf("report.html does not name the provider %q and the harness version", sum.ProviderName)
+	}
+	coverageAgrees(t, dom, sum)
 }
 
 // pngColors counts the distinct colours of a PNG (up to 1000).

@@ -1,23 +1,42 @@
 package scenarios
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/version"
 	"github.com/pecspec/pecspec/pec"
+	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/report"
 )
 
 // Summary is summary.json (the run's output contract).
 type Summary struct {
-	Target   string    `json:"target"`
-	Seed     int64     `json:"seed"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Totals   Totals    `json:"totals"`
+	Target       string `json:"target"`
+	ProviderName string `json:"provider_name,omitempty"` // the target's providerName
+	TargetFile   string `json:"target_file,omitempty"`
+	// Harness is the pecspec build that ran (module version, commit).
+	Harness  version.Info `json:"harness"`
+	Tags     string       `json:"tags,omitempty"` // the --tags expression
+	Seed     int64        `json:"seed"`
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished"`
+	// ClockOffset is how far the target's clock was ahead of real time at
+	// the end of the run, when the run moved it (the timeout scenarios
+	// advance it to fire the 12 h and 24 h timers): the evidence of the
+	// scenarios after the move is dated ahead by as much.
+	ClockOffset time.Duration `json:"clock_offset_ns,omitempty"`
+	// Interrupted says why the run stopped early (a signal, a closed
+	// standard output): the scenarios it lists are those that ended.
+	Interrupted string `json:"interrupted,omitempty"`
+	Totals      Totals `json:"totals"`
 	// Outcome is the run's failures sorted against --expect (all of them
 	// unexpected without one); the run passes when it has neither
 	// unexpected failures nor stale expectations.
@@ -48,12 +67,13 @@ type Totals struct {
 
 // ScenarioResult is one scenario in summary.json.
 type ScenarioResult struct {
-	Name       string   `json:"name"`
-	Feature    string   `json:"feature"`
-	Tags       []string `json:"tags"`
-	Status     string   `json:"status"`
-	Error      string   `json:"error,omitempty"`
-	FailedRule string   `json:"failed_rule,omitempty"` // the rule a failed step names
+	Name        string   `json:"name"`
+	Feature     string   `json:"feature"`                // its file
+	FeatureName string   `json:"feature_name,omitempty"` // its title
+	Tags        []string `json:"tags"`
+	Status      string   `json:"status"`
+	Error       string   `json:"error,omitempty"`
+	FailedRule  string   `json:"failed_rule,omitempty"` // the rule a failed step names
 	// FailedOn is "grading" when a grading step failed: the failed verdicts
 	// themselves account for the failure; "harness" for a scenario in
 	// error (the setup, not the target), "unclassified" for a step that
@@ -68,26 +88,45 @@ type ScenarioResult struct {
 	// (the first arrow of the report's sequence diagram).
 	Sender    string    `json:"sender,omitempty"`
 	Submitted time.Time `json:"submitted,omitempty"`
+	// Steps are its Gherkin steps with their status.
+	Steps []StepResult `json:"steps,omitempty"`
+	// Transcripts are the SMTP and IMAP sessions the probe held, secrets
+	// masked, bodies elided (probe.Transcripts).
+	Transcripts []probe.Session `json:"transcripts,omitempty"`
+	// ClockStart and ClockOffset: how far the target's clock was ahead of
+	// real time when the scenario started and when it ended.
+	ClockStart  time.Duration `json:"clock_start_ns,omitempty"`
+	ClockOffset time.Duration `json:"clock_offset_ns,omitempty"`
 }
 
 // MessageResult is one captured message and its verdicts.
 type MessageResult struct {
-	File     string           `json:"file"`
-	Kind     pec.Kind         `json:"kind"`
-	Mailbox  string           `json:"mailbox"`
-	From     string           `json:"from"`     // the From address: who sent it
-	Captured time.Time        `json:"captured"` // when the probe read it
-	Date     time.Time        `json:"date"`     // its Date header (the sending provider's clock)
+	File     string    `json:"file"`
+	Kind     pec.Kind  `json:"kind"`
+	Mailbox  string    `json:"mailbox"`
+	From     string    `json:"from"`     // the From address: who sent it
+	Captured time.Time `json:"captured"` // when the probe read it
+	// LabTime is Captured on the target's clock (the lab's clock may be
+	// ahead of real time: Summary.ClockOffset).
+	LabTime time.Time `json:"lab_time,omitzero"`
+	Date    time.Time `json:"date"` // its Date header (the sending provider's clock)
+	// AtMX: captured at the receiving MX (gamma's, run by the harness),
+	// not read from a mailbox.
+	AtMX     bool             `json:"at_mx,omitempty"`
 	Verdicts []report.Verdict `json:"verdicts"`
 }
 
 func (r *runner) summary() *Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := &Summary{Target: r.opts.Target.Name, Seed: r.opts.Seed, Started: r.started, Finished: r.finished,
-		Scenarios: append([]*ScenarioResult(nil), r.results...), Expect: r.opts.Expect}
+	s := &Summary{Target: r.opts.Target.Name, ProviderName: r.opts.Target.ProviderName, TargetFile: r.opts.TargetFile,
+		Harness: version.Read(), Tags: r.opts.Tags, Seed: r.opts.Seed, Started: r.started, Finished: r.finished,
+		ClockOffset: r.clockOffset, Scenarios: append([]*ScenarioResult(nil), r.results...), Expect: r.opts.Expect}
 	if r.opts.Shard.Sharded() {
 		s.Shard = &r.opts.Shard
+	}
+	if err := r.interrupted(); err != nil {
+		s.Interrupted = err.Error()
 	}
 	ran := map[string]bool{}
 	for _, sc := range r.results {
@@ -99,7 +138,7 @@ func (r *runner) summary() *Summary {
 		}
 	}
 	s.recount()
-	s.Outcome = Judge(s.Failures(), r.opts.Expect)
+	s.Outcome = s.judge(r.opts.Expect)
 	return s
 }
 
@@ -145,20 +184,52 @@ func (s *Summary) recount() {
 	}
 }
 
-// writeSummary writes summary.json and report.html.
-func (r *runner) writeSummary() error {
+// writeReports writes the run's reports (WriteReports) and makes godog's
+// cucumber.json agree with them.
+func (r *runner) writeReports() error {
 	s := r.summary()
-	if err := writeJSONFile(filepath.Join(r.opts.Out, "summary.json"), s); err != nil {
+	if err := WriteReports(r.opts.Out, s, r.opts.Features); err != nil {
 		return err
 	}
-	return r.writeHTML(s)
+	return fixCucumber(filepath.Join(r.opts.Out, CucumberFile), s)
+}
+
+// WriteReports writes summary.json, report.html and junit.xml of the run
+// summarised by s into dir; features are the suite's (the coverage table).
+// Every report of a run, or of runs merged, is rendered from a Summary.
+func WriteReports(dir string, s *Summary, features fs.FS) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrHarness, err)
+	}
+	if err := writeFile(filepath.Join(dir, SummaryFile), append(data, '\n')); err != nil {
+		return err
+	}
+	var page, junit bytes.Buffer
+	if err := WriteHTML(&page, s, features); err != nil {
+		return err
+	}
+	if err := WriteJUnit(&junit, s); err != nil {
+		return fmt.Errorf("%w: junit.xml: %v", ErrHarness, err)
+	}
+	if err := writeFile(filepath.Join(dir, ReportFile), page.Bytes()); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, JUnitFile), junit.Bytes())
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("%w: %v", ErrHarness, err)
+	}
+	return nil
 }
 
 func (r *runner) result() Result {
 	t := r.summary().Totals
 	res := Result{Scenarios: t.Scenarios, Passed: t.Passed, Failed: t.Failed, Undefined: t.Undefined,
 		Pending: t.Pending, Skipped: t.Skipped, Errors: t.Errors, MustFailures: t.MustFailures,
-		Outcome: r.summary().Outcome}
+		Outcome: r.summary().Outcome, Selected: len(r.selected), Interrupted: r.interrupted()}
 	for _, sc := range r.summary().Scenarios {
 		if sc.Status == "error" && res.FirstError == "" {
 			res.FirstError = sc.Name + ": " + sc.Error
@@ -227,6 +298,12 @@ func (r *runner) printTables(res Result) {
 	}
 	for _, e := range s.Outcome.Stale {
 		fmt.Fprintf(w, "STALE expectation %s  %s: it no longer fails (%s)\n", e.Rule, e.Scenario, e.Reason)
+	}
+	for _, e := range s.Outcome.NotRun {
+		fmt.Fprintf(w, "not run           %s: this run did not exercise it, neither met nor stale (%s)\n", e.describe(), e.Reason)
+	}
+	if s.Interrupted != "" {
+		fmt.Fprintf(w, "INTERRUPTED       %s: %d of %d scenarios ended\n", s.Interrupted, len(s.Scenarios), res.Selected)
 	}
 	fmt.Fprintf(w, "\n%d scenarios: %d passed, %d failed, %d in error, %d skipped, %d undefined, %d pending; %d messages, %d MUST failures (%s)\n",
 		res.Scenarios, res.Passed, res.Failed, res.Errors, res.Skipped, res.Undefined, res.Pending, s.Totals.Messages,

@@ -41,6 +41,16 @@ type runner struct {
 	resume            map[string]Suspended // by name, when resuming
 	pickles           []Pickle
 	controllable      *bool // the target's clock, once asked
+	// clockOffset is how far the target's clock is ahead of real time,
+	// as last read after moving it (control_steps.go).
+	clockOffset time.Duration
+
+	// ctx is the run's context: once it ends (SIGINT, SIGTERM, a closed
+	// standard output) the run is interrupted — the scenarios under way end
+	// in error, the others do not start (interrupt.go).
+	ctx      context.Context
+	progress *progress
+	selected map[string]bool // the names of the scenarios the run selected
 }
 
 // now is the run's clock for real-time waits (Options.Now).
@@ -102,8 +112,12 @@ type World struct {
 	variant string
 	// tipo is the receipt type the submission asked for ("" = completa).
 	tipo string
-	// skip is the capability the scenario needs and the target lacks.
-	skip string
+	// skip is the capability the scenario needs and the target lacks;
+	// notRun marks a scenario the interrupted run does not start.
+	skip   string
+	notRun bool
+	// transcripts are the scenario's SMTP and IMAP sessions (STYLE 17).
+	transcripts probe.Transcripts
 }
 
 type worldKey struct{}
@@ -114,17 +128,21 @@ func world(ctx context.Context) *World { return ctx.Value(worldKey{}).(*World) }
 func (r *runner) initialize(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
 		w := &World{r: r, boxes: map[string]*probe.Mailbox{}, parties: map[string]*party{},
-			res: &ScenarioResult{Name: s.Name, Feature: featureOf(s.Uri)}, token: "T" + unknownLocal()[8:]}
+			res: &ScenarioResult{Name: s.Name, Feature: featureOf(s.Uri), Steps: r.stepsOf(s)}, token: "T" + unknownLocal()[8:]}
 		exclusive := false
 		for _, t := range s.Tags {
 			w.res.Tags = append(w.res.Tags, t.Name)
 			exclusive = exclusive || t.Name == tagExclusive
 		}
+		w.notRun = r.interrupted() != nil
 		w.skip = r.missingCapability(s.Tags)
-		w.unlock = r.lockClock(exclusive && w.skip == "")
+		w.unlock = r.lockClock(exclusive && w.skip == "" && !w.notRun)
 		w.res.Started = time.Now()
 		w.path = r.pathOf(s.Uri, s.Name)
+		w.res.FeatureName = r.featureName(s.Uri)
+		w.res.ClockStart = r.offset()
 		ctx = context.WithValue(ctx, worldKey{}, w)
+		ctx = probe.WithTranscripts(ctx, &w.transcripts)
 		if sus, ok := r.resume[s.Name]; ok {
 			if err := w.restore(sus); err != nil {
 				return ctx, err // the After hook still finds w, unlocks and records the failure
@@ -133,15 +151,20 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 		return ctx, nil
 	})
 	sc.StepContext().Before(func(ctx context.Context, _ *godog.Step) (context.Context, error) {
-		if w, ok := ctx.Value(worldKey{}).(*World); ok && w.skip != "" {
+		if w, ok := ctx.Value(worldKey{}).(*World); ok && (w.skip != "" || w.notRun) {
 			return ctx, godog.ErrSkip
 		}
 		return ctx, nil
 	})
-	sc.StepContext().After(func(ctx context.Context, _ *godog.Step, st godog.StepResultStatus, err error) (context.Context, error) {
-		if w, ok := ctx.Value(worldKey{}).(*World); ok && st == godog.StepPassed {
+	sc.StepContext().After(func(ctx context.Context, step *godog.Step, st godog.StepResultStatus, err error) (context.Context, error) {
+		w, ok := ctx.Value(worldKey{}).(*World)
+		if !ok {
+			return ctx, nil
+		}
+		if st == godog.StepPassed {
 			w.done++
 		}
+		w.res.setStep(step.Id, st)
 		// nil: the step's own error stands; returning it again would make
 		// godog report it twice ("err, err").
 		return ctx, nil
@@ -171,10 +194,18 @@ func (r *runner) initialize(sc *godog.ScenarioContext) {
 
 // finish records the scenario's outcome and prints its progress line.
 func (w *World) finish(err error) {
+	if w.notRun {
+		return // the run was interrupted before this scenario began
+	}
 	res := w.res
 	res.Finished, res.Sender = time.Now(), w.sub.Sender
+	res.ClockOffset = w.r.offset()
+	res.Transcripts = w.transcripts.Sessions()
 	var suspended errSuspended
 	switch {
+	case err != nil && w.r.interrupted() != nil:
+		res.Status, res.FailedOn = "error", failedHarness
+		res.Error = fmt.Sprintf("harness: %v before the scenario ended", w.r.interrupted())
 	case w.skip != "":
 		res.Status, res.Error = "skipped", "needs "+w.skip
 	case err == nil:
@@ -199,7 +230,7 @@ func (w *World) finish(err error) {
 		}
 		if trace := fmt.Sprintf("%+v", err); trace != err.Error() && strings.Contains(trace, "runtime error") {
 			// A panic in a step is a harness bug: show where (godog keeps the stack).
-			fmt.Fprintf(w.r.console, "harness panic in %q:\n%s\n", res.Name, trace)
+			w.r.progress.printf("harness panic in %q:\n%s\n", res.Name, trace)
 		}
 	}
 	if len(w.caps) > 0 && w.sub.MessageID != "" {
@@ -208,16 +239,7 @@ func (w *World) finish(err error) {
 	w.r.mu.Lock()
 	w.r.results = append(w.r.results, res)
 	w.r.mu.Unlock()
-	must := 0
-	for _, m := range res.Messages {
-		must += len(mustOf(m.Verdicts))
-	}
-	must += len(mustOf(res.Transaction))
-	line := fmt.Sprintf("%-9s %s  (%d messages, %d MUST failures)", strings.ToUpper(res.Status), res.Name, len(res.Messages), must)
-	if res.Error != "" && res.Status != "passed" {
-		line += "\n          " + strings.ReplaceAll(res.Error, "\n", "\n          ")
-	}
-	fmt.Fprintln(w.r.console, line)
+	w.r.progress.scenario(res)
 }
 
 // tagExclusive marks scenarios that run alone (they move a clock).

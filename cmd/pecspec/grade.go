@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -62,27 +60,23 @@ type gradeFlags struct {
 // or I/O error, when nothing was graded, or when a verdict is undecided.
 func cmdGrade(args []string) int {
 	var f gradeFlags
-	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("grade")
 	fs.Var(&f.trust, "trust", "")
 	fs.StringVar(&f.index, "index", "", "")
 	fs.BoolVar(&f.noTrust, "no-trust", false, "")
 	fs.Var(&f.crls, "crl", "")
 	fs.BoolVar(&f.tx, "transaction", false, "")
 	fs.StringVar(&f.format, "format", "text", "")
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseFlags(fs, args)
 	switch {
-	case err == flag.ErrHelp:
-		fmt.Print(gradeUsage)
-		return exitOK
 	case err != nil:
-		return fail("grade: %v (pecspec grade -h)", err)
+		return usageError("grade", err)
 	case len(paths) == 0:
-		return fail("grade: no PATH (pecspec grade -h)")
+		return usageError("grade", fmt.Errorf("no PATH"))
 	case f.format != "text" && f.format != "json" && f.format != "junit":
-		return fail("grade: unknown format %q (text, json or junit)", f.format)
+		return usageError("grade", fmt.Errorf("unknown format %q (text, json or junit)", f.format))
 	case f.noTrust && (len(f.trust) > 0 || f.index != ""):
-		return fail("grade: --no-trust with --trust or --index: choose one")
+		return usageError("grade", fmt.Errorf("--no-trust with --trust or --index: choose one"))
 	}
 	opts, err := gradeOptions(f)
 	if err != nil {
@@ -118,25 +112,6 @@ func cmdGrade(args []string) int {
 		failed, undecided = append(failed, g.MustFailures()...), append(undecided, g.Undecided()...)
 	}
 	return gradeExit(failed, undecided)
-}
-
-// parseInterleaved parses flags that may come before, between or after the
-// paths (`grade FILE --trust X`); after "--" everything is a path.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var paths []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return paths, nil
-		}
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(paths, rest...), nil
-		}
-		paths, args = append(paths, rest[0]), rest[1:]
-	}
 }
 
 // gradeExit is the exit code of graded verdicts: 1 for a MUST failure; 2,
@@ -230,14 +205,17 @@ func gradeOptions(f gradeFlags) (report.Options, error) {
 
 // cmdRules runs `pecspec rules`.
 func cmdRules(args []string) int {
-	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
-	format := fs.String("format", "text", "text or json")
-	coverage := fs.Bool("coverage", false, "every rule of pec-rules §9 with the scenarios whose tags grade it")
-	if err := fs.Parse(args); err != nil {
-		return exitHarness
-	}
-	if *format != "text" && *format != "json" {
-		return fail("unknown format %q (text or json)", *format)
+	fs := newFlagSet("rules")
+	format := fs.String("format", "text", "")
+	coverage := fs.Bool("coverage", false, "")
+	rest, err := parseFlags(fs, args)
+	switch {
+	case err != nil:
+		return usageError("rules", err)
+	case len(rest) > 0:
+		return usageError("rules", fmt.Errorf("unexpected argument %q", rest[0]))
+	case *format != "text" && *format != "json":
+		return usageError("rules", fmt.Errorf("unknown format %q (text or json)", *format))
 	}
 	if *coverage {
 		rows, err := scenarios.Coverage(features.FS)

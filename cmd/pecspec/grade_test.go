@@ -238,7 +238,6 @@ func TestGradePaths(t *testing.T) {
 		{"transactions", []string{"--transaction", evidence, "--trust", p.trust}, exitOK, "== transaction " + filepath.Join(evidence, "two")},
 		{"no transaction", []string{"--transaction", docs, "--trust", p.trust}, exitHarness, "no transaction folder"},
 		{"flags after --", []string{"--trust", p.trust, "--", evidence}, exitOK, "2 files"},
-		{"help", []string{"-h"}, exitOK, "exit codes"},
 		{"unknown flag", []string{"--trst", p.trust, evidence}, exitHarness, "flag provided but not defined"},
 	} {
 		code, out, errs := runGrade(t, tc.args...)

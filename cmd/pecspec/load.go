@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pecspec/pecspec/probe"
@@ -19,7 +16,60 @@ import (
 	"github.com/pecspec/pecspec/report"
 )
 
-const loadUsage = "load [--target reference|FILE.yaml] [--lab DIR] [--rate R/s] [--duration D] [--ramp] [--recipients N] [--size BYTES] [--sla EXPR]... [--out DIR]: measure service levels under load"
+const loadUsage = `usage: pecspec load [flags]
+
+Measure a provider's service levels under load, from the outside: certified
+messages are submitted on a fixed schedule (open loop: never waiting for the
+previous one, so a stall shows in every message scheduled during it) over the
+target's SMTP submission, and the receipts are watched over IMAP IDLE in the
+senders' and recipients' mailboxes. Per receipt kind (accettazione, presa in
+carico, avvenuta consegna, errors): the latency from the intended send time
+and from the end of DATA, the provider's daticert instant against the
+submission, percentiles p50/p90/p99/p99.9/max (HdrHistogram), throughput
+achieved against offered, errors by SMTP reply code, messages whose receipts
+never came; a sample of the receipts is graded. Then the service levels are
+judged. With --ramp the rate goes up step by step until a level breaks: the
+knee is the highest rate that met them all. Writes load.json, load.html and
+a console table (docs/performance.md).
+
+flags:
+  --target reference|FILE  the provider: the reference lab (default, started in
+                           OUT/lab) or a target file
+  --lab DIR                the running lab a provider under test was enrolled in
+  --out DIR                load.json, load.html, failing samples (default out/load)
+  --rate R                 messages per second offered, 20 or 20/s (default 5/s)
+  --duration D             the sending window (each ramp step's; default 30s)
+  --drain D                how long receipts are waited for after it (default 1m)
+  --ramp                   step the rate up until a service level breaks
+  --ramp-factor F          each step offers F times the previous rate (default 1.5)
+  --ramp-steps N           at most N steps (default 12)
+  --ramp-max R             no step above R messages/s (default: none)
+  --connections N          SMTP submission connections (default 16)
+  --senders N              submitting accounts (default: the target file's; more
+                           come from its bulk_accounts)
+  --recipients N           recipients per message, at the counterpart (default 1)
+  --size BYTES             bytes per message, 2KB or 50MB (default 2KB)
+  --receipt TYPE           X-TipoRicevuta asked for: completa, breve, sintetica
+  --sla EXPR               a service level, repeatable: 'accettazione.p99<30m',
+                           'consegna.p99<2m', 'lost==0', 'errors==0'
+  --no-default-sla         judge only the --sla expressions, not the published
+                           levels (` + "accettazione.p99<30m, lost==0, errors==0" + `)
+  --grade-sample F         share of received messages graded (default 0.01; the
+                           first of each kind always)
+  --keep                   leave the run's messages in the mailboxes
+  --pecref PATH            pecref binary for the reference lab
+
+exit codes:
+  0  every service level met (with --ramp: a knee was found)
+  1  a service level broken, or a graded sample failing a MUST rule (named)
+  2  a harness error: bad flags or files, an endpoint unreachable (one line
+     naming it), or the run interrupted
+
+examples:
+  pecspec load --rate 20 --duration 1m
+  pecspec load --ramp --rate 10 --sla 'consegna.p99<2m'
+  pecspec load --target acme.yaml --lab .lab --size 50MB --rate 0.2
+`
 
 // loadFlags are `pecspec load`'s options.
 type loadFlags struct {
@@ -31,34 +81,41 @@ type loadFlags struct {
 	slas                                             multiFlag
 }
 
+// loadFlagSet defines the flags of `pecspec load` on fs (loadUsage
+// describes them).
+func loadFlagSet(fs *flag.FlagSet, f *loadFlags) {
+	fs.StringVar(&f.target, "target", "reference", "")
+	fs.StringVar(&f.labDir, "lab", "", "")
+	fs.StringVar(&f.out, "out", filepath.Join("out", "load"), "")
+	fs.StringVar(&f.pecref, "pecref", "", "")
+	fs.StringVar(&f.rate, "rate", "5/s", "")
+	fs.DurationVar(&f.duration, "duration", 30*time.Second, "")
+	fs.DurationVar(&f.drain, "drain", time.Minute, "")
+	fs.BoolVar(&f.ramp, "ramp", false, "")
+	fs.Float64Var(&f.factor, "ramp-factor", 1.5, "")
+	fs.IntVar(&f.steps, "ramp-steps", 12, "")
+	fs.Float64Var(&f.maxRate, "ramp-max", 0, "")
+	fs.IntVar(&f.conns, "connections", 16, "")
+	fs.IntVar(&f.senders, "senders", 0, "")
+	fs.IntVar(&f.rcpts, "recipients", 1, "")
+	fs.StringVar(&f.size, "size", "2KB", "")
+	fs.StringVar(&f.receipt, "receipt", "", "")
+	fs.Var(&f.slas, "sla", "")
+	fs.BoolVar(&f.noDefaults, "no-default-sla", false, "")
+	fs.Float64Var(&f.sample, "grade-sample", 0.01, "")
+	fs.BoolVar(&f.keep, "keep", false, "")
+}
+
 func parseLoadFlags(args []string) (*loadFlags, error) {
 	f := &loadFlags{}
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&f.target, "target", "reference", `"reference" (start the lab) or a target file`)
-	fs.StringVar(&f.labDir, "lab", "", "a running lab (pecspec lab up --enrol): the counterpart comes from it, as for pecspec run --lab")
-	fs.StringVar(&f.out, "out", filepath.Join("out", "load"), "where load.json, load.html and failing samples go")
-	fs.StringVar(&f.pecref, "pecref", "", "pecref binary for the reference lab")
-	fs.StringVar(&f.rate, "rate", "5/s", "messages per second offered (the first step of --ramp)")
-	fs.DurationVar(&f.duration, "duration", 30*time.Second, "sending window (each step of --ramp)")
-	fs.DurationVar(&f.drain, "drain", time.Minute, "how long receipts are waited for after the window")
-	fs.BoolVar(&f.ramp, "ramp", false, "step the rate up until an SLA breaks, and report the knee")
-	fs.Float64Var(&f.factor, "ramp-factor", 1.5, "each ramp step offers this many times the previous rate")
-	fs.IntVar(&f.steps, "ramp-steps", 12, "at most this many ramp steps")
-	fs.Float64Var(&f.maxRate, "ramp-max", 0, "no ramp step above this rate (0: none)")
-	fs.IntVar(&f.conns, "connections", 16, "SMTP submission connections")
-	fs.IntVar(&f.senders, "senders", 0, "accounts of the target that submit (0: every account in the target file; more come from its bulk_accounts)")
-	fs.IntVar(&f.rcpts, "recipients", 1, "recipients per message, at the counterpart")
-	fs.StringVar(&f.size, "size", "2KB", "bytes per message (suffix KB or MB: binary units)")
-	fs.StringVar(&f.receipt, "receipt", "", "X-TipoRicevuta asked for: completa (default), breve or sintetica")
-	fs.Var(&f.slas, "sla", "service level, e.g. 'accettazione.p99<30m', 'consegna.p99<2m', 'lost==0'; repeatable, added to the defaults")
-	fs.BoolVar(&f.noDefaults, "no-default-sla", false, "judge only the --sla expressions, not the published levels ("+strings.Join(load.DefaultSLAs, ", ")+")")
-	fs.Float64Var(&f.sample, "grade-sample", 0.01, "share of received messages graded against the rule catalogue (the first of each kind always)")
-	fs.BoolVar(&f.keep, "keep", false, "leave the run's messages in the mailboxes (default: expunged as they are counted)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("load")
+	loadFlagSet(fs, f)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: load takes flags only (the provider is --target FILE)", rest[0])
 	}
 	return f, nil
 }
@@ -113,13 +170,13 @@ func parseBytes(s string) (int, error) {
 func cmdLoad(args []string) int {
 	f, err := parseLoadFlags(args)
 	if err != nil {
-		return exitHarness
+		return usageError("load", err)
 	}
 	opts, err := f.options()
 	if err != nil {
-		return fail("%v", err)
+		return usageError("load", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	targetFile := f.target
 	if f.target == "reference" && f.labDir == "" {

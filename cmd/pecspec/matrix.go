@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -19,44 +16,94 @@ import (
 	"github.com/pecspec/pecspec/scenarios"
 )
 
-const matrixUsage = "usage: pecspec matrix [--lab DIR] [--out DIR] [--concurrency N] [--scenario-concurrency N] [--tags EXPR] " +
-	"[--expect NAME=FILE|MAP.yaml]... [--shard I/N] [--timeout D] [--answer-timeout D] [--seed N] [-v] [PROVIDER...]"
+const matrixUsage = `usage: pecspec matrix [flags] [PROVIDER...]
+
+Run the interoperability matrix of the providers of a running lab (pecspec
+lab up [--enrol FILE]...): for every ordered pair X → Y (X sends, Y
+receives) the cross-provider scenarios (@interop) with X as the target and Y
+as its counterpart, every message of both graded; then each provider's own
+scenarios once, and its clock scenarios alone. PROVIDER names the lab's
+providers to include (alpha, beta, an enrolled name, or its target file);
+none: all of them. Without --lab the reference lab is started in OUT/lab
+(alpha × beta). A provider whose preflight fails is marked unreachable, row
+and column; the other pairs still run. Writes matrix.html (one cell per
+pair, linking to its report.html), matrix.json, junit.xml (one suite per
+pair) and each unit's reports under pairs/X/Y/, single/X/, clock/X/.
+
+flags:
+  --lab DIR                   the running lab whose providers meet
+  --out DIR                   reports directory (default out-matrix)
+  --tags EXPR                 narrows every unit's scenarios (godog tag expression)
+  --expect NAME=FILE          the known failures of provider NAME (an --expect
+                              file of pecspec run); repeat it, or give one YAML
+                              map name → file. A failure is charged to the
+                              provider whose message failed
+  --concurrency N             units (pairs, providers' own scenarios) at once (default 4)
+  --scenario-concurrency N    scenarios each unit runs at once (default 4)
+  --shard I/N                 run only part I of N of the units, dealt by pair;
+                              join the parts with pecspec report merge
+  --timeout D                 deadline of each waiting step (default 60s)
+  --answer-timeout D          deadline of each exchange with an endpoint
+  --seed N                    scenario order of every unit (default 1)
+  --pecref PATH               pecref binary for the reference lab (without --lab)
+  -v                          print every scenario's line, behind its unit's name
+
+exit codes:
+  0  every cell passed (failures the --expect files list are allowed)
+  1  a conformance finding in some cell (its rule named), or a stale expectation
+  2  a harness error: bad flags or files, no lab, a provider unreachable (named),
+     a scenario the harness could not judge, or the run interrupted
+
+examples:
+  pecspec lab up --dir .lab --enrol acme.yaml --enrol other.yaml &
+  pecspec matrix --lab .lab --expect acme=acme-known.yaml
+  pecspec matrix --lab .lab --shard 1/4 --out out/m1   # then: pecspec report merge out/m*
+`
 
 // matrixFlags are the flags of `pecspec matrix`.
 type matrixFlags struct {
-	labDir, out, tags, pecref string
-	expect                    multiFlag
-	concurrency, scenarios    int
-	timeout, answer           time.Duration
-	seed                      int64
-	shard                     scenarios.Shard
-	verbose                   bool
-	providers                 []string
+	labDir, out, tags, pecref, shardSpec string
+	expect                               multiFlag
+	concurrency, scenarios               int
+	timeout, answer                      time.Duration
+	seed                                 int64
+	shard                                scenarios.Shard
+	verbose                              bool
+	providers                            []string
+}
+
+// matrixFlagSet defines the flags of `pecspec matrix` on fs (matrixUsage
+// describes them).
+func matrixFlagSet(fs *flag.FlagSet, f *matrixFlags) {
+	fs.StringVar(&f.labDir, "lab", "", "")
+	fs.StringVar(&f.out, "out", "out-matrix", "")
+	fs.StringVar(&f.tags, "tags", "", "")
+	fs.Var(&f.expect, "expect", "")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "")
+	fs.IntVar(&f.scenarios, "scenario-concurrency", 4, "")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "")
+	fs.DurationVar(&f.answer, "answer-timeout", probe.DefaultAnswerTimeout, "")
+	fs.Int64Var(&f.seed, "seed", 1, "")
+	fs.StringVar(&f.pecref, "pecref", "", "")
+	fs.BoolVar(&f.verbose, "v", false, "")
+	fs.StringVar(&f.shardSpec, "shard", "", "")
 }
 
 func parseMatrix(args []string) (*matrixFlags, error) {
 	f := &matrixFlags{}
-	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
-	fs.StringVar(&f.labDir, "lab", "", "a running lab (pecspec lab up [--enrol FILE]...); without it the matrix starts the reference lab in OUT/lab")
-	fs.StringVar(&f.out, "out", "out-matrix", "reports directory: matrix.html, matrix.json, junit.xml, pairs/X/Y/, single/X/, clock/X/")
-	fs.StringVar(&f.tags, "tags", "", "godog tag expression narrowing every unit's scenarios")
-	fs.Var(&f.expect, "expect", "NAME=FILE: the expected failures of provider NAME (repeat it), or a YAML map name → expect file")
-	fs.IntVar(&f.concurrency, "concurrency", 4, "units (pairs, providers' own scenarios) run at once")
-	fs.IntVar(&f.scenarios, "scenario-concurrency", 4, "scenarios each unit runs at once")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline of each waiting step")
-	fs.DurationVar(&f.answer, "answer-timeout", probe.DefaultAnswerTimeout, "deadline of each exchange with an endpoint")
-	fs.Int64Var(&f.seed, "seed", 1, "scenario order seed of every unit")
-	fs.StringVar(&f.pecref, "pecref", "", "pecref binary for the reference lab")
-	fs.BoolVar(&f.verbose, "v", false, "print every scenario's line, behind its unit's name")
-	shard := fs.String("shard", "", "run only part i of n of the units (i/n, dealt by pair); join the parts with pecspec report merge")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("matrix")
+	matrixFlagSet(fs, f)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return nil, err
 	}
-	var err error
-	if f.shard, err = scenarios.ParseShard(*shard); err != nil {
+	if f.shard, err = scenarios.ParseShard(f.shardSpec); err != nil {
 		return nil, err
 	}
-	f.providers = fs.Args()
+	if f.concurrency < 1 || f.scenarios < 1 {
+		return nil, fmt.Errorf("--concurrency and --scenario-concurrency: at least 1")
+	}
+	f.providers = rest
 	return f, nil
 }
 
@@ -65,12 +112,9 @@ func parseMatrix(args []string) (*matrixFlags, error) {
 func cmdMatrix(args []string) int {
 	f, err := parseMatrix(args)
 	if err != nil {
-		if err == flag.ErrHelp {
-			return exitHarness
-		}
-		return fail("%v; %s", err, matrixUsage)
+		return usageError("matrix", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	if f.labDir == "" {
 		if len(f.providers) > 0 && !allLabNames(f.providers) {

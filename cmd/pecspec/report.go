@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,27 @@ import (
 	"github.com/pecspec/pecspec/scenarios"
 )
 
-const reportUsage = "usage: pecspec report merge [--out DIR] DIR..."
+const reportUsage = `usage: pecspec report merge [--out DIR] DIR...
+
+Join the outputs of the shards of one run (pecspec run --shard I/N) or of one
+matrix (pecspec matrix --shard I/N), each in its own directory, into one:
+summary.json, report.html, junit.xml and cucumber.json (or matrix.html,
+matrix.json and junit.xml), the evidence folders kept and gamma's captures
+renumbered. Every shard must be there, no scenario twice; the expectations
+are judged again over the whole (one no shard met is stale only then).
+
+flags:
+  --out DIR   directory of the joined reports (default merged); not one of DIR
+
+exit codes:
+  0  the joined run passed
+  1  a conformance finding or a stale expectation in the joined run
+  2  a harness error: a shard missing, inputs of different runs, a scenario
+     twice, unreadable files
+
+examples:
+  pecspec report merge --out out out-1 out-2 out-3
+`
 
 // cmdReport runs `pecspec report merge`: the outputs of the shards of one
 // run (pecspec run --shard i/n) or of one matrix (pecspec matrix --shard
@@ -17,16 +36,16 @@ const reportUsage = "usage: pecspec report merge [--out DIR] DIR..."
 // whole run would have had.
 func cmdReport(args []string) int {
 	if len(args) == 0 || args[0] != "merge" {
-		return fail(reportUsage)
+		return usageError("report", fmt.Errorf("the only action is merge: pecspec report merge [--out DIR] DIR..."))
 	}
-	fs := flag.NewFlagSet("report merge", flag.ContinueOnError)
-	out := fs.String("out", "merged", "directory of the joined reports")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitHarness
+	fs := newFlagSet("report merge")
+	out := fs.String("out", "merged", "")
+	dirs, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return usageError("report merge", err)
 	}
-	dirs := fs.Args()
 	if len(dirs) == 0 {
-		return fail(reportUsage)
+		return usageError("report merge", fmt.Errorf("no directory to merge"))
 	}
 	matrices := 0
 	for _, d := range dirs {
@@ -51,7 +70,11 @@ func cmdReport(args []string) int {
 	}
 	fmt.Printf("merged %d directories into %s: %d scenarios, %d passed, %d failed, %d in error, %d skipped\n",
 		len(dirs), *out, s.Totals.Scenarios, s.Totals.Passed, s.Totals.Failed, s.Totals.Errors, s.Totals.Skipped)
-	return exitCode(mergedResult(s), *out)
+	code, reason := exitCode(mergedResult(s), *out)
+	if reason != "" {
+		fmt.Fprintf(os.Stderr, "pecspec: %s\n", reason)
+	}
+	return code
 }
 
 // mergedResult is the joined summary as the result of one run.

@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/pecspec/pecspec/probe"
@@ -16,45 +15,118 @@ import (
 	"github.com/pecspec/pecspec/scenarios"
 )
 
+const runUsage = `usage: pecspec run [flags]
+
+Run the Gherkin suite (features/) against a target provider and grade every
+message it emits against the rule catalogue (pecspec rules). With --target
+reference (the default) the reference lab is started in OUT/lab for the run
+and stopped at the end; with a target file the suite drives that provider
+through its public endpoints, and --lab DIR names the running lab (pecspec
+lab up --enrol) that supplies the counterpart, gamma and the external domain.
+Every endpoint is checked before the first scenario (a setup problem is one
+line, exit 2). A line per scenario as it ends ([17/41] on a terminal), then a
+table by flow and by rule family and the paths of the reports.
+
+flags:
+  --target reference|FILE  the provider under test: the reference lab (default)
+                           or a target file (docs/testing-your-provider.md)
+  --lab DIR                the running lab a provider under test was enrolled in
+  --tags EXPR              the scenarios to run, a godog tag expression:
+                           @flow-delivery, "@flow-virus,@flow-anomaly" (or),
+                           "@flow-delivery && ~@exclusive" (and, not)
+  --expect FILE            known failures, a YAML list of {rule, scenario,
+                           reason}: they do not fail the run; an entry that no
+                           longer fails (stale) does; one whose scenario --tags
+                           left out is "not run"
+  --out DIR                reports directory (default out): report.html,
+                           summary.json, junit.xml, cucumber.json, evidence/
+  --format text|json       the console summary: text (default), or one JSON
+                           object on standard output (progress on standard error)
+  --concurrency N          scenarios at once (default 6, at least 1)
+  --seed N                 scenario order (default: random, printed)
+  --timeout D              deadline of each waiting step (default 60s)
+  --answer-timeout D       deadline of each exchange with an endpoint: connection,
+                           TLS, greeting, login, each reply (default 10s)
+  --resume DIR             go on with the scenarios an earlier run (its --out)
+                           left waiting in real time
+  --no-preflight           skip the checks of every endpoint before the first scenario
+  --shard I/N              run only part I of N of the selected scenarios, dealt
+                           deterministically; join the parts with pecspec report
+                           merge (docs/scaling.md)
+  --pecref PATH            pecref binary for the reference lab (default: next to
+                           pecspec, then $PATH)
+  -v                       log the lab's start-up
+
+exit codes:
+  0  every scenario passed (failures the --expect file lists are allowed)
+  1  a conformance finding: an unexpected failure (its rule of pec-rules §9 is
+     named), a stale expectation, or scenarios waiting in real time (--resume)
+  2  a harness error: bad flags or files, an endpoint unreachable or
+     misconfigured, a scenario the harness could not judge, or the run
+     interrupted (SIGINT, SIGTERM, a closed standard output: the reports of
+     the scenarios that ended are written, the lab is stopped)
+
+examples:
+  pecspec run
+  pecspec run --tags @flow-delivery --out out/delivery
+  pecspec run --target put.yaml --lab .lab --expect known.yaml --format json
+  pecspec run --shard 2/3 --out out/shard-2
+`
+
 // runFlags are the flags of `pecspec run`.
 type runFlags struct {
-	target, labDir, tags, out, pecref, expect, resume string
-	shard                                             scenarios.Shard
-	timeout, answer                                   time.Duration
-	concurrency                                       int
-	seed                                              int64
-	verbose, noPreflight, targetSet                   bool
+	target, labDir, tags, out, pecref, expect, resume, format, shardSpec string
+	shard                                                                scenarios.Shard
+	timeout, answer                                                      time.Duration
+	concurrency                                                          int
+	seed                                                                 int64
+	verbose, noPreflight, targetSet                                      bool
+}
+
+func runFlagSet(f *runFlags) *flag.FlagSet {
+	fs := newFlagSet("run")
+	fs.StringVar(&f.target, "target", "reference", "")
+	fs.StringVar(&f.labDir, "lab", "", "")
+	fs.StringVar(&f.tags, "tags", "", "")
+	fs.StringVar(&f.out, "out", "out", "")
+	fs.StringVar(&f.format, "format", "text", "")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "")
+	fs.DurationVar(&f.answer, "answer-timeout", probe.DefaultAnswerTimeout, "")
+	fs.IntVar(&f.concurrency, "concurrency", 6, "")
+	fs.Int64Var(&f.seed, "seed", 0, "")
+	fs.StringVar(&f.pecref, "pecref", "", "")
+	fs.BoolVar(&f.verbose, "v", false, "")
+	fs.StringVar(&f.expect, "expect", "", "")
+	fs.StringVar(&f.resume, "resume", "", "")
+	fs.BoolVar(&f.noPreflight, "no-preflight", false, "")
+	fs.StringVar(&f.shardSpec, "shard", "", "")
+	return fs
 }
 
 func parseRun(args []string) (*runFlags, error) {
 	f := &runFlags{}
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.StringVar(&f.target, "target", "reference", `"reference" (start the lab) or a target file`)
-	fs.StringVar(&f.labDir, "lab", "", "a running lab (pecspec lab up --enrol): counterpart, gamma and external come from it")
-	fs.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. @flow-delivery")
-	fs.StringVar(&f.out, "out", "out", "reports directory")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline of each waiting step")
-	fs.DurationVar(&f.answer, "answer-timeout", probe.DefaultAnswerTimeout, "deadline of each exchange with an endpoint (connection, TLS, greeting, login, reply)")
-	fs.IntVar(&f.concurrency, "concurrency", 6, "scenarios run at once")
-	fs.Int64Var(&f.seed, "seed", 0, "scenario order seed (0: random, printed)")
-	fs.StringVar(&f.pecref, "pecref", "", "pecref binary for the reference lab")
-	fs.BoolVar(&f.verbose, "v", false, "log lab start-up")
-	fs.StringVar(&f.expect, "expect", "", "YAML list of expected failures {rule, scenario, reason}")
-	fs.StringVar(&f.resume, "resume", "", "go on with the scenarios an earlier run left waiting in real time (its --out directory)")
-	fs.BoolVar(&f.noPreflight, "no-preflight", false, "skip the checks of every endpoint before the first scenario")
-	shard := fs.String("shard", "", "run only part i of n of the selected scenarios (i/n); join the parts with pecspec report merge")
-	if err := fs.Parse(args); err != nil {
+	fs := runFlagSet(f)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return nil, err
 	}
-	var err error
-	if f.shard, err = scenarios.ParseShard(*shard); err != nil {
+	if f.shard, err = scenarios.ParseShard(f.shardSpec); err != nil {
 		return nil, err
 	}
 	if f.shard.Sharded() && f.resume != "" {
 		return nil, fmt.Errorf("--shard and --resume: a resumed run goes on with the scenarios its shard left waiting; give --resume alone")
 	}
 	fs.Visit(func(fl *flag.Flag) { f.targetSet = f.targetSet || fl.Name == "target" })
-	if f.labDir != "" && f.targetSet && f.target == "reference" {
+	switch {
+	case len(rest) > 0:
+		return nil, fmt.Errorf("unexpected argument %q: run takes flags only (the provider is --target FILE)", rest[0])
+	case f.concurrency < 1:
+		return nil, fmt.Errorf("--concurrency %d: at least 1 scenario at a time", f.concurrency)
+	case f.timeout <= 0 || f.answer <= 0:
+		return nil, fmt.Errorf("--timeout and --answer-timeout must be positive durations")
+	case f.format != "text" && f.format != "json":
+		return nil, fmt.Errorf("unknown format %q (text or json)", f.format)
+	case f.labDir != "" && f.targetSet && f.target == "reference":
 		return nil, fmt.Errorf("--lab runs against the lab's enrolled provider: give --target its file, or no --target")
 	}
 	return f, nil
@@ -62,16 +134,14 @@ func parseRun(args []string) (*runFlags, error) {
 
 // cmdRun runs `pecspec run`: against the reference it starts the lab in
 // <out>/lab first and stops it at the end; with --lab it runs against the
-// provider under test that lab enrolled.
+// provider under test that lab enrolled. Everything that can be checked
+// before the lab starts (flags, the expect file) is.
 func cmdRun(args []string) int {
 	f, err := parseRun(args)
 	if err != nil {
-		if err == flag.ErrHelp {
-			return exitHarness
-		}
-		return fail("%v", err)
+		return usageError("run", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	var exps []scenarios.Expectation
 	if f.expect != "" {
@@ -96,15 +166,19 @@ func cmdRun(args []string) int {
 			}
 		}
 	}
+	console, live := os.Stdout, isTerminal(os.Stdout)
+	if f.format == "json" {
+		console, live = os.Stderr, isTerminal(os.Stderr)
+	}
 	targetFile := f.target
 	if f.target == "reference" && f.labDir == "" && st == nil {
 		start := time.Now()
 		l, err := lab.Up(ctx, lab.Options{Dir: filepath.Join(f.out, "lab"), Pecref: f.pecref, Log: logger(f.verbose)})
 		if err != nil {
-			return fail("lab: %v", err)
+			return failInterrupted(ctx, "lab: %v", err)
 		}
 		defer l.Down()
-		fmt.Printf("lab up in %v (%s)\n", time.Since(start).Round(time.Millisecond), l.Dir)
+		fmt.Fprintf(console, "lab up in %v (%s)\n", time.Since(start).Round(time.Millisecond), l.Dir)
 		targetFile = l.TargetFile()
 	}
 	target, targetFile, err := loadTarget(f, targetFile)
@@ -113,19 +187,38 @@ func cmdRun(args []string) int {
 	}
 	res, err := scenarios.Run(ctx, scenarios.Options{Target: target, Out: f.out, Tags: f.tags,
 		Concurrency: f.concurrency, Seed: f.seed, StepTimeout: f.timeout, AnswerTimeout: f.answer,
-		Console: os.Stdout, Expect: exps, TargetFile: absPath(targetFile), LabDir: absPathOrEmpty(f.labDir),
+		Console: console, Live: live, Expect: exps, TargetFile: absPath(targetFile), LabDir: absPathOrEmpty(f.labDir),
 		Resume: st, Previous: previous, SkipPreflight: f.noPreflight, Shard: f.shard})
 	if err != nil {
-		return fail("%v", err)
+		return failInterrupted(ctx, "%v", err)
 	}
 	if f.shard.Sharded() {
 		res.Outcome = shardOutcome(res.Outcome)
-		if res.Scenarios == 0 {
-			fmt.Printf("pecspec: shard %s has no scenario to run\n", f.shard)
+		if res.Scenarios == 0 && res.Interrupted == nil {
+			fmt.Fprintf(console, "pecspec: shard %s has no scenario to run\n", f.shard)
 			return exitOK
 		}
 	}
-	return exitCode(res, f.out)
+	code, reason := exitCode(res, f.out)
+	printReports(console, f.out)
+	if reason != "" {
+		fmt.Fprintf(os.Stderr, "pecspec: %s\n", reason)
+	}
+	if f.format == "json" {
+		if err := writeRunJSON(os.Stdout, target, res, code, reason, f.out); err != nil {
+			return fail("%v", err)
+		}
+	}
+	return code
+}
+
+// failInterrupted is fail, unless the run was interrupted: then that is
+// the reason (a lab start or a preflight cut short says nothing else).
+func failInterrupted(ctx context.Context, format string, a ...any) int {
+	if cause := interrupted(ctx); cause != nil {
+		return fail("%v before the first scenario", cause)
+	}
+	return fail(format, a...)
 }
 
 // shardOutcome leaves out of a shard's verdict the expectations it did not
@@ -200,29 +293,27 @@ func labPUTFile(labDir, name string) (string, error) {
 	return "", fmt.Errorf("the lab in %s enrolled no provider under test: restart it with pecspec lab up --enrol FILE --dir %s", labDir, labDir)
 }
 
-// exitCode: harness errors (exit 2) before conformance (exit 1).
-func exitCode(res scenarios.Result, out string) int {
+// exitCode: an interruption, then harness errors (exit 2), before
+// conformance (exit 1); the reason is the one line that says why.
+func exitCode(res scenarios.Result, out string) (int, string) {
 	switch {
+	case res.Interrupted != nil:
+		return exitHarness, fmt.Sprintf("%v: %d of %d scenarios ended; the reports in %s cover them", res.Interrupted,
+			res.Scenarios, res.Selected, out)
 	case res.Scenarios == 0:
-		fmt.Fprintln(os.Stderr, "pecspec: no scenario matched")
-		return exitHarness
+		return exitHarness, "no scenario matched"
 	case res.Undefined > 0:
-		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios have undefined steps\n", res.Undefined)
-		return exitHarness
+		return exitHarness, fmt.Sprintf("%d scenarios have undefined steps", res.Undefined)
 	case res.Errors > 0:
-		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios could not be judged (harness errors, not findings); first: %s\n",
-			res.Errors, res.FirstError)
-		return exitHarness
+		return exitHarness, fmt.Sprintf("%d scenarios could not be judged (harness errors, not findings); first: %s",
+			res.Errors, oneLine(errors.New(res.FirstError)))
 	case res.Pending > 0 && res.Outcome.Pass():
-		fmt.Fprintf(os.Stderr, "pecspec: %d scenarios wait in real time until %s: then run pecspec run --resume %s\n",
+		return exitFail, fmt.Sprintf("%d scenarios wait in real time until %s: then run pecspec run --resume %s",
 			res.Pending, res.Due.Format(time.RFC3339), out)
-		return exitFail
 	case !res.Outcome.Pass():
-		fmt.Fprintf(os.Stderr, "pecspec: %d unexpected failures, %d stale expectations\n",
-			len(res.Outcome.Unexpected), len(res.Outcome.Stale))
-		return exitFail
+		return exitFail, fmt.Sprintf("%d unexpected failures, %d stale expectations", len(res.Outcome.Unexpected), len(res.Outcome.Stale))
 	}
-	return exitOK
+	return exitOK, ""
 }
 
 // previousResults reads the scenarios of the summary.json an earlier run

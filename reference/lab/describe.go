@@ -3,52 +3,196 @@ package lab
 import (
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"text/tabwriter"
+
+	"gopkg.in/yaml.v3"
 )
 
-// Describe prints every endpoint, mailbox and password of the lab.
-func (l *Lab) Describe(w io.Writer) {
-	fmt.Fprintf(w, "lab directory   %s\nCA certificate  %s\nindex (LDAP)    %s  base o=postacert\n",
-		l.Dir, l.CAFile(), l.LDAPURL)
-	fmt.Fprintf(w, "DNS             %s  (UDP and TCP: MX and A records of every lab domain; dig @%s -p %s MX pec.beta.test)\n",
-		l.DNS.Addr, l.layout.Addr(), l.DNS.Addr[strings.LastIndex(l.DNS.Addr, ":")+1:])
-	fmt.Fprintf(w, "MX port         %d  (each domain's MX at its own address)\n", l.layout.mxPort)
-	if l.layout.base != 0 {
-		fmt.Fprintf(w, "port layout     --ports %d (fixed: see docs/testing-your-provider.md)\n", l.layout.base)
-	}
+// View is what `pecspec lab up` prints: every endpoint, port, mailbox,
+// password and token of the lab, as tables (Describe) or JSON.
+type View struct {
+	Dir        string  `json:"dir"`
+	CA         string  `json:"ca"`
+	TargetFile string  `json:"target_file"`
+	Index      string  `json:"index"` // LDAP URL of slapd; base o=postacert
+	DNS        string  `json:"dns"`   // host:port, UDP and TCP
+	MXPort     int     `json:"mx_port"`
+	PortsBase  int     `json:"ports_base,omitempty"` // --ports BASE of a fixed layout
+	Clamd      string  `json:"clamd,omitempty"`
+	Parties    []Party `json:"parties"`
+	Checklist  string  `json:"checklist,omitempty"` // what an enrolled provider under test configures
+}
+
+// Party is one provider or mail domain of the lab.
+type Party struct {
+	Name         string         `json:"name"`
+	Kind         string         `json:"kind"` // reference, peer, external
+	ProviderName string         `json:"provider_name,omitempty"`
+	Domain       string         `json:"domain"`
+	Service      string         `json:"service_address,omitempty"`
+	Endpoints    []ViewEndpoint `json:"endpoints"`
+	Accounts     []ViewAccount  `json:"accounts,omitempty"`
+	Token        *ViewToken     `json:"token,omitempty"`
+}
+
+// ViewEndpoint is one endpoint: smtps://127.0.0.1:10465 and how to use it.
+type ViewEndpoint struct {
+	Name string `json:"name"` // submission, mx, imap, admin
+	URL  string `json:"url"`
+	Note string `json:"note,omitempty"`
+}
+
+// ViewAccount is one mailbox and its password.
+type ViewAccount struct {
+	Address  string `json:"address"`
+	Password string `json:"password"`
+	Note     string `json:"note,omitempty"`
+}
+
+// ViewToken is a party's SoftHSM2 token.
+type ViewToken struct {
+	Label       string   `json:"label"`
+	SoftHSMConf string   `json:"softhsm2_conf"`
+	PIN         string   `json:"pin"`
+	Keys        []string `json:"keys"`
+}
+
+// View describes the running lab.
+func (l *Lab) View() View {
+	v := View{Dir: l.Dir, CA: l.CAFile(), TargetFile: l.TargetFile(), Index: l.LDAPURL, DNS: l.DNS.Addr,
+		MXPort: l.layout.mxPort, PortsBase: l.layout.base}
 	if l.clamd != nil {
-		fmt.Fprintf(w, "clamd           unix:%s\n", l.clamd.Socket)
-	}
-	fmt.Fprintf(w, "target file     %s\n", l.TargetFile())
-	if g := l.Peer; g != nil {
-		fmt.Fprintf(w, "\n%s  %q  %s  (scriptable peer: listed in the index, run by `pecspec run`; its MX %s is served only during a run)\n",
-			g.Name, g.ProviderName, g.Domain, g.MXAddr())
-		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), keys %q and %q (%s, not in the index)\n",
-			g.TokenLabel, g.SoftHSMConf, g.PIN, KeyLabel, UnlistedKeyLabel, UnlistedDomain)
+		v.Clamd = "unix:" + l.clamd.Socket
 	}
 	for _, p := range l.Providers {
-		fmt.Fprintf(w, "\n%s  %q  %s\n", p.Name, p.ProviderName, p.Domain)
-		fmt.Fprintf(w, "  submission  smtps://%s   (implicit TLS, AUTH PLAIN)\n", l.layout.hostPort(p.Ports.Submission))
-		fmt.Fprintf(w, "  mx          smtp://%s    (STARTTLS)\n", p.MXAddr())
-		fmt.Fprintf(w, "  imap        imaps://%s   (Dovecot)\n", l.layout.hostPort(p.Ports.IMAP))
-		fmt.Fprintf(w, "  pop3        pop3s://%s   (Dovecot)\n", l.layout.hostPort(p.Ports.POP3))
-		fmt.Fprintf(w, "  admin       http://%s   (Authorization: Bearer %s)\n", l.layout.hostPort(p.Ports.Admin), p.AdminToken)
-		fmt.Fprintf(w, "  token       %s (SOFTHSM2_CONF=%s, PIN %s), key %q\n", p.TokenLabel, p.SoftHSMConf, p.PIN, KeyLabel)
-		fmt.Fprintf(w, "  service     %s   receipts mailbox %s / %s\n", p.Service, p.Receipts.Address, p.Receipts.Password)
-		for _, a := range p.Accounts {
-			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
-		}
+		v.Parties = append(v.Parties, l.providerView(p))
+	}
+	if g := l.Peer; g != nil {
+		v.Parties = append(v.Parties, Party{Name: g.Name, Kind: "peer", ProviderName: g.ProviderName, Domain: g.Domain,
+			Service: g.Service,
+			Endpoints: []ViewEndpoint{{Name: "mx", URL: "smtp://" + g.MXAddr(),
+				Note: "the scriptable peer: listed in the index, its MX served by pecspec run only"}},
+			Token: &ViewToken{Label: g.TokenLabel, SoftHSMConf: g.SoftHSMConf, PIN: g.PIN,
+				Keys: []string{KeyLabel, UnlistedKeyLabel + " (" + UnlistedDomain + ", not in the index)"}}})
 	}
 	if x := l.External; x != nil {
-		fmt.Fprintf(w, "\nexternal  %s  (ordinary mail)\n  mx          smtp://%s\n  imap        imaps://%s:%d   (Dovecot)\n  pop3        pop3s://%s:%d   (Dovecot)\n",
-			x.Domain, x.MXAddr(), x.IMAPHost, x.Ports.IMAP, x.IMAPHost, x.Ports.POP3)
+		ext := Party{Name: "external", Kind: "external", Domain: x.Domain, Endpoints: []ViewEndpoint{
+			{Name: "mx", URL: "smtp://" + x.MXAddr(), Note: "ordinary mail, no PEC"},
+			{Name: "imap", URL: "imaps://" + net.JoinHostPort(x.IMAPHost, strconv.Itoa(x.Ports.IMAP)), Note: "Dovecot"},
+			{Name: "pop3", URL: "pop3s://" + net.JoinHostPort(x.IMAPHost, strconv.Itoa(x.Ports.POP3)), Note: "Dovecot"}}}
 		for _, a := range x.Accounts {
-			fmt.Fprintf(w, "  mailbox     %-24s %s\n", a.Address, a.Password)
+			ext.Accounts = append(ext.Accounts, ViewAccount{Address: a.Address, Password: a.Password})
 		}
+		v.Parties = append(v.Parties, ext)
 	}
 	for _, p := range l.PUTs {
-		fmt.Fprintf(w, "\n%s", l.Checklist(p))
+		v.Checklist += l.Checklist(p)
+	}
+	return v
+}
+
+func (l *Lab) providerView(p *Instance) Party {
+	pv := Party{Name: p.Name, Kind: "reference", ProviderName: p.ProviderName, Domain: p.Domain, Service: p.Service,
+		Endpoints: []ViewEndpoint{
+			{Name: "submission", URL: "smtps://" + l.layout.hostPort(p.Ports.Submission), Note: "implicit TLS, AUTH PLAIN"},
+			{Name: "mx", URL: "smtp://" + p.MXAddr(), Note: "STARTTLS offered, no AUTH"},
+			{Name: "imap", URL: "imaps://" + l.layout.hostPort(p.Ports.IMAP), Note: "Dovecot"},
+			{Name: "pop3", URL: "pop3s://" + l.layout.hostPort(p.Ports.POP3), Note: "Dovecot"},
+			{Name: "admin", URL: "http://" + l.layout.hostPort(p.Ports.Admin), Note: "Authorization: Bearer " + p.AdminToken},
+		},
+		Token: &ViewToken{Label: p.TokenLabel, SoftHSMConf: p.SoftHSMConf, PIN: p.PIN, Keys: []string{KeyLabel}}}
+	for _, a := range p.Accounts {
+		note := ""
+		if a.Name == VirusMailbox {
+			note = "its envelopes count as infected (capability simulated-virus)"
+		}
+		pv.Accounts = append(pv.Accounts, ViewAccount{Address: a.Address, Password: a.Password, Note: note})
+	}
+	pv.Accounts = append(pv.Accounts, ViewAccount{Address: p.Receipts.Address, Password: p.Receipts.Password,
+		Note: "receipts mailbox (mailReceipt) of " + p.Service})
+	notes := map[string]string{FullMailbox: "always full: its mail gets a mancata consegna", PECOnlyMailbox: "refuses ordinary mail"}
+	for _, a := range policyMailboxes(p) {
+		local, _, _ := strings.Cut(a.Address, "@")
+		pv.Accounts = append(pv.Accounts, ViewAccount{Address: a.Address, Password: a.Password, Note: notes[local]})
+	}
+	return pv
+}
+
+// policyMailboxes are the instance's piena@ and solopec@ as its pecref
+// configuration (written by the lab) has them.
+func policyMailboxes(p *Instance) []Account {
+	data, err := os.ReadFile(filepath.Join(p.Dir, "pecref.yaml"))
+	if err != nil {
+		return nil
+	}
+	var cfg struct {
+		Users []Account `yaml:"users"`
+	}
+	if yaml.Unmarshal(data, &cfg) != nil {
+		return nil
+	}
+	var out []Account
+	for _, u := range cfg.Users {
+		if local, _, _ := strings.Cut(u.Address, "@"); local == FullMailbox || local == PECOnlyMailbox {
+			out = append(out, Account{Address: u.Address, Password: u.Password})
+		}
+	}
+	return out
+}
+
+// Describe prints the view as tables: the lab, the endpoints, the
+// mailboxes and their passwords, the tokens; then, with a provider under
+// test enrolled, its checklist.
+func (l *Lab) Describe(w io.Writer) {
+	v := l.View()
+	host, port, _ := net.SplitHostPort(v.DNS)
+	fmt.Fprintf(w, "lab       %s  (target file %s, CA %s)\n", v.Dir, v.TargetFile, v.CA)
+	fmt.Fprintf(w, "index     %s  base o=postacert\n", v.Index)
+	fmt.Fprintf(w, "DNS       %s  UDP and TCP, MX and A records of every lab domain: dig @%s -p %s MX pec.beta.test\n", v.DNS, host, port)
+	fmt.Fprintf(w, "MX port   %d  every domain's MX at its own address", v.MXPort)
+	if v.PortsBase != 0 {
+		fmt.Fprintf(w, "; fixed layout --ports %d (docs/testing-your-provider.md)", v.PortsBase)
+	}
+	fmt.Fprintln(w)
+	if v.Clamd != "" {
+		fmt.Fprintf(w, "clamd     %s\n", v.Clamd)
+	}
+	var tables strings.Builder
+	tw := tabwriter.NewWriter(&tables, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nPARTY\tDOMAIN\tENDPOINT\tURL\tNOTE")
+	for _, p := range v.Parties {
+		for i, e := range p.Endpoints {
+			name, domain := p.Name, p.Domain
+			if i > 0 {
+				name, domain = "", ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, domain, e.Name, e.URL, e.Note)
+		}
+	}
+	fmt.Fprintln(tw, "\nMAILBOX\tPASSWORD\tAT\tNOTE")
+	for _, p := range v.Parties {
+		for _, a := range p.Accounts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Address, a.Password, p.Name, a.Note)
+		}
+	}
+	fmt.Fprintln(tw, "\nTOKEN\tPIN\tKEYS\tSOFTHSM2_CONF")
+	for _, p := range v.Parties {
+		if t := p.Token; t != nil {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Label, t.PIN, strings.Join(t.Keys, ", "), t.SoftHSMConf)
+		}
+	}
+	tw.Flush()
+	for _, line := range strings.Split(strings.TrimSuffix(tables.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	if v.Checklist != "" {
+		fmt.Fprintf(w, "\n%s", v.Checklist)
 	}
 }
 

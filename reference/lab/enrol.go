@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/pecspec/pecspec/internal/strictyaml"
 )
 
 // Enrolment is the file `pecspec lab up --enrol PUT.yaml` reads: the provider
@@ -82,9 +82,7 @@ func LoadEnrolment(path string) (*Enrolment, error) {
 		return nil, fmt.Errorf("%w: %v", ErrEnrol, err)
 	}
 	var e Enrolment
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&e); err != nil {
+	if err := strictyaml.Decode(data, &e); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrEnrol, path, err)
 	}
 	abs, err := filepath.Abs(path)

@@ -40,7 +40,7 @@ func TestLoadEnrolment(t *testing.T) {
 		t.Fatalf("good enrolment: %v", err)
 	}
 	for name, tc := range map[string]struct{ edit, want string }{
-		"unknown key":        {"submision: {}\n", "field submision not found"},
+		"unknown key":        {"submision: {}\n", `unknown key "submision"`},
 		"lab's domain":       {"domains: [pec.beta.test]\n", `"pec.beta.test" is the lab's own`},
 		"counterpart":        {"counterpart: {name: x}\n", "counterpart: the lab provides it"},
 		"two certificates":   {"certificate: c.pem\ntrust: t.pem\n", "exactly one of certificate"},

@@ -36,6 +36,7 @@ func TestLab(t *testing.T) {
 	t.Run("SubmissionRefusals", func(t *testing.T) { submissionRefusals(t, l) })
 	t.Run("CertifiedMessageAndIMAPS", func(t *testing.T) { certifiedMessage(t, l) })
 	t.Run("TamperedEnvelopeIsAnomaly", func(t *testing.T) { tamperedEnvelope(t, l) })
+	t.Run("Printout", func(t *testing.T) { printout(t, l) })
 }
 
 func indexFindsBeta(t *testing.T, l *lab.Lab) {

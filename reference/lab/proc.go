@@ -14,6 +14,15 @@ import (
 
 // Proc is a child process of the lab: its output goes to a log file, it runs
 // in its own process group, and Stop ends it (SIGTERM, then SIGKILL).
+//
+// A lab process never outlives the program that started it: its own process
+// group keeps a terminal's Ctrl-C for the harness (which stops the lab in
+// order), and the parent-death signal (prctl PR_SET_PDEATHSIG, SIGKILL)
+// ends it when the harness dies however it dies — SIGKILL, a crash, SIGPIPE
+// on a closed standard output. Linux sends that signal when the thread that
+// started the child exits; Go never ends a thread of its own accord (only
+// one left locked by runtime.LockOSThread), and the syscall package checks,
+// in the child, that the parent did not die before the signal was armed.
 type Proc struct {
 	Name string
 	cmd  *exec.Cmd
@@ -32,7 +41,7 @@ func StartProc(ctx context.Context, name, logPath string, env []string, argv ...
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("%w: start %s: %v", ErrLab, name, err)
