@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/reference/lab"
+	"github.com/pecspec/pecspec/reference/lab/labtest"
 )
 
 // replyBound is the longest a client may wait for the reply to its DATA
@@ -90,11 +90,8 @@ func frozenSlapd(t *testing.T, h *harness) {
 	a, _, alice, _, _, bBob := names(h.l)
 	h.submitUntilAccepted(t, a, alice, bBob.Address, "Prima del congelamento") // beta's domain now cached
 	pid := slapdPid(t, h.l)
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thaw := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
-	t.Cleanup(thaw)
+	labtest.Freeze(t, pid)
+	thaw := func() { labtest.Thaw(t, pid) }
 	var wg sync.WaitGroup
 	refused := make([]string, 4)
 	for i := range refused {

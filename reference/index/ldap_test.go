@@ -11,12 +11,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pecspec/pecspec/reference/index"
 	"github.com/pecspec/pecspec/reference/lab"
+	"github.com/pecspec/pecspec/reference/lab/labtest"
 )
 
 // silentServer accepts LDAP connections and never answers, as a frozen slapd
@@ -126,7 +126,7 @@ func TestLDAPFrozenSlapd(t *testing.T) {
 	if _, err := d.ByDomain(ctx, "example.org"); !errors.Is(err, index.ErrNotFound) {
 		t.Fatalf("unknown domain: %v", err)
 	}
-	freeze(t, pid)
+	labtest.Freeze(t, pid)
 	now.Add(int64(time.Hour)) // past the TTL: every answer is stale
 	start := time.Now()
 	for range 20 {
@@ -154,7 +154,7 @@ func TestLDAPFrozenSlapd(t *testing.T) {
 	if _, err := d.ByDomain(ctx, "pec.beta.test"); !errors.Is(err, index.ErrUnavailable) {
 		t.Errorf("answer older than MaxStale: err = %v, want ErrUnavailable", err)
 	}
-	thaw(t, pid)
+	labtest.Thaw(t, pid)
 	if _, err := d.ByDomain(ctx, "nuovo.test"); !errors.Is(err, index.ErrNotFound) {
 		t.Errorf("after SIGCONT: err = %v, want ErrNotFound", err)
 	}
@@ -179,20 +179,4 @@ func slapdPid(t *testing.T, dir string) int {
 		t.Fatalf("slapd.pid: %q", data)
 	}
 	return pid
-}
-
-// freeze stops pid with SIGSTOP; the test's cleanup continues it whatever happens.
-func freeze(t *testing.T, pid int) {
-	t.Helper()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
-}
-
-func thaw(t *testing.T, pid int) {
-	t.Helper()
-	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
 }
