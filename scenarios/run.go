@@ -134,14 +134,18 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			NoColors:       true,
 		},
 	}
-	if err := r.selectScenarios(suite); err != nil {
-		return Result{}, err
+	paths := r.paths()
+	r.selected = map[string]bool{}
+	if len(paths) > 0 {
+		suite.Options.Paths = paths
+		if err := r.selectScenarios(suite); err != nil {
+			return Result{}, err
+		}
 	}
 	fmt.Fprintf(r.console, "pecspec: target %s, %d scenarios, seed %d, concurrency %d\n", opts.Target.Name, len(r.selected), r.opts.Seed, r.opts.Concurrency)
 	r.progress = newProgress(r.console, opts.Live, len(r.selected))
 	r.started = time.Now()
-	if paths := r.paths(); len(paths) > 0 {
-		suite.Options.Paths = paths
+	if len(paths) > 0 {
 		suite.Run()
 	} else if err := writeEmptyReports(opts.Out); err != nil {
 		return Result{}, err // a shard with nothing to run
