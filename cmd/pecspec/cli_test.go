@@ -47,7 +47,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"help", "run"}, {"run", "-h"}, {"run", "--help"}, {"grade", "-h"}, {"grade", "x.eml", "--help"},
-		{"log", "verify", "-h"}, {"log", "export", "DIR", "--help"}, {"lab", "up", "-h"}, {"lab", "--help"}, {"rules", "-h"},
+		{"log", "verify", "-h"}, {"log", "export", "DIR", "--help"}, {"lab", "up", "-h"}, {"lab", "--help"}, {"lab", "stop", "beta", "-h"}, {"rules", "-h"},
 		{"version", "--help"}, {"-h"}, {"--help"}} {
 		code, out, errOut := dispatchOut(t, args...)
 		if code != exitOK || !strings.HasPrefix(out, "usage: pecspec") && !strings.HasPrefix(out, "pecspec: the") || errOut != "" {
@@ -113,7 +113,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "stray"}, `"stray"`},
 		{[]string{"lab", "up", "--bogus"}, "-bogus"},
 		{[]string{"lab", "up", "--format", "yaml"}, `"yaml"`},
-		{[]string{"lab", "down"}, "the only action is up"},
+		{[]string{"lab", "down"}, `unknown action "down"`},
+		{[]string{"lab", "stop"}, "which component?"},
+		{[]string{"lab", "start", "a", "b"}, `"b"`},
+		{[]string{"lab", "status", "--format", "xml"}, `"xml"`},
 		{[]string{"log", "export", "--from"}, "-from"},
 		{[]string{"log", "verify"}, "one registro directory"},
 		{[]string{"log", "verify", "a", "b"}, "one registro directory"},

@@ -22,7 +22,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"lab", cmdLab, "start the reference lab (and enrol providers under test); print every endpoint", labUsage},
+	{"lab", cmdLab, "start the reference lab (and enrol providers under test); stop, start, restart its parts", labUsage},
 	{"run", cmdRun, "run the suite against the reference or a provider under test", runUsage},
 	{"matrix", cmdMatrix, "run every ordered pair of the lab's providers: the interoperability matrix", matrixUsage},
 	{"report", cmdReport, "join the outputs of the shards of a run or of a matrix (report merge)", reportUsage},

@@ -98,8 +98,7 @@ func StartClamd(ctx context.Context, dir string, log *slog.Logger) (*Clamd, erro
 		c.removeScratch()
 		return nil, err
 	}
-	err = waitUntil(ctx, c.proc, 30*time.Second, func() error { return ping(c.Socket) })
-	if err != nil {
+	if err := waitUntil(ctx, c.proc, clamdReady, c.check); err != nil {
 		c.Stop()
 		return nil, err
 	}
@@ -108,6 +107,12 @@ func StartClamd(ctx context.Context, dir string, log *slog.Logger) (*Clamd, erro
 	}
 	return c, nil
 }
+
+// clamdReady bounds clamd's start (it loads its signatures first).
+const clamdReady = 30 * time.Second
+
+// check is PING → PONG on clamd's socket: clamd is ready.
+func (c *Clamd) check() error { return ping(c.Socket) }
 
 func ping(socket string) error {
 	conn, err := net.DialTimeout("unix", socket, time.Second)

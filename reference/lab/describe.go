@@ -25,6 +25,7 @@ type View struct {
 	MXPort     int     `json:"mx_port"`
 	PortsBase  int     `json:"ports_base,omitempty"` // --ports BASE of a fixed layout
 	Clamd      string  `json:"clamd,omitempty"`
+	Control    string  `json:"control,omitempty"` // the control socket (pecspec lab status|stop|start|restart)
 	Parties    []Party `json:"parties"`
 	Checklist  string  `json:"checklist,omitempty"` // what an enrolled provider under test configures
 }
@@ -66,7 +67,7 @@ type ViewToken struct {
 // View describes the running lab.
 func (l *Lab) View() View {
 	v := View{Dir: l.Dir, CA: l.CAFile(), TargetFile: l.TargetFile(), Index: l.LDAPURL, DNS: l.DNS.Addr,
-		MXPort: l.layout.mxPort, PortsBase: l.layout.base}
+		MXPort: l.layout.mxPort, PortsBase: l.layout.base, Control: l.control}
 	if l.clamd != nil {
 		v.Clamd = "unix:" + l.clamd.Socket
 	}
@@ -162,6 +163,9 @@ func (l *Lab) Describe(w io.Writer) {
 	fmt.Fprintln(w)
 	if v.Clamd != "" {
 		fmt.Fprintf(w, "clamd     %s\n", v.Clamd)
+	}
+	if v.Control != "" {
+		fmt.Fprintf(w, "control   %s  pecspec lab status|stop|start|restart [NAME] --dir %s\n", v.Control, v.Dir)
 	}
 	var tables strings.Builder
 	tw := tabwriter.NewWriter(&tables, 0, 0, 2, ' ', 0)

@@ -73,17 +73,7 @@ func StartDNS(ctx context.Context, dir, host string, port int, records []DNSReco
 	if err != nil {
 		return nil, err
 	}
-	res := d.Resolver()
-	err = waitUntil(ctx, d.proc, 10*time.Second, func() error {
-		if len(records) == 0 {
-			return nil
-		}
-		qctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		_, err := res.LookupMX(qctx, records[0].Domain)
-		return err
-	})
-	if err != nil {
+	if err := waitUntil(ctx, d.proc, dnsReady, d.check); err != nil {
 		d.proc.Stop(time.Second)
 		return nil, err
 	}
@@ -91,6 +81,20 @@ func StartDNS(ctx context.Context, dir, host string, port int, records []DNSReco
 		log.Info("dns up", "addr", d.Addr, "domains", len(records))
 	}
 	return d, nil
+}
+
+// dnsReady bounds dnsmasq's start.
+const dnsReady = 10 * time.Second
+
+// check asks the MX of the first record: dnsmasq is ready.
+func (d *DNS) check() error {
+	if len(d.Records) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := d.Resolver().LookupMX(ctx, d.Records[0].Domain)
+	return err
 }
 
 // dnsmasqRecords renders local=, mx-host= and host-record= lines, sorted.

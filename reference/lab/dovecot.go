@@ -41,6 +41,7 @@ type Dovecot struct {
 	Host       string // where it listens: the lab address
 	IMAP, POP3 int    // ports at Host
 	proc       *Proc
+	roots      *x509.CertPool // the lab CA, to check readiness over TLS
 }
 
 // DovecotSpec is what a Dovecot of the lab serves.
@@ -192,24 +193,17 @@ func startDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dov
 	if err := writeFiles(spec.Dir, map[string][]byte{"dovecot.conf": conf, "users": passwdFile(spec.Accounts)}); err != nil {
 		return nil, err
 	}
-	d := &Dovecot{Host: spec.Host, IMAP: spec.IMAP, POP3: spec.POP3}
+	d := &Dovecot{Host: spec.Host, IMAP: spec.IMAP, POP3: spec.POP3, roots: x509.NewCertPool()}
+	if pem, err := os.ReadFile(spec.CA); err == nil {
+		d.roots.AppendCertsFromPEM(pem)
+	}
 	var err error
 	d.proc, err = StartProc(ctx, "dovecot-"+spec.Name, filepath.Join(spec.Dir, "dovecot.out"), nil,
 		"dovecot", "-F", "-c", filepath.Join(spec.Dir, "dovecot.conf"))
 	if err != nil {
 		return nil, err
 	}
-	roots := x509.NewCertPool()
-	if pem, err := os.ReadFile(spec.CA); err == nil {
-		roots.AppendCertsFromPEM(pem)
-	}
-	err = waitUntil(ctx, d.proc, 10*time.Second, func() error {
-		if err := greets(spec.Host, spec.IMAP, roots, "* OK"); err != nil {
-			return err
-		}
-		return greets(spec.Host, spec.POP3, roots, "+OK")
-	})
-	if err != nil {
+	if err := waitUntil(ctx, d.proc, dovecotReady, d.check); err != nil {
 		d.proc.Stop(time.Second)
 		return nil, fmt.Errorf("%w (see %s)", err, filepath.Join(spec.Dir, "dovecot.log"))
 	}
@@ -217,6 +211,17 @@ func startDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dov
 		log.Info("dovecot up", "for", spec.Name, "imaps", spec.IMAP, "pop3s", spec.POP3)
 	}
 	return d, nil
+}
+
+// dovecotReady bounds a Dovecot's start.
+const dovecotReady = 10 * time.Second
+
+// check: both IMAPS and POP3S greet over TLS, so Dovecot is ready.
+func (d *Dovecot) check() error {
+	if err := greets(d.Host, d.IMAP, d.roots, "* OK"); err != nil {
+		return err
+	}
+	return greets(d.Host, d.POP3, d.roots, "+OK")
 }
 
 // prepareDovecotDir makes Dovecot's directories: its own (runtime, state,

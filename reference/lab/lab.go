@@ -65,6 +65,7 @@ type Lab struct {
 	lock     *os.File // the directory's lock (lock.go), held while the lab runs
 	down     bool
 	bulkPass string // the bulk accounts' password (bulk.go)
+	control  string // the control socket while Serve serves it (control.go)
 }
 
 // ErrLab wraps every start-up failure.

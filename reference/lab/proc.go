@@ -30,6 +30,9 @@ type Proc struct {
 	mu   sync.Mutex
 	err  error
 	logf *os.File
+	// how it was started, for again
+	logPath   string
+	env, argv []string
 }
 
 // StartProc starts argv with env added to this process's environment.
@@ -46,7 +49,7 @@ func StartProc(ctx context.Context, name, logPath string, env []string, argv ...
 		logf.Close()
 		return nil, fmt.Errorf("%w: start %s: %v", ErrLab, name, err)
 	}
-	p := &Proc{Name: name, cmd: cmd, done: make(chan struct{}), logf: logf}
+	p := &Proc{Name: name, cmd: cmd, done: make(chan struct{}), logf: logf, logPath: logPath, env: env, argv: argv}
 	go func() {
 		err := cmd.Wait()
 		p.mu.Lock()
@@ -57,6 +60,15 @@ func StartProc(ctx context.Context, name, logPath string, env []string, argv ...
 	}()
 	return p, nil
 }
+
+// again starts the same program again, with the same arguments,
+// environment and log file (appended to): `pecspec lab start` (control.go).
+func (p *Proc) again() (*Proc, error) {
+	return StartProc(context.Background(), p.Name, p.logPath, p.env, p.argv...)
+}
+
+// Pid is the process ID.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Exited is closed when the process has ended.
 func (p *Proc) Exited() <-chan struct{} { return p.done }

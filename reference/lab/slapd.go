@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,15 +74,7 @@ func StartSlapdAt(ctx context.Context, dir, addr string, log *slog.Logger) (*Sla
 	if err != nil {
 		return nil, err
 	}
-	err = waitUntil(ctx, s.proc, 10*time.Second, func() error {
-		c, err := ldap.DialURL(s.URL)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return c.Bind(s.BindDN, s.Password)
-	})
-	if err != nil {
+	if err := waitUntil(ctx, s.proc, slapdReady, s.check); err != nil {
 		s.proc.Stop(time.Second)
 		return nil, err
 	}
@@ -89,6 +82,20 @@ func StartSlapdAt(ctx context.Context, dir, addr string, log *slog.Logger) (*Sla
 		log.Info("slapd up", "url", s.URL)
 	}
 	return s, nil
+}
+
+// slapdReady bounds slapd's start.
+const slapdReady = 10 * time.Second
+
+// check binds as the index's administrator: slapd is ready.
+func (s *Slapd) check() error {
+	c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: time.Second}))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetTimeout(2 * time.Second)
+	return c.Bind(s.BindDN, s.Password)
 }
 
 // Stop ends slapd.
