@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/pecspec/pecspec/reference/provider"
+	"github.com/pecspec/pecspec/reference/ratelog"
 )
 
 func main() {
@@ -35,7 +36,9 @@ func main() {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Repeated lines are rate-limited, with a summary of what was dropped
+	// (package ratelog; issue 15).
+	log := slog.New(ratelog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}), ratelog.Options{}))
 	if err := run(*cfgPath, log); err != nil {
 		log.Error("pecref stopped", "err", err)
 		os.Exit(1)

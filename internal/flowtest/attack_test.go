@@ -22,7 +22,8 @@ import (
 // reference's own parts must hold against: viruses hidden by structure,
 // hostile subjects, mail to outside recipients that cannot be delivered, the
 // signing token taken away and put back, and the index frozen (the last two
-// in dependencies.go). Every message the reference emits is graded.
+// in dependencies.go), connection floods and password guessing (limits_test.go).
+// Every message the reference emits is graded.
 func TestUnderAttack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the lab")
@@ -37,6 +38,8 @@ func TestUnderAttack(t *testing.T) {
 		{"undeliverable-esterno", undeliverableEsterno},
 		{"token-away", tokenAway},
 		{"frozen-slapd", frozenSlapd},
+		{"connection-limits", connectionLimits}, // limits_test.go
+		{"failed-auth", failedAuth},
 	} {
 		t.Run(f.name, func(t *testing.T) { f.run(t, h) })
 	}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/pecspec/pecspec/reference/netguard"
 )
 
 // Users authenticates submitting accounts (RFC 6109 §5.2).
@@ -20,10 +22,11 @@ type Users interface {
 
 // NewServer returns the submission server (RFC 4409 / RFC 6409, RFC 6109 §3.1):
 // AUTH PLAIN is required before MAIL, and only over TLS (RFC 6109 §5.3; go-smtp
-// refuses cleartext AUTH). Serve it on a tls.NewListener for implicit TLS (port
-// 465 style); with TLSConfig set on a plain listener it offers STARTTLS.
-func NewServer(p *Point, users Users, tlsConfig *tls.Config, domain string, debug io.Writer) *smtp.Server {
-	s := smtp.NewServer(&backend{point: p, users: users})
+// refuses cleartext AUTH). Serve it on a netguard.TLS listener for implicit
+// TLS (port 465 style); with TLSConfig set on a plain listener it offers
+// STARTTLS. Failed authentications go through auth (nil: not throttled).
+func NewServer(p *Point, users Users, auth *netguard.Throttle, tlsConfig *tls.Config, domain string, debug io.Writer) *smtp.Server {
+	s := smtp.NewServer(&backend{point: p, users: users, auth: auth, domain: domain})
 	s.Domain = domain
 	s.TLSConfig = tlsConfig
 	s.MaxMessageBytes = 64 << 20
@@ -35,17 +38,21 @@ func NewServer(p *Point, users Users, tlsConfig *tls.Config, domain string, debu
 }
 
 type backend struct {
-	point *Point
-	users Users
+	point  *Point
+	users  Users
+	auth   *netguard.Throttle
+	domain string
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{b: b}, nil
+	return &session{b: b, conn: c, peer: netguard.Peer(c.Conn().RemoteAddr())}, nil
 }
 
 // session is one client connection.
 type session struct {
 	b    *backend
+	conn *smtp.Conn
+	peer netip.Addr
 	user string
 	from string
 	to   []string
@@ -55,20 +62,37 @@ var _ smtp.AuthSession = (*session)(nil)
 
 func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
 
+// Auth checks AUTH PLAIN credentials (RFC 4954, RFC 4616). A failure waits
+// the throttle's delay before its 535; an address or account over the
+// throttle's limits gets refused without a check (refused).
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if !s.b.auth.Allowed(s.peer, "") {
+		return nil, s.refused()
+	}
 	if mech != sasl.Plain {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
 	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if identity != "" && !strings.EqualFold(identity, username) {
+		if !s.b.auth.Allowed(s.peer, username) {
+			return s.refused()
+		}
+		if identity != "" && !strings.EqualFold(identity, username) || !s.b.users.Authenticate(username, password) {
+			s.b.auth.Failed(s.peer, username)
 			return smtp.ErrAuthFailed
 		}
-		if !s.b.users.Authenticate(username, password) {
-			return smtp.ErrAuthFailed
-		}
+		s.b.auth.Succeeded(s.peer, username)
 		s.user = strings.ToLower(username)
 		return nil
 	}), nil
+}
+
+// refused ends the session after too many failed authentications: 421,
+// closing the transmission channel (RFC 5321 §3.8), policy status 4.7.0
+// (RFC 3463 §3.8); the connection is closed after the reply.
+func (s *session) refused() error {
+	netguard.HangUp(s.conn.Conn())
+	return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+		Message: s.b.domain + " too many failed authentications, try again later"}
 }
 
 // errNUL refuses a message holding a NUL byte (RFC 5322 §3.5, RFC 6152 §2):
@@ -128,8 +152,3 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset() { s.from, s.to = "", nil }
 
 func (s *session) Logout() error { return nil }
-
-// ServeImplicitTLS serves srv on l wrapped in TLS (implicit TLS submission).
-func ServeImplicitTLS(srv *smtp.Server, l net.Listener, cfg *tls.Config) error {
-	return srv.Serve(tls.NewListener(l, cfg))
-}

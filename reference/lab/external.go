@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/pecspec/pecspec/reference/mailbox"
+	"github.com/pecspec/pecspec/reference/netguard"
 )
 
 // ExternalDomain is the lab's ordinary (non-PEC) mail domain: not in the
@@ -80,7 +81,11 @@ func (l *Lab) startExternal() error {
 	x.mx.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	x.mx.MaxMessageBytes = 64 << 20
 	x.mx.ReadTimeout, x.mx.WriteTimeout = time.Minute, time.Minute
-	go func() { _ = x.mx.Serve(mxl) }()
+	x.mx.ErrorLog = netguard.ErrorLog{Log: l.log, Listener: "external mx"}
+	// The connection limits of the reference's own MX (issue 15).
+	guarded := netguard.Limit(mxl, netguard.Options{Name: "external mx", PerIP: ConnectionsPerIP,
+		Refusal: netguard.SMTPRefusal(x.Domain), Log: l.log})
+	go func() { _ = x.mx.Serve(guarded) }()
 	l.External = x
 	return nil
 }

@@ -25,6 +25,15 @@ const (
 	VirusMailbox = "infetto"
 )
 
+// ConnectionsPerIP is the lab instances' cap on connections from one
+// address, above provider.Limits' 64: every client of the lab is 127.0.0.1
+// — the load generator, the harness, the other providers' queues with up to
+// 16 pooled sessions each — so the cap per address is nearly the global
+// one. Measured peaks: 32 at a submission listener (pecspec load
+// --connections 32), 34 at an MX (the 4×4 matrix); 128 leaves room for
+// --connections up to ~120 and for larger matrices.
+const ConnectionsPerIP = 128
+
 // nowFunc is the lab's time for certificates; the instances have their own clocks.
 var nowFunc = time.Now
 
@@ -174,6 +183,7 @@ func (l *Lab) config(p *Instance) *provider.Config {
 		ControllableClock: true, NoticeHTML: true,
 		MaxTotalBytes: l.maxTotal,
 		MailOwner:     &provider.Owner{UID: uid, GID: gid},
+		Limits:        provider.Limits{ConnectionsPerIP: ConnectionsPerIP},
 	}
 }
 

@@ -57,6 +57,9 @@ type Config struct {
 	// NoticeHTML gives the text of every system message a text/html
 	// alternative (RFC 6109 §4.3.1), as most observed providers do.
 	NoticeHTML bool `yaml:"notice_html,omitempty"`
+	// Limits bound connections, the TLS handshake and idle time, and failed
+	// AUTHs on the SMTP and admin listeners (limits.go).
+	Limits Limits `yaml:"limits,omitempty"`
 }
 
 // Listen holds the listening addresses (host:port; port 0 picks one).
@@ -175,6 +178,7 @@ func (c *Config) defaults() {
 	if c.Index.Base == "" {
 		c.Index.Base = "o=postacert"
 	}
+	c.Limits = c.Limits.withDefaults()
 }
 
 // ErrConfig wraps every configuration problem.
@@ -211,5 +215,6 @@ func (c *Config) Validate() error {
 	for _, u := range c.Users {
 		need(strings.Contains(u.Address, "@") && u.Password != "", "user "+u.Address+" needs an address and a password")
 	}
+	errs = append(errs, c.Limits.validate()...)
 	return errors.Join(errs...)
 }

@@ -39,4 +39,14 @@ queue_lifetime: 24h                          # SMTP idleness limit (RFC 6109 §2
 queue_workers: 16                            # SMTP deliveries at once
 notice_html: true                            # text/html alternative in system messages (RFC 6109 §4.3.1)
 controllable_clock: true                     # lab only: the admin API may advance the clock
+limits:                                      # per listener (submission, mx, admin); these are the defaults
+  connections: 256                           # at once; over it SMTP gets 421 4.7.0, HTTP 503
+  connections_per_ip: 64                     # at once from one address (IPv6: one /64)
+  tls_handshake: 10s                         # implicit TLS: a client that never starts TLS is closed
+  idle: 5m                                   # wait for a command, and for a whole DATA (RFC 5321 §4.5.3.2.7)
+  auth_delay: 1s                             # before answering a failed AUTH, doubled per failure...
+  auth_max_delay: 5s                         # ...up to this
+  auth_failures_per_ip: 20                   # in auth_window, then the address gets 421 for the rest of it
+  auth_failures_per_account: 5               # in auth_window, then the addresses that failed on it get 421
+  auth_window: 15m
 `

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/pecspec/pecspec/reference/deliverypoint"
 	"github.com/pecspec/pecspec/reference/index"
 	"github.com/pecspec/pecspec/reference/mailbox"
+	"github.com/pecspec/pecspec/reference/netguard"
 	"github.com/pecspec/pecspec/reference/queue"
 	"github.com/pecspec/pecspec/reference/receptionpoint"
 	"github.com/pecspec/pecspec/reference/spool"
@@ -257,14 +259,21 @@ func (p *Provider) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sub := accesspoint.NewServer(p.ap, newUsers(p.cfg.Users), p.tls, p.cfg.Domains[0], nil)
-	mx := receptionpoint.NewServer(p.rp, p.tls, p.cfg.Domains[0], nil)
-	adm := &http.Server{Handler: (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock,
-		advance: p.advance, holds: p.holds, health: p.health, delays: p.delay}).handler(), ReadHeaderTimeout: 10 * time.Second}
+	lim := p.cfg.Limits.withDefaults()
+	domain := p.cfg.Domains[0]
+	sub := accesspoint.NewServer(p.ap, newUsers(p.cfg.Users), lim.throttle(p), p.tls, domain, nil)
+	mx := receptionpoint.NewServer(p.rp, p.tls, domain, nil)
+	sub.ReadTimeout, mx.ReadTimeout = lim.Idle, lim.Idle
+	sub.ErrorLog = netguard.ErrorLog{Log: p.log, Listener: "submission"}
+	mx.ErrorLog = netguard.ErrorLog{Log: p.log, Listener: "mx"}
+	adm := p.adminServer()
+	guarded := []*netguard.Listener{lim.guard(p, ls[0], "submission", nil),
+		lim.guard(p, ls[1], "mx", netguard.SMTPRefusal(domain)), lim.guard(p, ls[2], "admin", netguard.HTTPRefusal)}
+	defer logStats(p.log, guarded)
 	errc := make(chan error, 6)
-	go func() { errc <- accesspoint.ServeImplicitTLS(sub, ls[0], p.tls) }()
-	go func() { errc <- mx.Serve(ls[1]) }()
-	go func() { errc <- adm.Serve(ls[2]) }()
+	go func() { errc <- sub.Serve(netguard.TLS(guarded[0], p.tls, lim.TLSHandshake, "submission", p.log)) }()
+	go func() { errc <- mx.Serve(guarded[1]) }()
+	go func() { errc <- adm.Serve(guarded[2]) }()
 	qctx, stopQueue := context.WithCancel(ctx)
 	defer stopQueue()
 	go func() { errc <- p.queue.Run(qctx) }()
@@ -284,6 +293,25 @@ func (p *Provider) Run(ctx context.Context) error {
 	_ = sub.Close()
 	_ = mx.Close()
 	return err
+}
+
+// adminServer is the admin API's HTTP server: small requests, answered
+// within seconds (/clock/advance waits for the timers it fires).
+func (p *Provider) adminServer() *http.Server {
+	h := (&admin{name: p.cfg.Name, token: p.cfg.AdminToken, clock: p.clock, advance: p.advance, holds: p.holds,
+		health: p.health, delays: p.delay}).handler()
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: log.New(netguard.ErrorLog{Log: p.log, Listener: "admin"}, "", 0)}
+}
+
+// logStats writes each listener's figures at the end of a run: the peaks
+// to size the limits against, and how many connections they refused.
+func logStats(log *slog.Logger, ls []*netguard.Listener) {
+	for _, l := range ls {
+		st := l.Stats()
+		log.Info("listener stats", "listener", l.Name(), "peak", st.Peak, "peak_per_ip", st.PeakPerIP, "refused", st.Refused)
+	}
 }
 
 // advance moves the controllable clock through every timer deadline on the
