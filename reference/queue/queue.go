@@ -359,14 +359,14 @@ func (q *Queue) remove(id string) {
 		q.o.Log.Error("queue ledger", "role", "queue", "id", id, "err", err)
 		_ = durable.SyncDir(q.o.Dir)
 	}
-	q.mu.Lock()
-	delete(q.items, id)
-	q.mu.Unlock()
 	if err := q.files.Remove(filepath.Join(q.o.Dir, id+".msg")); err != nil {
 		q.o.Log.Error("remove queue file", "role", "queue", "id", id, "err", err)
 	}
 	_ = os.Remove(q.bodyPath(id)) // queued by reference
-
+	// Last: once Len no longer counts the item, nothing of it is on disk.
+	q.mu.Lock()
+	delete(q.items, id)
+	q.mu.Unlock()
 }
 
 // Len is the number of items waiting.
