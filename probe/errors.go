@@ -57,12 +57,17 @@ func answerTimeout(ctx context.Context) time.Duration {
 
 // classify names a failure of talking to addr: a timeout or a connection
 // closed because a deadline passed is ErrNoAnswer, a TLS or certificate
-// failure ErrTLS, a reset or an early close ErrProtocol. Replies of the
-// server (*smtp.SMTPError, IMAP NO/BAD) are left to the caller.
+// failure ErrTLS, a reset or an early close ErrProtocol, as is a reply over
+// a bound (bound.go). Replies of the server (*smtp.SMTPError, IMAP NO/BAD)
+// are left to the caller; an error already classified is kept.
 func classify(ctx context.Context, what, addr string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case IsHarness(err):
+		return err
+	case errors.Is(err, ErrOverBound):
+		return fmt.Errorf("%w: %s %s: %w", ErrProtocol, what, addr, err)
 	case isTLS(err):
 		return fmt.Errorf("%w: %s %s: %w", ErrTLS, what, addr, err)
 	case ctx.Err() != nil || isTimeout(err):

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -35,34 +34,20 @@ type Mailbox struct {
 	count  atomic.Uint32
 	answer time.Duration // bound of each command's reply
 	addr   string
+	conn   *boundedConn // the bounds of what the server sends
 }
 
 // OpenMailbox logs in as acct (its login name) and selects INBOX, within the
 // answer timeout. A refused login is ErrLogin; not reaching the server, TLS
-// trouble and silence are the other harness errors of errors.go.
+// trouble, silence and a reply over a bound (imapbound.go) are the other
+// harness errors of errors.go.
 func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account) (*Mailbox, error) {
 	answer := answerTimeout(ctx)
 	m := &Mailbox{updates: make(chan struct{}, 1), taken: map[uint32]bool{}, answer: answer, addr: ep.Addr()}
 	actx, cancel := context.WithTimeout(ctx, answer)
 	defer cancel()
-	conn, err := dialTCP(actx, ep)
-	if err != nil {
-		return nil, err
-	}
-	if ep.TLS != TLSStartTLS && ep.TLS != TLSNone {
-		tc := tls.Client(conn, &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12})
-		if err := tc.HandshakeContext(actx); err != nil {
-			conn.Close()
-			return nil, classify(actx, "TLS handshake with", ep.Addr(), err)
-		}
-		conn = tc
-	}
 	rec := newRecorder(ctx, "imap", ep.Addr())
-	if tc, ok := conn.(*tls.Conn); ok {
-		rec.note("implicit TLS: " + tlsVersion(tc))
-	}
 	opts := &imapclient.Options{
-		TLSConfig: &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
@@ -75,32 +60,38 @@ func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Ac
 	if rec != nil {
 		opts.DebugWriter = rec
 	}
-	stop := context.AfterFunc(actx, func() { conn.Close() })
-	defer stop()
-	if ep.TLS == TLSStartTLS {
-		m.c, err = imapclient.NewStartTLS(conn, opts)
-	} else {
-		m.c = imapclient.New(conn, opts)
-	}
+	c, bc, err := dialIMAP(actx, ep, roots, opts, rec)
 	if err != nil {
-		conn.Close()
-		return nil, classify(actx, "IMAP STARTTLS with", ep.Addr(), err)
+		rec.note(err.Error())
+		return nil, err
 	}
+	m.c, m.conn = c, bc
+	stop := context.AfterFunc(actx, func() { c.Close() })
+	defer stop()
 	if err := m.c.Login(acct.Login(), acct.Password).Wait(); err != nil {
 		m.c.Close()
 		var ie *imap.Error
 		if errors.As(err, &ie) {
 			return nil, fmt.Errorf("%w: IMAP LOGIN as %s at %s: %v", ErrLogin, acct.Login(), ep.Addr(), err)
 		}
-		return nil, classify(actx, "IMAP greeting or LOGIN at", ep.Addr(), err)
+		return nil, m.fail(actx, "IMAP greeting or LOGIN at", err)
 	}
 	sel, err := m.c.Select("INBOX", nil).Wait()
 	if err != nil {
 		m.c.Close()
-		return nil, classify(actx, "IMAP SELECT INBOX at", ep.Addr(), err)
+		return nil, m.fail(actx, "IMAP SELECT INBOX at", err)
 	}
 	m.count.Store(sel.NumMessages)
 	return m, nil
+}
+
+// fail classifies err of the exchange what; when the server crossed a
+// bound, that is the error (imapclient's own errors do not keep it).
+func (m *Mailbox) fail(ctx context.Context, what string, err error) error {
+	if b := m.conn.Err(); b != nil {
+		err = b
+	}
+	return classify(ctx, what, m.addr, err)
 }
 
 func (m *Mailbox) signal() {
@@ -110,8 +101,11 @@ func (m *Mailbox) signal() {
 	}
 }
 
-// Close logs out.
+// Close logs out, waiting for the server's answer at most the answer
+// timeout.
 func (m *Mailbox) Close() error {
+	t := time.AfterFunc(m.answer, func() { m.c.Close() })
+	defer t.Stop()
 	_ = m.c.Logout().Wait()
 	return m.c.Close()
 }
@@ -125,7 +119,7 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 	defer stop()
 	out, err := m.fetch()
 	if err != nil {
-		return nil, classify(actx, "IMAP FETCH at", m.addr, err)
+		return nil, m.fail(actx, "IMAP FETCH at", err)
 	}
 	return out, nil
 }
@@ -216,7 +210,7 @@ const idleRefresh = 5 * time.Second
 func (m *Mailbox) idle(ctx context.Context) error {
 	cmd, err := m.c.Idle()
 	if err != nil {
-		return classify(ctx, "IMAP IDLE at", m.addr, err)
+		return m.fail(ctx, "IMAP IDLE at", err)
 	}
 	var waitErr error
 	refresh := time.NewTimer(idleRefresh)
@@ -228,15 +222,18 @@ func (m *Mailbox) idle(ctx context.Context) error {
 		waitErr = fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
 	case <-m.c.Closed():
 		waitErr = fmt.Errorf("%w: IMAP at %s: the server ended the session", ErrProtocol, m.addr)
+		if b := m.conn.Err(); b != nil {
+			waitErr = m.fail(ctx, "IMAP IDLE at", b)
+		}
 	}
 	if err := cmd.Close(); err != nil && waitErr == nil && !errors.Is(err, io.EOF) {
-		waitErr = classify(ctx, "IMAP IDLE DONE at", m.addr, err)
+		waitErr = m.fail(ctx, "IMAP IDLE DONE at", err)
 	}
 	if waitErr == nil {
 		actx, cancel := context.WithTimeout(ctx, m.answer)
 		stop := context.AfterFunc(actx, func() { m.c.Close() })
 		if err := cmd.Wait(); err != nil && actx.Err() != nil {
-			waitErr = classify(actx, "IMAP IDLE at", m.addr, err)
+			waitErr = m.fail(actx, "IMAP IDLE at", err)
 		}
 		stop()
 		cancel()

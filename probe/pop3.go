@@ -34,6 +34,7 @@ const (
 type POP3 struct {
 	conn net.Conn
 	r    *bufio.Reader
+	addr string
 }
 
 // DialPOP3 connects to ep (implicit TLS, RFC 8314; STLS, RFC 2595; or
@@ -57,7 +58,7 @@ func DialPOP3(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Accou
 		}
 		conn = tc
 	}
-	p := &POP3{conn: conn, r: bufio.NewReaderSize(conn, 4096)}
+	p := &POP3{conn: conn, r: bufio.NewReaderSize(conn, 4096), addr: ep.Addr()}
 	stop := context.AfterFunc(actx, func() { conn.Close() })
 	defer stop()
 	if err := p.start(actx, ep, cfg, acct); err != nil {
@@ -109,7 +110,7 @@ func (p *POP3) Close() error {
 func (p *POP3) UIDL() (map[int]string, error) {
 	data, err := p.multi("UIDL")
 	if err != nil {
-		return nil, err
+		return nil, p.fail("POP3 UIDL", err)
 	}
 	out := map[int]string{}
 	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\r\n"), "\r\n") {
@@ -129,19 +130,31 @@ func (p *POP3) UIDL() (map[int]string, error) {
 // Top returns the header of message n and the first lines of its body (RFC
 // 1939 §7).
 func (p *POP3) Top(n, lines int) ([]byte, error) {
-	return p.multi(fmt.Sprintf("TOP %d %d", n, lines))
+	data, err := p.multi(fmt.Sprintf("TOP %d %d", n, lines))
+	return data, p.fail("POP3 TOP", err)
 }
 
 // Retr returns message n, byte for byte (dot-stuffing undone).
 func (p *POP3) Retr(n int) ([]byte, error) {
-	return p.multi(fmt.Sprintf("RETR %d", n))
+	data, err := p.multi(fmt.Sprintf("RETR %d", n))
+	return data, p.fail("POP3 RETR", err)
+}
+
+// fail sorts a failure of a command after login: the server's -ERR is its
+// answer (ErrPOP3); a reply over a bound, silence or a broken connection
+// are the harness errors of errors.go.
+func (p *POP3) fail(what string, err error) error {
+	if err == nil || errors.Is(err, errPOP3Negative) {
+		return err
+	}
+	return classify(WithAnswerTimeout(context.Background(), pop3Timeout), what+" at", p.addr, err)
 }
 
 // cmd sends one command and reads its one-line status.
 func (p *POP3) cmd(line string) (string, error) {
 	p.conn.SetDeadline(time.Now().Add(pop3Timeout))
 	if _, err := io.WriteString(p.conn, line+"\r\n"); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrPOP3, err)
+		return "", fmt.Errorf("%w: %w", ErrPOP3, err)
 	}
 	return p.status()
 }
@@ -189,7 +202,7 @@ func readMultiline(r *bufio.Reader, max int) ([]byte, error) {
 			line = line[1:]
 		}
 		if out.Len()+len(line) > max {
-			return nil, fmt.Errorf("%w: response over %d bytes", ErrPOP3, max)
+			return nil, fmt.Errorf("%w: %w: a response over %s", ErrPOP3, ErrOverBound, size(int64(max)))
 		}
 		out.Write(line)
 	}
@@ -201,7 +214,7 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if len(line)+len(chunk) > max {
-			return nil, fmt.Errorf("%w: line over %d bytes", ErrPOP3, max)
+			return nil, fmt.Errorf("%w: %w: a line over %d octets", ErrPOP3, ErrOverBound, max)
 		}
 		line = append(line, chunk...)
 		switch {
@@ -210,9 +223,9 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF) && len(line) == 0:
-			return nil, fmt.Errorf("%w: connection closed", ErrPOP3)
+			return nil, fmt.Errorf("%w: connection closed: %w", ErrPOP3, err)
 		default:
-			return nil, fmt.Errorf("%w: %v", ErrPOP3, err)
+			return nil, fmt.Errorf("%w: %w", ErrPOP3, err)
 		}
 	}
 }

@@ -108,6 +108,7 @@ func dialSMTP(ctx context.Context, ep Endpoint, roots *x509.CertPool) (*smtp.Cli
 		rec.note(err.Error())
 		return nil, err
 	}
+	conn = boundSMTP(conn)
 	cfg := &tls.Config{RootCAs: roots, ServerName: ep.serverName(), MinVersion: tls.VersionTLS12}
 	if ep.TLS != TLSStartTLS && ep.TLS != TLSNone {
 		tc := tls.Client(conn, cfg)
@@ -174,7 +175,7 @@ var ErrPlainAccepted = errors.New("probe: the server accepted AUTH without TLS")
 // no authentication here, or not without encryption). It returns
 // ErrPlainAccepted when AUTH succeeded, and ErrLogin when the server answered
 // that the credentials are wrong (535): a failed login says nothing about
-// plaintext. Silence is ErrNoAnswer.
+// plaintext. Silence is ErrNoAnswer, a reply over SMTPReplyMax ErrProtocol.
 func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
 	ctx, cancel := context.WithTimeout(ctx, answerTimeout(ctx))
 	defer cancel()
@@ -184,14 +185,15 @@ func SubmitPlaintext(ctx context.Context, ep Endpoint, acct Account) error {
 	}
 	rec := newRecorder(ctx, "smtp", ep.Addr())
 	rec.note("plaintext connection, no TLS")
-	conn = rec.wrap(conn)
+	conn = rec.wrap(boundSMTP(conn))
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	// A connection the server closes or resets, or a reply that is not
-	// SMTP, is a refusal; running out of time is not an answer.
+	// SMTP, is a refusal; running out of time, or a reply without end
+	// (bound.go), is not an answer.
 	refused := func(err error) error {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrOverBound) {
 			return classify(ctx, "plaintext SMTP to", ep.Addr(), err)
 		}
 		return nil

@@ -9,11 +9,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/go-ldap/ldap/v3"
 	"github.com/smallstep/pkcs7"
@@ -247,13 +245,12 @@ func loadLDAP(src string) (*Index, error) {
 	if base == "" {
 		base = "o=postacert"
 	}
-	conn, err := ldap.DialURL(u.Scheme+"://"+u.Host, ldap.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}))
+	conn, err := dialIndex(u)
 	if err != nil {
 		return nil, fmt.Errorf("report: index %s: %w", src, err)
 	}
 	defer conn.Close()
-	conn.SetTimeout(10 * time.Second)
-	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 10, false,
+	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, ldapEntriesMax, 10, false,
 		"(objectClass=provider)", []string{"*"}, nil))
 	if err != nil {
 		return nil, fmt.Errorf("report: index %s: %w", src, err)

@@ -139,12 +139,15 @@ func (r *runner) adminCall(ctx context.Context, p *probe.Target, method, path st
 		return harnessf("%s admin API: %w", p.Name, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+p.Admin.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := targetHTTP.Do(req)
 	if err != nil {
 		return harnessf("%s admin API: %w", p.Name, err)
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := readBody(resp.Body, adminBodyMax, p.Name+" admin API "+method+" "+path)
+	if err != nil {
+		return err
+	}
 	if resp.StatusCode != http.StatusOK {
 		return harnessf("%s admin API %s %s: %s: %s", p.Name, method, path, resp.Status, strings.TrimSpace(string(data)))
 	}

@@ -65,6 +65,7 @@ func RunMatrix(ctx context.Context, opts MatrixOptions) (*Matrix, error) {
 		return nil, err
 	}
 	ctx = probe.WithAnswerTimeout(ctx, m.opts.AnswerTimeout)
+	ctx = probe.WithMaxMessage(ctx, largestMessage(m.opts.Providers...))
 	m.preflight(ctx)
 	if err := m.startPeer(ctx); err != nil {
 		return nil, err

@@ -232,6 +232,8 @@ func hint(err error) string {
 		return probe.HostHint(err)
 	case errors.Is(err, probe.ErrLogin):
 		return "check the account's password, and its username if it logs in with a name other than its address"
+	case errors.Is(err, probe.ErrOverBound):
+		return "it sends more than the protocol allows (the harness stopped reading and closed the connection): check that host and port are the provider's and not another service"
 	case errors.Is(err, probe.ErrProtocol):
 		return "the reply is not what the protocol expects: check the port and the TLS mode"
 	}

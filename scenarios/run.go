@@ -105,6 +105,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	r.ctx = ctx
 	ctx = probe.WithAnswerTimeout(ctx, r.opts.AnswerTimeout)
+	ctx = probe.WithMaxMessage(ctx, largestMessage(opts.Target, opts.Target.Counterpart))
 	if !opts.SkipPreflight {
 		if err := r.preflight(ctx); err != nil {
 			return Result{}, err

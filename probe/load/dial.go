@@ -1,11 +1,9 @@
 package load
 
 import (
-	"crypto/tls"
+	"context"
 	"crypto/x509"
 	"fmt"
-	"net"
-	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
@@ -33,16 +31,8 @@ func (e *HarnessError) Error() string {
 func (e *HarnessError) Unwrap() error { return e.Err }
 
 // dialIMAP connects to ep per its TLS mode (implicit by default), with the
-// target's CAs, and sets opts' TLS and dialer.
-func dialIMAP(ep probe.Endpoint, roots *x509.CertPool, opts *imapclient.Options) (*imapclient.Client, error) {
-	opts.TLSConfig = &tls.Config{RootCAs: roots, ServerName: ep.ServerName(), MinVersion: tls.VersionTLS12}
-	opts.Dialer = &net.Dialer{Timeout: 10 * time.Second}
-	switch ep.TLS {
-	case probe.TLSStartTLS:
-		return imapclient.DialStartTLS(ep.Addr(), opts)
-	case probe.TLSNone:
-		return imapclient.DialInsecure(ep.Addr(), opts)
-	default:
-		return imapclient.DialTLS(ep.Addr(), opts)
-	}
+// target's CAs, reading through the probe's bounds (the harness never
+// trusts the target: probe/imapbound.go).
+func dialIMAP(ctx context.Context, ep probe.Endpoint, roots *x509.CertPool, opts *imapclient.Options) (*imapclient.Client, error) {
+	return probe.DialIMAP(ctx, ep, roots, opts)
 }

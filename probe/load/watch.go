@@ -113,7 +113,7 @@ func OpenWatcher(ctx context.Context, what string, ep probe.Endpoint, roots *x50
 
 // login dials ep and logs in as acct, bounded by ctx.
 func login(ctx context.Context, ep probe.Endpoint, roots *x509.CertPool, acct probe.Account, opts *imapclient.Options) (*imapclient.Client, error) {
-	c, err := dialIMAP(ep, roots, opts)
+	c, err := dialIMAP(ctx, ep, roots, opts)
 	if err != nil {
 		return nil, err
 	}

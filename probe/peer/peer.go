@@ -93,6 +93,7 @@ func Start(cfg probe.Peer, path func(string) string) (*Peer, error) {
 	p.srv.Domain = cfg.Domain
 	p.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	p.srv.MaxMessageBytes = 64 << 20
+	p.srv.MaxRecipients = 10000 // the target's RCPTs are kept: bounded as every read from it
 	p.srv.ReadTimeout, p.srv.WriteTimeout = time.Minute, time.Minute
 	go func() { _ = p.srv.Serve(p.ln) }()
 	return p, nil
