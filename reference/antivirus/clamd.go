@@ -147,6 +147,13 @@ func readReply(r io.Reader) (string, error) {
 // when AlertExceedsMax is on.
 const LimitPrefix = "Heuristics.Limits.Exceeded"
 
+// scanTimeLimit is the alert of a scan cut at clamd's MaxScanTime: the time
+// depends on the machine's load as much as on the content (a 50 MB message
+// took over 15 s on a loaded machine), so it is not a verdict on the content
+// but a scanner that could not finish — a temporary failure (4xx, the sender
+// retries), never a pass and never a virus.
+const scanTimeLimit = LimitPrefix + ".MaxScanTime"
+
 // sizeLimitReply is clamd's answer to a stream longer than StreamMaxLength.
 const sizeLimitReply = "INSTREAM size limit exceeded"
 
@@ -160,6 +167,9 @@ func parse(reply string) (Result, error) {
 		return Result{}, nil
 	case strings.HasSuffix(body, " FOUND"):
 		name := strings.TrimSuffix(strings.TrimSuffix(body, " FOUND"), ".UNOFFICIAL")
+		if name == scanTimeLimit {
+			return Result{}, fmt.Errorf("%w: scan not finished within clamd's MaxScanTime (%s)", ErrClamd, name)
+		}
 		return Result{Infected: true, Signature: name, Limit: strings.HasPrefix(name, LimitPrefix)}, nil
 	case strings.HasPrefix(body, sizeLimitReply):
 		return Result{Infected: true, Signature: LimitPrefix + ".StreamMaxLength", Limit: true}, nil

@@ -109,7 +109,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("parse(%q) = %+v, %v; want %+v", reply, got, err, want)
 		}
 	}
-	for _, reply := range []string{"stream: Can't allocate memory ERROR", "", "UNKNOWN COMMAND"} {
+	for _, reply := range []string{"stream: Can't allocate memory ERROR", "stream: Heuristics.Limits.Exceeded.MaxScanTime FOUND", "", "UNKNOWN COMMAND"} {
 		if _, err := antivirus.Parse(reply); !errors.Is(err, antivirus.ErrClamd) {
 			t.Errorf("parse(%q): err = %v, want ErrClamd", reply, err)
 		}

@@ -37,8 +37,9 @@ func ScanMessage(ctx context.Context, s Scanner, r io.ReaderAt, size int64, maxD
 // counts as unavailable (the client gets 4xx): 5 s, plus 1 s per 4 MiB. A
 // frozen clamd thus costs a small message's sender a few seconds, and a
 // large message, whose first scan takes about 6 s for 50 MB here, keeps time
-// for it; clamd's own MaxScanTime (15 s in the lab) cuts a scan that is
-// slow because of its content, and reports it (Heuristics.Limits.Exceeded).
+// for it. clamd's own MaxScanTime (60 s in the lab, above this deadline
+// for any message the reference takes) is a last resort: its alert is a
+// temporary failure too (clamd.go, scanTimeLimit).
 func ScanDeadline(size int64) time.Duration {
 	return 5*time.Second + time.Duration(size/(4<<20))*time.Second
 }

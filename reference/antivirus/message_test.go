@@ -30,7 +30,10 @@ func TestScanDeadline(t *testing.T) {
 			t.Errorf("gave up after %v, want %v (a few seconds)", took, want)
 		}
 	})
-	if d := antivirus.ScanDeadline(64 << 20); d < 15*time.Second {
-		t.Errorf("a 64 MiB message may take %v only: less than clamd's own MaxScanTime", d)
+	// a 64 MiB message keeps time for its scan (about 6 s for 50 MB here),
+	// and this deadline, not clamd's MaxScanTime (60 s in the lab), ends a
+	// slow one: a temporary failure, not a Heuristics.Limits alert
+	if d := antivirus.ScanDeadline(64 << 20); d < 15*time.Second || d >= 60*time.Second {
+		t.Errorf("a 64 MiB message may take %v: want between 15 s and clamd's MaxScanTime", d)
 	}
 }

@@ -27,8 +27,8 @@ type Clamd struct {
 // of that size plus an envelope and trace fields fits; recursion covers
 // deeper nesting than the reference's own MIME limit
 // (antivirus.MaxDepthReception, 40), so what it lets through is scanned to
-// the bottom; and whatever goes over a limit — recursion, file or scan size,
-// scan time — is reported as Heuristics.Limits.Exceeded.* (AlertExceedsMax),
+// the bottom; and whatever goes over a limit — recursion, file or scan size —
+// is reported as Heuristics.Limits.Exceeded.* (AlertExceedsMax),
 // which the reference refuses as a virus, instead of passing unscanned.
 // Encrypted archives and documents, which cannot be scanned either, are
 // reported too (Heuristics.Encrypted.*), as real PEC providers do.
@@ -47,7 +47,7 @@ MaxHTMLNormalize 80M
 MaxHTMLNoTags 32M
 MaxScriptNormalize 40M
 MaxZipTypeRcg 80M
-MaxScanTime 15000
+MaxScanTime 60000
 AlertExceedsMax yes
 AlertEncrypted yes
 HeuristicAlerts yes
