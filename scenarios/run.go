@@ -123,7 +123,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		Options: &godog.Options{
 			// junit.xml is written from the summary (junit.go): it knows
 			// the expectations, godog does not.
-			Format:         "cucumber:" + filepath.Join(opts.Out, CucumberFile),
+			Format:         "cucumber", // to Output, below: a path in Format is split at its commas
 			Output:         io.Discard,
 			FS:             r.opts.Features,
 			Strict:         true,
@@ -147,7 +147,15 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	r.progress = newProgress(r.console, opts.Live, len(r.selected))
 	r.started = time.Now()
 	if len(paths) > 0 {
+		f, err := os.Create(filepath.Join(opts.Out, CucumberFile))
+		if err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
+		}
+		suite.Options.Output = f
 		suite.Run()
+		if err := f.Close(); err != nil {
+			return Result{}, fmt.Errorf("%w: %v", ErrHarness, err)
+		}
 	} else if err := writeEmptyReports(opts.Out); err != nil {
 		return Result{}, err // a shard with nothing to run
 	}
