@@ -29,10 +29,13 @@ func TestExpectOutcomes(t *testing.T) {
 		}
 	}
 	write("- scenario: A certified message between two users of the target\n  reason: not selected by --tags\n")
-	out := filepath.Join(dir, "notrun")
+	out := filepath.Join(dir, "not,run") // a comma in --out: godog's own format list splits at commas
 	args := []string{"--pecref", labtest.Pecref(t), "--tags", "@flow-index", "--expect", expect}
 	code, stdout, console := dispatchOut(t, append([]string{"run", "--format", "json", "--out", out}, args...)...)
 	sum := readSummary(t, out)
+	if cj, err := os.ReadFile(filepath.Join(out, "cucumber.json")); err != nil || !strings.Contains(string(cj), `"keyword": "Scenario"`) {
+		t.Errorf("cucumber.json under an --out with a comma: %v\n%.200s", err, cj)
+	}
 	if code != exitOK || len(sum.Outcome.NotRun) != 1 || len(sum.Outcome.Stale) != 0 || !strings.Contains(console, "not run") {
 		t.Fatalf("an entry about a scenario not selected: exit %d, outcome %+v\n%s", code, sum.Outcome, console)
 	}
