@@ -178,7 +178,8 @@ func StartDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dov
 func portTaken(dir string) bool {
 	data, _ := os.ReadFile(filepath.Join(dir, "dovecot.out"))
 	log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-	return strings.Contains(string(data)+string(log), "Address already in use")
+	out := string(data) + string(log)
+	return strings.Contains(out, "Address already in use") || strings.Contains(out, "duplicate listener")
 }
 
 func startDovecot(ctx context.Context, spec DovecotSpec, log *slog.Logger) (*Dovecot, error) {

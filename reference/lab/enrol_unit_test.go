@@ -129,3 +129,19 @@ func TestOwnCertificate(t *testing.T) {
 		t.Errorf("a certificate outside its trust: %v", err)
 	}
 }
+
+// TestFreePortNeverRepeats: two picks in a row never return the same port,
+// even when the kernel hands out the one just released.
+func TestFreePortNeverRepeats(t *testing.T) {
+	seen := map[int]bool{}
+	for i := 0; i < 200; i++ {
+		p, err := freePortAt("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"syscall"
 )
 
@@ -190,14 +191,36 @@ func checkFree(network, addr string) error {
 	return l.Close()
 }
 
-// freePortAt returns a TCP port free at host now.
+// handed are the ports freePortAt returned, per host: the kernel may give a
+// port just released to the next bind to port 0, so two picks in a row (a
+// Dovecot's IMAPS and POP3S) could get the same one — seen as Dovecot's
+// "duplicate listener". A lab's picks never repeat in one process.
+var handed = struct {
+	sync.Mutex
+	ports map[string]bool
+}{ports: map[string]bool{}}
+
+// freePortAt returns a TCP port free at host now and not returned before
+// by this process (up to a few thousand picks, then it forgets).
 func freePortAt(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, err
+	handed.Lock()
+	defer handed.Unlock()
+	if len(handed.ports) > 4096 {
+		clear(handed.ports)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for try := 0; ; try++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		key := net.JoinHostPort(host, strconv.Itoa(port))
+		if !handed.ports[key] || try == 16 {
+			handed.ports[key] = true
+			return port, nil
+		}
+	}
 }
 
 // dnsPort is BASE+0, or a port free for both UDP and TCP at the lab address.
