@@ -141,10 +141,35 @@ func (w *World) submit(ctx context.Context, sender *party, mailFrom string, rcpt
 	ctx, cancel := context.WithTimeout(ctx, w.r.opts.StepTimeout)
 	defer cancel()
 	ep := sender.provider.Submission
-	return w.r.breaker.call(ep.Addr(), func() error {
-		return probe.Submit(ctx, ep, w.r.trust, sender.account, mailFrom, rcpt, raw)
-	})
+	for try := 1; ; try++ {
+		err := w.r.breaker.call(ep.Addr(), func() error {
+			return probe.Submit(ctx, ep, w.r.trust, sender.account, mailFrom, rcpt, raw)
+		})
+		se, refused := refusal(err)
+		if !refused || (se.Code != 421 && se.Code != 451) {
+			return err
+		}
+		// RFC 5321 §4.2.5, §4.5.4.1: a transient reply (the server or a
+		// dependency busy) means "not taken, try again later", as a client
+		// does; nothing was accepted, so the same bytes go again.
+		if try == submitTries {
+			return harnessf("%s answered %d to the submission %d times: a temporary failure on its side "+
+				"(its logs say why), not a conformance finding: %v", ep.Addr(), se.Code, try, se)
+		}
+		select {
+		case <-ctx.Done():
+			return harnessf("%s answered %d to the submission, and the step's time ran out before another try: %v",
+				ep.Addr(), se.Code, se)
+		case <-time.After(time.Duration(try) * submitRetryPause):
+		}
+	}
 }
+
+// submitTries and submitRetryPause bound the retries of a submission
+// answered 421 or 451: 3 tries, 5 s then 10 s apart.
+const submitTries = 3
+
+var submitRetryPause = 5 * time.Second
 
 // faults are the formal faults of a submission the access point must answer
 // with an avviso di non accettazione (RFC 6109 §3.1.1, APC-03…08, APC-11):
