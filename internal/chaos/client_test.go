@@ -39,11 +39,13 @@ type client struct {
 	started  atomic.Int64
 	accepted atomic.Int64
 	gate     atomic.Int64 // no message past this many started until the next fault fired
+	inFlight map[string]*atomic.Int64
 	wg       sync.WaitGroup
 }
 
 func (r *run) newClient() *client {
-	c := &client{r: r, queue: make(chan *message)}
+	c := &client{r: r, queue: make(chan *message),
+		inFlight: map[string]*atomic.Int64{"alpha": {}, "beta": {}}}
 	c.gate.Store(math.MaxInt64)
 	return c
 }
@@ -130,6 +132,8 @@ func (c *client) submit(m *message) string {
 	ctx = probe.WithAnswerTimeout(ctx, answerTimeout)
 	ep := probe.Endpoint{Host: "127.0.0.1", Port: m.sender.Ports.Submission, TLS: probe.TLSImplicit}
 	a := attempt{inst: m.sender.Name, start: time.Now()}
+	c.inFlight[m.sender.Name].Add(1)
+	defer c.inFlight[m.sender.Name].Add(-1)
 	err := probe.Submit(ctx, ep, c.r.pool, probe.Account{Address: m.from.Address, Password: m.from.Password},
 		m.from.Address, m.rcpts, m.raw)
 	a.end = time.Now()

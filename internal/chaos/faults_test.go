@@ -12,10 +12,11 @@ import (
 
 // The faults' bounds.
 const (
-	gateSlack     = 30               // messages the clients may start past a fault's point before it fires
-	reachWithin   = 5 * time.Minute  // for the accepted count to reach a fault's point
-	restartWithin = 60 * time.Second // for a killed process to answer again
-	recoverWithin = 2 * time.Minute  // for /health and the first accepted submission after a fault
+	gateSlack      = 30               // messages the clients may start past a fault's point before it fires
+	reachWithin    = 5 * time.Minute  // for the accepted count to reach a fault's point
+	restartWithin  = 60 * time.Second // for a killed process to answer again
+	recoverWithin  = 2 * time.Minute  // for /health and the first accepted submission after a fault
+	inFlightWithin = 5 * time.Second  // for a submission to be in flight when an instance is killed
 	// freezeShare is the percentage of the messages the clients may start
 	// while slapd is frozen: 300 of 1,000 keep the traffic going for most of
 	// the 30 s at 15 a second and leave the rest for the other faults.
@@ -73,12 +74,13 @@ func (r *run) fire(c *client, e *event) {
 	}
 }
 
-// killInstance kills a pecref with SIGKILL and restarts it, as a
-// supervisor would: back and health are both the restart until /health is
-// ok (lab.Restart).
+// killInstance kills a pecref with SIGKILL while a submission to it is in
+// flight, and restarts it, as a supervisor would: back and health are both
+// the restart until /health is ok (lab.Restart).
 func (r *run) killInstance(c *client, e *event) {
 	in := r.l.Provider(e.target)
 	r.mem.sample()
+	e.detail = r.duringSubmission(c, e.target)
 	r.live[e.target].down()
 	e.t0 = time.Now()
 	r.l.Kill(in)
@@ -92,6 +94,23 @@ func (r *run) killInstance(c *client, e *event) {
 	r.mem.track(e.target, in.Pid())
 	r.live[e.target].back()
 	e.firstOK = r.waitFirstOK(c, []string{e.target}, e.t0)
+}
+
+// duringSubmission waits, up to inFlightWithin, until a submission to
+// instance is in flight, then a random 0–40 ms more — the kill then lands
+// anywhere from the TLS handshake to the commit after DATA — and says what
+// it found.
+func (r *run) duringSubmission(c *client, instance string) string {
+	deadline := time.Now().Add(inFlightWithin)
+	for c.inFlight[instance].Load() == 0 {
+		if time.Now().After(deadline) {
+			return "no submission in flight"
+		}
+		time.Sleep(time.Millisecond) // polling the clients
+	}
+	n, d := c.inFlight[instance].Load(), time.Duration(r.rng.IntN(41))*time.Millisecond
+	time.Sleep(d)
+	return fmt.Sprintf("killed %v after %d submissions were seen in flight", d, n)
 }
 
 // killDaemon kills slapd or clamd with SIGKILL and restarts it; the
