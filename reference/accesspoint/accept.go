@@ -76,21 +76,18 @@ func (p *Point) Accept(ctx context.Context, sub Submission) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTemporary, err)
 	}
+	env, err := p.envelopeOf(a)
+	if err != nil {
+		return fmt.Errorf("%w: compose envelope: %v", ErrTemporary, err)
+	}
 	if ctx, err = beforeCommit(ctx); err != nil {
+		env.release()
 		return err
 	}
-	if p.Tracker != nil {
-		if err := p.Tracker.Track(trackedOf(a)); err != nil {
-			return fmt.Errorf("%w: tracker: %v", ErrTemporary, err)
-		}
-	}
-	if err := p.sendEnvelope(ctx, a); err != nil {
-		return fmt.Errorf("%w: queue envelope: %v", ErrTemporary, err)
-	}
-	if err := p.Out.Deliver(ctx, sub.From, receipt); err != nil {
-		return fmt.Errorf("%w: deliver accettazione: %v", ErrTemporary, err)
-	}
-	if err := p.record(ctx, rec); err != nil {
+	d := trackedOf(a)
+	if err := p.commit(ctx, &Commit{ID: a.facts.ID, Sender: sub.From, Receipt: receipt, Record: rec,
+		Dispatch: &d, Envelope: env}); err != nil {
+		env.release()
 		return err
 	}
 	p.log().Info("accepted", "role", "accesspoint", "pec_id", a.facts.ID, "msgid", a.msgid,

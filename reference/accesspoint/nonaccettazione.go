@@ -72,10 +72,7 @@ func (p *Point) notAccepted(ctx context.Context, sub Submission, h compose.Heade
 	if ctx, err = beforeCommit(ctx); err != nil {
 		return err
 	}
-	if err := p.Out.Deliver(ctx, sub.From, notice); err != nil {
-		return fmt.Errorf("%w: deliver non-accettazione: %v", ErrTemporary, err)
-	}
-	if err := p.record(ctx, rec); err != nil {
+	if err := p.commit(ctx, &Commit{ID: f.ID, Sender: sub.From, Receipt: notice, Record: rec}); err != nil {
 		return err
 	}
 	p.log().Info("not accepted", "role", "accesspoint", "rule", flt.rule, "pec_id", f.ID, "msgid", msgid,

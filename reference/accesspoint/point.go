@@ -55,6 +55,10 @@ type Point struct {
 	// Spool is where large envelopes are composed (streamed, never held in
 	// memory); the SMTP server spools each submission there too.
 	Spool *spool.Dir
+	// Journal keeps each submission's outputs from before the first is made
+	// until the last (commit.go); nil keeps none (a crash may then leave a
+	// submission half made).
+	Journal Journal
 }
 
 // VirusStore keeps infected messages for 30 months (RFC 6109 §2.2.4); Keep is

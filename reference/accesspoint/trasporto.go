@@ -1,8 +1,6 @@
 package accesspoint
 
 import (
-	"context"
-
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/pec/smime"
 	"github.com/pecspec/pecspec/reference/compose"
@@ -12,38 +10,36 @@ import (
 // original (RFC 6109 §2.1.1.2, §3.1.5; TRN-05).
 var copied = []string{"Return-Path", "Received"}
 
-// sendEnvelope composes the busta di trasporto and queues it: in memory for
-// a small original; for a large one streamed into the spool — the original's
-// body read from the submission's file, the CMS hash computed on the way —
-// and queued by reference.
-func (p *Point) sendEnvelope(ctx context.Context, a *accepted) error {
+// envelopeOf composes the busta di trasporto for the recipients of the
+// submission: in memory for a small original; for a large one streamed into
+// the spool — the original's body read from the submission's file, the CMS
+// hash computed on the way — to be queued by reference.
+func (p *Point) envelopeOf(a *accepted) (*Envelope, error) {
 	outer, body, err := p.envelope(a)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	e := &Envelope{From: a.sub.From, To: a.sub.To}
 	if !a.orig.large {
 		body.OriginalBody = a.orig.body
-		msg, err := p.Sealer.Sign(outer, body)
-		if err != nil {
-			return err
-		}
-		return p.Out.Send(ctx, a.sub.From, a.sub.To, msg)
+		e.Data, err = p.Sealer.Sign(outer, body)
+		return e, err
 	}
 	r, ascii, done, err := a.orig.streamedBody()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer done()
 	body.Body, body.BodyASCII = r, ascii
-	msg, err := p.Sealer.SignTo(p.Spool, outer, body)
-	if err != nil {
-		return err
+	e.File, err = p.Sealer.SignTo(p.Spool, outer, body)
+	return e, err
+}
+
+// release gives back the spool file of an envelope that will not be queued.
+func (e *Envelope) release() {
+	if e != nil && e.File != nil {
+		e.File.Release()
 	}
-	if err := p.Out.SendFile(ctx, a.sub.From, a.sub.To, msg); err != nil {
-		msg.Release()
-		return err
-	}
-	return nil
 }
 
 // envelope composes the busta di trasporto (RFC 6109 §3.1.5): inherited

@@ -40,6 +40,11 @@ type Options struct {
 	// Listen is the lab address (default 127.0.0.1); the MX addresses
 	// follow it.
 	Listen string
+	// Routes maps a lab domain to the host:port its mail is delivered to
+	// instead of its MX, in every instance but the domain's own: the chaos
+	// run puts a fault-injecting proxy between the providers this way
+	// (routes.go).
+	Routes map[string]string
 }
 
 // Lab is a running laboratory.
@@ -64,8 +69,9 @@ type Lab struct {
 	layout   *layout
 	lock     *os.File // the directory's lock (lock.go), held while the lab runs
 	down     bool
-	bulkPass string // the bulk accounts' password (bulk.go)
-	control  string // the control socket while Serve serves it (control.go)
+	bulkPass string            // the bulk accounts' password (bulk.go)
+	control  string            // the control socket while Serve serves it (control.go)
+	routes   map[string]string // Options.Routes
 }
 
 // ErrLab wraps every start-up failure.
@@ -86,7 +92,7 @@ func Up(ctx context.Context, opts Options) (l *Lab, err error) {
 	if err != nil {
 		return nil, err
 	}
-	l = &Lab{Dir: dir, log: opts.Log, maxTotal: opts.MaxTotalBytes, lock: lock}
+	l = &Lab{Dir: dir, log: opts.Log, maxTotal: opts.MaxTotalBytes, lock: lock, routes: opts.Routes}
 	defer func() {
 		if err != nil {
 			l.Down()

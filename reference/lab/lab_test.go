@@ -37,6 +37,7 @@ func TestLab(t *testing.T) {
 	t.Run("CertifiedMessageAndIMAPS", func(t *testing.T) { certifiedMessage(t, l) })
 	t.Run("TamperedEnvelopeIsAnomaly", func(t *testing.T) { tamperedEnvelope(t, l) })
 	t.Run("Printout", func(t *testing.T) { printout(t, l) })
+	t.Run("DaemonsRestart", func(t *testing.T) { daemonsRestart(t, l) })
 }
 
 func indexFindsBeta(t *testing.T, l *lab.Lab) {

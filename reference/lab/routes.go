@@ -86,3 +86,16 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
+
+// routesFor are instance p's static routes: staticRoutes, then
+// Options.Routes for every domain but p's own (p delivers its own mail
+// locally, and an override is about the way to another provider).
+func (l *Lab) routesFor(p *Instance) map[string]string {
+	routes := l.staticRoutes()
+	for d, addr := range l.routes {
+		if !strings.EqualFold(d, p.Domain) {
+			routes[strings.ToLower(d)] = addr
+		}
+	}
+	return routes
+}

@@ -175,7 +175,7 @@ func (l *Lab) config(p *Instance) *provider.Config {
 			Sessions: 2},
 		Index:             l.indexFor(p),
 		Clamd:             provider.Clamd{Socket: l.clamd.Socket},
-		Routes:            l.staticRoutes(),
+		Routes:            l.routesFor(p),
 		DNS:               provider.DNS{Server: l.DNS.Addr, MXPort: l.layout.mxPort},
 		PlainDomains:      []string{l.External.Domain},
 		Users:             users,

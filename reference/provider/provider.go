@@ -48,6 +48,9 @@ type Provider struct {
 	tls   *tls.Config
 	trust *x509.CertPool
 	spool *spool.Dir
+	// journal keeps the access point's commits until they are complete
+	// (journal.go).
+	journal *journal
 }
 
 // New builds an instance from cfg: it opens the token, the Maildir store and
@@ -76,6 +79,10 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 	if p.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool")); err != nil {
 		p.token.Close()
 		return nil, fmt.Errorf("provider: %w", err)
+	}
+	if p.journal, err = openJournal(filepath.Join(cfg.DataDir, "journal"), p.spool); err != nil {
+		p.token.Close()
+		return nil, err
 	}
 	if err := p.openQueue(); err != nil {
 		p.token.Close()
@@ -110,6 +117,10 @@ func New(cfg *Config, log *slog.Logger) (*Provider, error) {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
 	p.ap.Tracker, p.rp.Tracker = p.track, p.track
+	if err := p.replayJournal(); err != nil {
+		p.token.Close()
+		return nil, fmt.Errorf("provider: %w", err)
+	}
 	return p, nil
 }
 
@@ -246,7 +257,8 @@ func (p *Provider) wire(sealer *compose.Sealer, viruses *virusStore, dir index.D
 		apOut = delayedOut{Output: out, d: p.delay}
 	}
 	p.ap = &accesspoint.Point{Sealer: sealer, Directory: dir, Scanner: scanner, Viruses: viruses,
-		Out: apOut, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log, Spool: p.spool}
+		Out: apOut, Clock: p.clock, MaxTotal: p.cfg.MaxTotalBytes, Registro: reg, Log: p.log, Spool: p.spool,
+		Journal: p.journal}
 }
 
 // Run serves every endpoint until ctx is done, then stops them and closes the

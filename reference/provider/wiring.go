@@ -38,7 +38,7 @@ func (o *outbox) Deliver(ctx context.Context, address string, msg []byte) error 
 // output's name (package once), which the queue sends once.
 func (o *outbox) Send(ctx context.Context, from string, to []string, msg []byte) error {
 	it := queue.Item{From: from, To: to, Data: msg}
-	if key, ok := once.Name(ctx, "send", append([]string{from}, to...)...); ok {
+	if key, ok := sendName(ctx, from, to); ok {
 		it.ID = key
 	}
 	_, err := o.queue.Enqueue(it)
@@ -51,7 +51,7 @@ func (o *outbox) Send(ctx context.Context, from string, to []string, msg []byte)
 // leaves the file to the caller (released).
 func (o *outbox) SendFile(ctx context.Context, from string, to []string, msg *spool.Message) error {
 	it := queue.Item{From: from, To: to}
-	if key, ok := once.Name(ctx, "send", append([]string{from}, to...)...); ok {
+	if key, ok := sendName(ctx, from, to); ok {
 		it.ID = key
 	}
 	_, taken, err := o.queue.EnqueueFile(it, msg.Path())
@@ -59,6 +59,12 @@ func (o *outbox) SendFile(ctx context.Context, from string, to []string, msg *sp
 		msg.Release()
 	}
 	return err
+}
+
+// sendName is the name of a queued output within a once scope: its queue
+// item's ID.
+func sendName(ctx context.Context, from string, to []string) (string, bool) {
+	return once.Name(ctx, "send", append([]string{from}, to...)...)
 }
 
 // DeliverFile is Deliver for a large message in the spool, streamed into

@@ -55,6 +55,10 @@ func (q *Queue) EnqueueFile(it Item, path string) (id string, taken bool, err er
 	return it.ID, true, nil
 }
 
+// Known reports whether the queue holds the item id or has finished with
+// it (sent or given up, within the ledger's memory).
+func (q *Queue) Known(id string) bool { return q.known(id) }
+
 // known reports whether the queue holds id or has finished with it.
 func (q *Queue) known(id string) bool {
 	q.mu.Lock()

@@ -218,6 +218,23 @@ func (d *Dir) receive(prefix []byte, r io.Reader) (*Message, error) {
 	return w.close(false)
 }
 
+// Adopt links path — a durable file on the spool's file system holding a
+// composed message, such as a journal's copy of a large envelope — into the
+// spool as a message composed there; path keeps its own link. The message
+// is to be handed over (renamed away): its Release would empty the file
+// both links share.
+func (d *Dir) Adopt(path string) (*Message, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	p := filepath.Join(d.path, "a"+strconv.FormatUint(d.seq.Add(1), 10))
+	if err := os.Link(path, p); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return &Message{d: d, path: p, size: st.Size()}, nil
+}
+
 // Writer writes one message into a spool file.
 type Writer struct {
 	d    *Dir

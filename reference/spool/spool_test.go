@@ -93,3 +93,34 @@ func TestReadHead(t *testing.T) {
 		}
 	}
 }
+
+// TestAdopt: a file kept elsewhere becomes a spool message with the same
+// bytes; handing the message over (a rename, as the queue does) leaves the
+// kept link whole.
+func TestAdopt(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(dir + "/spool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := dir + "/kept.env"
+	if err := os.WriteFile(kept, []byte("Subject: grande\r\n\r\ncorpo\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.Adopt(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Path() == kept || m.Size() != 26 {
+		t.Fatalf("adopted message at %s, %d bytes", m.Path(), m.Size())
+	}
+	if err := os.Rename(m.Path(), dir+"/queued"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(kept); err != nil || string(got) != "Subject: grande\r\n\r\ncorpo\r\n" {
+		t.Errorf("kept file after the hand-over: %q, %v", got, err)
+	}
+	if _, err := d.Adopt(dir + "/missing"); err == nil {
+		t.Error("Adopt of a missing file succeeded")
+	}
+}

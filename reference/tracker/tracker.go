@@ -206,7 +206,9 @@ func (t *Tracker) save(r *record) error {
 }
 
 // Track starts the timers of a dispatched message (RFC 6109 §3.1.6): one per
-// certificato recipient. A message without one is not recorded.
+// certificato recipient. A message without one is not recorded. A message
+// already tracked keeps its record and what it learnt (a commit the access
+// point replays after a crash tracks it again).
 func (t *Tracker) Track(d Dispatch) error {
 	r := &record{Dispatch: d}
 	seen := map[string]bool{}
@@ -221,6 +223,10 @@ func (t *Tracker) Track(d Dispatch) error {
 		return nil
 	}
 	t.mu.Lock()
+	if _, ok := t.recs[key(d.ID)]; ok {
+		t.mu.Unlock()
+		return nil
+	}
 	t.recs[key(d.ID)] = r
 	t.mu.Unlock()
 	if err := t.save(r); err != nil {

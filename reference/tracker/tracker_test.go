@@ -237,3 +237,20 @@ func TestPathsDistinct(t *testing.T) {
 		t.Errorf("earlier name still there: %v", err)
 	}
 }
+
+// TestTrackAgainKeepsRecord: a dispatch tracked again (a commit the access
+// point replays after a crash) keeps what its record learnt: the presa in
+// carico already received still moves the 12 h notice to 24 h only.
+func TestTrackAgainKeepsRecord(t *testing.T) {
+	start := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	clk := &fakeClock{now: start}
+	var got []emitted
+	tr := open(t, t.TempDir(), clk, start, &got)
+	must(t, tr.Track(dispatch(start)))
+	must(t, tr.TakenInCharge("opec1.abc@pec.alpha.test", []string{"bob@pec.beta.test"}))
+	must(t, tr.Track(dispatch(start)))
+	tr.AdvanceThrough(30*time.Hour, clk.add)
+	if want := []emitted{{"bob@pec.beta.test", 24, 24 * time.Hour}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("notices %v, want %v", got, want)
+	}
+}
