@@ -71,10 +71,12 @@ load: build
 # chaos: 1,000 certified messages alpha ⇄ beta through a fault-injecting
 # proxy while alpha, beta, clamd and slapd are killed and restarted and slapd
 # is frozen for 30 s; then exactly-once, the registri and peak memory are
-# checked and the figures printed (internal/chaos, docs/reliability.md). Not
-# part of make test: it takes minutes.
+# checked and the figures printed (internal/chaos, docs/reliability.md). Then
+# a connection to IMAPS/POP3S that never starts TLS must be closed by Dovecot
+# (its fixed 3-minute login timeout). Not part of make test: it takes minutes.
 chaos: build
 	PECSPEC_CHAOS=1 $(GO) test -count=1 -timeout 30m -run '^TestChaos$$' -v ./internal/chaos
+	PECSPEC_CHAOS=1 $(GO) test -count=1 -timeout 5m -run '^TestNoTLSIsClosed$$' -v ./reference/lab
 
 # fuzz runs every fuzz target for an execution count each (pkg:Fn:count), or for
 # FUZZTIME when given (make fuzz FUZZTIME=10m for a long run). Counts, not
