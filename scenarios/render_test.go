@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pecspec/pecspec/internal/chromium"
 	"github.com/pecspec/pecspec/report"
 	"github.com/pecspec/pecspec/scenarios"
 )
@@ -122,7 +123,7 @@ func printsWell(t *testing.T, browse func(args ...string) []byte, sum scenarios.
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}
 	shots, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
-	if len(shots) != 1 || pngColors(t, shots[0]) < 8 {
+	if len(shots) != 1 || chromium.PNGColors(t, shots[0]) < 8 {
 		t.Errorf("the first printed page is blank: %v", shots)
 	}
 	text, err := exec.Command("pdftotext", pdf, "-").Output()

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/chromium"
 	"github.com/pecspec/pecspec/pec"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/reference/lab/labtest"
@@ -238,7 +238,7 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 			t.Errorf("report.html is not self-contained: it has %s", ext)
 		}
 	}
-	chromium, err := exec.LookPath("chromium")
+	browser, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium not installed (make setup installs it): %v", err)
 	}
@@ -248,7 +248,7 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 			"--disable-background-networking", "--disable-component-update", "--disable-sync",
 			"--user-data-dir=" + t.TempDir(), "--window-size=1280,1600"}
-		cmd := exec.CommandContext(ctx, chromium, append(append(base, args...), "file://"+file)...)
+		cmd := exec.CommandContext(ctx, browser, append(append(base, args...), "file://"+file)...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
@@ -261,7 +261,7 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 	printsWell(t, browse, sum)
 	shot := filepath.Join(t.TempDir(), "report.png")
 	browse("--screenshot=" + shot)
-	if colors := pngColors(t, shot); colors < 8 {
+	if colors := chromium.PNGColors(t, shot); colors < 8 {
 		t.Errorf("the screenshot of report.html has %d colours: blank", colors)
 	}
 	dom := string(browse("--dump-dom"))
@@ -284,28 +284,6 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 		t.Errorf("report.html does not name the provider %q and the harness version", sum.ProviderName)
 	}
 	coverageAgrees(t, dom, sum)
-}
-
-// pngColors counts the distinct colours of a PNG (up to 1000).
-func pngColors(t *testing.T, file string) int {
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y && len(seen) < 1000; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-		}
-	}
-	return len(seen)
 }
 
 // tagsAreGraded: a scenario tagged with a rule the grader judges on messages

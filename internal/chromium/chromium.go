@@ -41,7 +41,14 @@ func Colors(t testing.TB, page string) int {
 	t.Helper()
 	shot := t.TempDir() + "/page.png"
 	Browse(t, page, "--screenshot="+shot)
-	f, err := os.Open(shot)
+	return PNGColors(t, shot)
+}
+
+// PNGColors counts the distinct colours of a PNG file (up to 1000, sampling
+// every third pixel): a blank or unstyled rendering has a handful.
+func PNGColors(t testing.TB, file string) int {
+	t.Helper()
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
