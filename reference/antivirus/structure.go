@@ -115,7 +115,9 @@ func (w *walker) descend() error {
 // lenientBoundary reads the boundary parameter of a Content-Type that
 // mime.ParseMediaType refuses, as lenient mail clients would.
 func lenientBoundary(ct string) string {
-	i := strings.Index(strings.ToLower(ct), "boundary=")
+	// ASCII-only lowering keeps byte offsets: strings.ToLower does not
+	// (invalid UTF-8 becomes a three-byte U+FFFD).
+	i := strings.Index(asciiLower(ct), "boundary=")
 	if i < 0 {
 		return ""
 	}
@@ -126,6 +128,17 @@ func lenientBoundary(ct string) string {
 	}
 	v, _, _ = strings.Cut(v, ";")
 	return strings.TrimSpace(v)
+}
+
+// asciiLower lowers A–Z only, so the result has the same length as s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // header reads one header block and returns its first Content-Type value

@@ -96,3 +96,13 @@ func FuzzCheckStructure(f *testing.F) {
 		}
 	})
 }
+
+// TestLenientBoundaryInvalidUTF8 is the fuzzer's find: bytes that are not
+// UTF-8 before "boundary=" moved the offset past the end of the value.
+func TestLenientBoundaryInvalidUTF8(t *testing.T) {
+	msg := "Content-Type: multipart/mixed; \xff\xff\xff boundary=\r\n\r\nciao\r\n"
+	err := antivirus.CheckStructure(strings.NewReader(msg), 4)
+	if err != nil {
+		t.Fatalf("CheckStructure: %v", err)
+	}
+}
