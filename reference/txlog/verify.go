@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // ErrTampered is wrapped by every finding of Verify.
@@ -42,7 +40,7 @@ func Verify(dir string) (Head, error) {
 		return head, fmt.Errorf("%w: head file: %v", ErrTampered, err)
 	}
 	var want Head
-	if err := msgpack.Unmarshal(data, &want); err != nil {
+	if err := decode(data, &want); err != nil {
 		return head, fmt.Errorf("%w: head file: %v", ErrTampered, err)
 	}
 	switch {
