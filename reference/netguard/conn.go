@@ -24,11 +24,12 @@ func (c *conn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-// Close closes the connection and frees its slot (once).
+// Close frees the connection's slot (once), then closes it: a peer that sees
+// the close and dials again must find the slot free, not be refused by a
+// count the server has not yet lowered.
 func (c *conn) Close() error {
-	err := c.Conn.Close()
 	c.once.Do(c.release)
-	return err
+	return c.Conn.Close()
 }
 
 // HangUp makes the server end a session after its current reply: reads from
