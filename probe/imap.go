@@ -27,7 +27,8 @@ type Fetched struct {
 type Mailbox struct {
 	c       *imapclient.Client
 	updates chan struct{}
-	taken   map[uint32]bool
+	taken   map[uint32]bool    // UIDs WaitFor returned
+	read    map[uint32]Fetched // INBOX's messages as last read, by UID
 	// count is INBOX's message count, from SELECT and the server's EXISTS
 	// updates. imapclient's own Mailbox() is not used: it is set only after
 	// the SELECT's Wait returns (a race in go-imap v2), so it may read nil.
@@ -43,7 +44,7 @@ type Mailbox struct {
 // harness errors of errors.go.
 func OpenMailbox(ctx context.Context, ep Endpoint, roots *x509.CertPool, acct Account) (*Mailbox, error) {
 	answer := answerTimeout(ctx)
-	m := &Mailbox{updates: make(chan struct{}, 1), taken: map[uint32]bool{}, answer: answer, addr: ep.Addr()}
+	m := &Mailbox{updates: make(chan struct{}, 1), taken: map[uint32]bool{}, read: map[uint32]Fetched{}, answer: answer, addr: ep.Addr()}
 	actx, cancel := context.WithTimeout(ctx, answer)
 	defer cancel()
 	rec := newRecorder(ctx, "imap", ep.Addr())
@@ -124,6 +125,10 @@ func (m *Mailbox) Fetch(ctx context.Context) ([]Fetched, error) {
 	return out, nil
 }
 
+// fetch reads INBOX as it is now: UID SEARCH ALL names the messages, and
+// only those not read before are fetched (UIDs never change meaning within a
+// UIDVALIDITY, and a message's bytes never change): a mailbox that grows
+// while a scenario waits is not read again whole at every new arrival.
 func (m *Mailbox) fetch() ([]Fetched, error) {
 	if n, err := m.numMessages(); err != nil || n == 0 {
 		if err != nil {
@@ -136,11 +141,39 @@ func (m *Mailbox) fetch() ([]Fetched, error) {
 			return nil, err
 		}
 	}
-	var set imap.UIDSet
-	set.AddRange(1, 0)
+	found, err := m.c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("uid search: %w", err)
+	}
+	uids := found.AllUIDs()
+	var missing imap.UIDSet
+	for _, u := range uids {
+		if _, ok := m.read[uint32(u)]; !ok {
+			missing.AddNum(u)
+		}
+	}
+	if len(missing) > 0 {
+		if err := m.fetchUIDs(missing); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Fetched, 0, len(uids))
+	now := make(map[uint32]Fetched, len(uids))
+	for _, u := range uids {
+		if f, ok := m.read[uint32(u)]; ok { // an expunge between SEARCH and FETCH leaves a gap
+			out = append(out, f)
+			now[f.UID] = f
+		}
+	}
+	m.read = now // expunged messages are forgotten
+	return out, nil
+}
+
+// fetchUIDs reads the messages of set (BODY.PEEK[]: flags unchanged) into
+// m.read.
+func (m *Mailbox) fetchUIDs(set imap.UIDSet) error {
 	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, InternalDate: true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
-	var out []Fetched
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -149,18 +182,20 @@ func (m *Mailbox) fetch() ([]Fetched, error) {
 		buf, err := msg.Collect()
 		if err != nil {
 			cmd.Close()
-			return nil, fmt.Errorf("fetch: %w", err)
+			return fmt.Errorf("fetch: %w", err)
 		}
 		var raw []byte
 		for _, b := range buf.BodySection {
 			raw = b.Bytes
 		}
-		out = append(out, Fetched{UID: uint32(buf.UID), Raw: raw, Received: buf.InternalDate})
+		if buf.UID != 0 {
+			m.read[uint32(buf.UID)] = Fetched{UID: uint32(buf.UID), Raw: raw, Received: buf.InternalDate}
+		}
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+		return fmt.Errorf("fetch: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // numMessages is INBOX's message count as the server last reported it; a
@@ -181,6 +216,7 @@ func (m *Mailbox) numMessages() (uint32, error) {
 func (m *Mailbox) WaitFor(ctx context.Context, match func(raw []byte) bool) (Fetched, error) {
 	stop := context.AfterFunc(ctx, func() { m.c.Close() })
 	defer stop()
+	tried := map[uint32]bool{} // a message does not change: match it once
 	for {
 		all, err := m.Fetch(ctx)
 		if err != nil {
@@ -190,7 +226,11 @@ func (m *Mailbox) WaitFor(ctx context.Context, match func(raw []byte) bool) (Fet
 			return Fetched{}, err
 		}
 		for _, f := range all {
-			if !m.taken[f.UID] && match(f.Raw) {
+			if m.taken[f.UID] || tried[f.UID] {
+				continue
+			}
+			tried[f.UID] = true
+			if match(f.Raw) {
 				m.taken[f.UID] = true
 				return f, nil
 			}

@@ -6,10 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 
 	"github.com/pecspec/pecspec/reference/lab"
 	"github.com/pecspec/pecspec/reference/lab/labtest"
@@ -88,5 +91,84 @@ func TestCurlListsMailbox(t *testing.T) {
 		"-u", acct.Address+":"+acct.Password).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Subject: curl") {
 		t.Errorf("curl fetch: %v\n%s", err, out)
+	}
+}
+
+// TestMailboxReadsEachMessageOnce: while WaitFor waits, every arrival is
+// fetched and matched once — not the whole INBOX again at each one — and a
+// message removed from the Maildir is no longer returned by Fetch.
+func TestMailboxReadsEachMessageOnce(t *testing.T) {
+	acct := Account{Address: "alice@pec.alpha.test", Password: "s3cret"}
+	srv := labtest.Dovecot(t, lab.Account{Address: acct.Address, Password: acct.Password})
+	store, ep, pool := srv.Store, Endpoint{Host: "127.0.0.1", Port: srv.IMAP, TLS: TLSImplicit}, srv.Roots
+	msg := func(i int) []byte {
+		return []byte("Subject: n" + strconv.Itoa(i) + "\r\nX-N: " + strconv.Itoa(i) + "\r\n\r\nbody\r\n")
+	}
+	for i := range 3 {
+		if _, err := store.Deliver(acct.Address, bytes.NewReader(msg(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	mb, err := OpenMailbox(ctx, ep, pool, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	// Each check of a message that does not match delivers the next one,
+	// until the seventh, which matches: six wake-ups of WaitFor.
+	calls := map[string]int{}
+	next := 3
+	f, err := mb.WaitFor(ctx, func(raw []byte) bool {
+		calls[string(raw)]++
+		if bytes.Contains(raw, []byte("X-N: 6\r\n")) {
+			return true
+		}
+		if next <= 6 && bytes.Contains(raw, []byte("X-N: "+strconv.Itoa(next-1)+"\r\n")) {
+			if _, err := store.Deliver(acct.Address, bytes.NewReader(msg(next))); err != nil {
+				t.Error(err)
+			}
+			next++
+		}
+		return false
+	})
+	if err != nil || !bytes.Equal(f.Raw, msg(6)) {
+		t.Fatalf("WaitFor = %q, %v; want message 6", f.Raw, err)
+	}
+	for i := range 7 {
+		if n := calls[string(msg(i))]; n != 1 {
+			t.Errorf("message %d matched %d times, want once", i, n)
+		}
+	}
+	// Another client expunges message 1.
+	other, err := DialIMAP(ctx, ep, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Login(acct.Login(), acct.Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Store(imap.SeqSetNum(2), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The session learns of the expunge when the server may say so (RFC
+	// 3501 §7.4.1: not during SEARCH or FETCH): at a NOOP, or in IDLE.
+	if err := mb.c.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	all, err := mb.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 6 || slices.ContainsFunc(all, func(f Fetched) bool { return bytes.Equal(f.Raw, msg(1)) }) {
+		t.Errorf("after message 1 was expunged: %d messages fetched, want 6 without it", len(all))
 	}
 }

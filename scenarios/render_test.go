@@ -94,19 +94,17 @@ func diagramsFit(t *testing.T, browse func(file string, args ...string) []byte, 
 	}
 }
 
-// printsWell prints report.html to PDF as Chromium does (A4): at most 25
+// printsWell reads report.html printed to PDF by Chromium (A4): at most 25
 // pages for the whole suite, a first page that is not blank, and in the
 // text every scenario, the coverage table and the rule verdicts (printed,
 // not folded away).
-func printsWell(t *testing.T, browse func(args ...string) []byte, sum scenarios.Summary) {
+func printsWell(t *testing.T, pdf string, sum scenarios.Summary) {
 	for _, tool := range []string{"pdfinfo", "pdftoppm", "pdftotext"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not installed (make setup installs poppler-utils): %v", tool, err)
 		}
 	}
 	dir := t.TempDir()
-	pdf := filepath.Join(dir, "report.pdf")
-	browse("--no-pdf-header-footer", "--print-to-pdf="+pdf)
 	info, err := exec.Command("pdfinfo", pdf).Output()
 	if err != nil {
 		t.Fatalf("pdfinfo: %v", err)

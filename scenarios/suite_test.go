@@ -258,13 +258,14 @@ func reportRenders(t *testing.T, out string, sum scenarios.Summary) {
 	}
 	browse := func(args ...string) []byte { return browseFile(page, args...) }
 	diagramsFit(t, browseFile, page)
-	printsWell(t, browse, sum)
-	shot := filepath.Join(t.TempDir(), "report.png")
-	browse("--screenshot=" + shot)
+	// One Chromium for the PDF, the screenshot and the DOM (a start costs
+	// seconds of CPU on these machines).
+	pdf, shot := filepath.Join(t.TempDir(), "report.pdf"), filepath.Join(t.TempDir(), "report.png")
+	dom := string(browse("--no-pdf-header-footer", "--print-to-pdf="+pdf, "--screenshot="+shot, "--dump-dom"))
+	printsWell(t, pdf, sum)
 	if colors := chromium.PNGColors(t, shot); colors < 8 {
 		t.Errorf("the screenshot of report.html has %d colours: blank", colors)
 	}
-	dom := string(browse("--dump-dom"))
 	want := map[string]int{"scenarios": sum.Totals.Scenarios, "passed": sum.Totals.Passed, "failed": sum.Totals.Failed,
 		"messages": sum.Totals.Messages, "must-failures": sum.Totals.MustFailures, "rules": len(report.Requirements())}
 	for id, n := range want {

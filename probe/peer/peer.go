@@ -126,13 +126,15 @@ func readCert(file string) (*x509.Certificate, error) {
 // Wait returns the first message not returned before that match accepts,
 // waiting for arrivals until ctx ends.
 func (p *Peer) Wait(ctx context.Context, match func(Received) bool) (Received, error) {
+	seen := 0 // the inbox only grows: each message is matched once per call
 	for {
 		// match (which parses whatever arrived) runs outside the lock.
 		p.mu.Lock()
-		inbox := append([]Received(nil), p.inbox...)
+		inbox := append([]Received(nil), p.inbox[seen:]...)
 		arrived := p.arrived
 		p.mu.Unlock()
-		for i, r := range inbox {
+		for j, r := range inbox {
+			i := seen + j
 			if p.isTaken(i) || !match(r) {
 				continue
 			}
@@ -140,6 +142,7 @@ func (p *Peer) Wait(ctx context.Context, match func(Received) bool) (Received, e
 				return r, nil
 			}
 		}
+		seen += len(inbox)
 		select {
 		case <-arrived:
 		case <-ctx.Done():
