@@ -86,7 +86,8 @@ chaos: build
 FUZZ_TARGETS := ./pec:FuzzParse:30000 ./pec:FuzzPartsLenient:50000 ./report:FuzzGrade:3000 ./report:FuzzDaticert:60000 ./report:FuzzCMS:6000 \
 	./reference/deliverypoint:FuzzBreve:60000 ./reference/txlog:FuzzReader:100000 \
 	./reference/index:FuzzParseLDIF:50000 ./probe:FuzzReadReply:30000 ./probe:FuzzReadMultiline:30000 \
-	./reference/antivirus:FuzzCheckStructure:50000 ./probe/load:FuzzArrivalParsing:30000
+	./reference/antivirus:FuzzCheckStructure:50000 ./probe/load:FuzzArrivalParsing:30000 \
+	./probe:FuzzIMAPScanner:50000 ./report:FuzzBERScanner:50000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; fn=$${rest%%:*}; n=$${rest##*:}; \
