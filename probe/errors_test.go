@@ -2,12 +2,9 @@ package probe
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
-	"log"
 	"net"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/pecspec/pecspec/internal/testnet"
 	"github.com/pecspec/pecspec/internal/testpki"
 )
 
@@ -57,20 +55,12 @@ func (s *loginSession) Logout() error        { return nil }
 func TestSubmitErrors(t *testing.T) {
 	ca := testpki.NewCA(t)
 	b := &loginMX{}
-	srv := smtp.NewServer(b)
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(tls.NewListener(ln, ca.ServerTLS(t)))
-	defer srv.Close()
-	ep := Endpoint{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, TLS: TLSImplicit}
+	_, port := testnet.SMTPS(t, b, ca.ServerTLS(t))
+	ep := Endpoint{Host: "127.0.0.1", Port: port, TLS: TLSImplicit}
 	ctx := WithAnswerTimeout(context.Background(), time.Second)
 	acct := Account{Address: "mario.rossi@pec.acme.test", Username: "mrossi", Password: "secret"}
 
-	err = Submit(ctx, ep, ca.Pool, acct, acct.Address, []string{"x@pec.beta.test"}, []byte("Subject: x\r\n\r\nx\r\n"))
+	err := Submit(ctx, ep, ca.Pool, acct, acct.Address, []string{"x@pec.beta.test"}, []byte("Subject: x\r\n\r\nx\r\n"))
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) || se.Code != 550 || IsHarness(err) {
 		t.Errorf("a refused RCPT: %v, want the server's 550 reply", err)
@@ -123,22 +113,5 @@ func closedEndpoint(t *testing.T) Endpoint {
 }
 
 func silentEndpoint(t *testing.T) Endpoint {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-done; c.Close() }()
-		}
-	}()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
-	port, _ := strconv.Atoi(p)
-	return Endpoint{Host: "127.0.0.1", Port: port, TLS: TLSImplicit}
+	return Endpoint{Host: "127.0.0.1", Port: testnet.Port(testnet.Silent(t)), TLS: TLSImplicit}
 }

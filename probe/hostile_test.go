@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pecspec/pecspec/internal/testnet"
 )
 
 // Hostile targets for the bounds tests: loopback servers that send without
@@ -20,21 +22,7 @@ import (
 // hostile serves every connection with serve until the test ends.
 func hostile(t *testing.T, tlsMode string, serve func(c net.Conn)) Endpoint {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); serve(c) }()
-		}
-	}()
-	return Endpoint{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, TLS: tlsMode}
+	return Endpoint{Host: "127.0.0.1", Port: testnet.Port(testnet.Loopback(t, serve)), TLS: tlsMode}
 }
 
 // endless writes head, then chunks of line (or of 'x' when line is empty)

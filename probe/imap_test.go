@@ -27,17 +27,24 @@ func imapsServer(t *testing.T) (*mailbox.Store, Endpoint, *x509.CertPool, Accoun
 	return m.Store, Endpoint{Host: "127.0.0.1", Port: m.IMAP, TLS: TLSImplicit}, m.Roots, acct
 }
 
-func TestMailboxFetchAndWait(t *testing.T) {
-	store, ep, pool, acct := imapsServer(t)
-	first := []byte("Subject: one\r\nX-Test: 1\r\n\r\nbody\r\n")
-	store.Deliver(acct.Address, bytes.NewReader(first))
+// openBox opens acct's INBOX for the test: a 20 s context, closed at its end.
+func openBox(t *testing.T, ep Endpoint, pool *x509.CertPool, acct Account) (context.Context, *Mailbox) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	mb, err := OpenMailbox(ctx, ep, pool, acct)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer mb.Close()
+	t.Cleanup(func() { mb.Close() })
+	return ctx, mb
+}
+
+func TestMailboxFetchAndWait(t *testing.T) {
+	store, ep, pool, acct := imapsServer(t)
+	first := []byte("Subject: one\r\nX-Test: 1\r\n\r\nbody\r\n")
+	store.Deliver(acct.Address, bytes.NewReader(first))
+	ctx, mb := openBox(t, ep, pool, acct)
 	all, err := mb.Fetch(ctx)
 	if err != nil || len(all) != 1 || !bytes.Equal(all[0].Raw, first) {
 		t.Fatalf("Fetch = %d messages, %v; want the delivered bytes", len(all), err)
@@ -109,13 +116,7 @@ func TestMailboxReadsEachMessageOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	mb, err := OpenMailbox(ctx, ep, pool, acct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mb.Close()
+	ctx, mb := openBox(t, ep, pool, acct)
 	// Each check of a message that does not match delivers the next one,
 	// until the seventh, which matches: six wake-ups of WaitFor.
 	calls := map[string]int{}

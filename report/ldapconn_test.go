@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pecspec/pecspec/internal/testnet"
 )
 
 // TestIndexOverLDAPBounded: an LDAP server that answers the search with a
@@ -15,36 +17,22 @@ import (
 // harness a bounded read — an error within seconds, the heap bounded —
 // never all the memory it has.
 func TestIndexOverLDAPBounded(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
+	ln := testnet.Loopback(t, func(c net.Conn) {
+		c.Read(make([]byte, 4096)) // the bind or search request
+		c.Write([]byte{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01, 0x64, 0x84, 0x7f, 0xff, 0xff, 0x00})
+		chunk := bytes.Repeat([]byte{0x04, 0x00}, 32<<10) // empty OCTET STRINGs
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := c.Write(chunk); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.Read(make([]byte, 4096)) // the bind or search request
-				c.Write([]byte{0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01, 0x64, 0x84, 0x7f, 0xff, 0xff, 0x00})
-				chunk := bytes.Repeat([]byte{0x04, 0x00}, 32<<10) // empty OCTET STRINGs
-				for {
-					if _, err := c.Write(chunk); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
 	runtime.GC()
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	base := s[0].Value.Uint64()
 	start := time.Now()
-	_, err = LoadIndex("ldap://" + ln.Addr().String() + "/o=postacert")
+	_, err := LoadIndex("ldap://" + ln.Addr().String() + "/o=postacert")
 	took := time.Since(start)
 	metrics.Read(s)
 	grew := int64(s[0].Value.Uint64()) - int64(base)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/testnet"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/reference/lab/labtest"
 	"github.com/pecspec/pecspec/scenarios"
@@ -63,21 +64,4 @@ func TestDeadTarget(t *testing.T) {
 }
 
 // silentListener accepts connections and never writes.
-func silentListener(t *testing.T) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-done; c.Close() }()
-		}
-	}()
-	return ln
-}
+func silentListener(t *testing.T) net.Listener { return testnet.Silent(t) }

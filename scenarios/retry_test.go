@@ -2,10 +2,7 @@ package scenarios
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
-	"log"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/pecspec/pecspec/internal/testnet"
 	"github.com/pecspec/pecspec/internal/testpki"
 	"github.com/pecspec/pecspec/probe"
 )
@@ -53,17 +51,8 @@ func TestSubmitRetriesTransient(t *testing.T) {
 	submitRetryPause = 10 * time.Millisecond
 	ca := testpki.NewCA(t)
 	b := &busyMX{}
-	srv := smtp.NewServer(b)
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(tls.NewListener(ln, ca.ServerTLS(t)))
-	defer srv.Close()
-	target := &probe.Target{Name: "busy", Submission: probe.Endpoint{Host: "127.0.0.1",
-		Port: ln.Addr().(*net.TCPAddr).Port, TLS: probe.TLSImplicit}}
+	_, port := testnet.SMTPS(t, b, ca.ServerTLS(t))
+	target := &probe.Target{Name: "busy", Submission: probe.Endpoint{Host: "127.0.0.1", Port: port, TLS: probe.TLSImplicit}}
 	r := &runner{opts: Options{StepTimeout: 20 * time.Second, Target: target}, trust: ca.Pool,
 		evidence: &probe.Evidence{Out: t.TempDir()}}
 	w := &World{r: r, res: &ScenarioResult{Name: "busy"}}
@@ -77,9 +66,9 @@ func TestSubmitRetriesTransient(t *testing.T) {
 	}
 	b.datas.Store(0)
 	b.busy.Store(100)
-	err = w.submit(ctx, sender, "a@pec.busy.test", []string{"b@pec.busy.test"}, msg)
+	err := w.submit(ctx, sender, "a@pec.busy.test", []string{"b@pec.busy.test"}, msg)
 	if status, _, on := classifyFailure(err); status != "error" || on != failedHarness ||
-		!strings.Contains(err.Error(), ln.Addr().String()) || b.datas.Load() != submitTries {
+		!strings.Contains(err.Error(), target.Submission.Addr()) || b.datas.Load() != submitTries {
 		t.Errorf("451 every time: %v (%s, %s) after %d DATA, want a harness error naming the endpoint after %d",
 			err, status, on, b.datas.Load(), submitTries)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/testnet"
 	"github.com/pecspec/pecspec/probe"
 )
 
@@ -87,21 +88,7 @@ func hostileTarget(t *testing.T, dir, submission, imap, mx string) string {
 
 // serveLoopback serves every connection with serve until the test ends.
 func serveLoopback(t *testing.T, serve func(c net.Conn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); serve(c) }()
-		}
-	}()
-	return ln.Addr().String()
+	return testnet.Loopback(t, serve).Addr().String()
 }
 
 // flood writes line again and again until the client goes away.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pecspec/pecspec/internal/testnet"
 	"github.com/pecspec/pecspec/probe"
 	"github.com/pecspec/pecspec/reference/lab"
 	"github.com/pecspec/pecspec/reference/lab/labtest"
@@ -100,15 +101,7 @@ func tlsServer(t *testing.T, l *lab.Lab, name string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _ = c.(*tls.Conn).Handshake(); time.Sleep(time.Second); c.Close() }()
-		}
-	}()
+	testnet.Serve(ln, func(c net.Conn) { _ = c.(*tls.Conn).Handshake(); time.Sleep(time.Second) })
 	return ln.Addr().String()
 }
 
@@ -124,21 +117,4 @@ func closedPort(t *testing.T) string {
 }
 
 // silentServer accepts connections and never sends a byte: a stuck target.
-func silentServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-done; c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
-}
+func silentServer(t *testing.T) string { return testnet.Silent(t).Addr().String() }

@@ -9,41 +9,29 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pecspec/pecspec/internal/testnet"
 )
 
 // upstream is a line server on loopback: each line read is sent on got and
 // answered "ok <line>"; it closes a connection after a line "bye".
 func upstream(t *testing.T) (addr string, got chan string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	got = make(chan string, 16)
-	go func() {
+	ln := testnet.Loopback(t, func(c net.Conn) {
+		r := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimSpace(line)
-					got <- line
-					if _, err := io.WriteString(c, "ok "+line+"\n"); err != nil || line == "bye" {
-						return
-					}
-				}
-			}()
+			line = strings.TrimSpace(line)
+			got <- line
+			if _, err := io.WriteString(c, "ok "+line+"\n"); err != nil || line == "bye" {
+				return
+			}
 		}
-	}()
+	})
 	return ln.Addr().String(), got
 }
 
